@@ -1,0 +1,127 @@
+"""Timing distributions: every timing parameter in rdssim is one of these, in seconds.
+
+Scenario files write them as ``20s`` (fixed), ``{uniform: [10s, 30s]}``,
+``{lognormal: {median: 30s, sigma: 0.3}}`` or ``{empirical: [12s, 15s, 40s]}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rdssim.durations import parse_duration_s
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Always ``value_s``."""
+
+    value_s: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return self.value_s
+
+    def median_s(self) -> float:
+        return self.value_s
+
+    def describe(self) -> str:
+        return f"fixed {self.value_s:g} s"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform on [low_s, high_s]."""
+
+    low_s: float
+    high_s: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.low_s, self.high_s))
+
+    def median_s(self) -> float:
+        return (self.low_s + self.high_s) / 2.0
+
+    def describe(self) -> str:
+        return f"uniform {self.low_s:g}-{self.high_s:g} s"
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal with the given median and log-space standard deviation ``sigma``."""
+
+    median: float
+    sigma: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(self.median * math.exp(self.sigma * rng.standard_normal()))
+
+    def median_s(self) -> float:
+        return self.median
+
+    def describe(self) -> str:
+        return f"lognormal median {self.median:g} s, sigma {self.sigma:g}"
+
+
+@dataclass(frozen=True)
+class Empirical:
+    """One of the observed ``values_s``, each equally likely."""
+
+    values_s: tuple[float, ...]
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return self.values_s[int(rng.integers(len(self.values_s)))]
+
+    def median_s(self) -> float:
+        return float(np.median(self.values_s))
+
+    def describe(self) -> str:
+        return f"empirical over {len(self.values_s)} values"
+
+
+Distribution = Fixed | Uniform | LogNormal | Empirical
+
+_FORMS = (
+    "a duration (20s), {fixed: 20s}, {uniform: [10s, 30s]}, "
+    "{lognormal: {median: 30s, sigma: 0.3}} or {empirical: [12s, 15s]}"
+)
+
+
+def parse_distribution(value: Any) -> Distribution:
+    """Build a distribution from its scenario-file form; ``ValueError`` names what was expected."""
+    if isinstance(value, Fixed | Uniform | LogNormal | Empirical):
+        return value
+    if not isinstance(value, dict):
+        try:
+            return Fixed(parse_duration_s(value))
+        except ValueError:
+            raise ValueError(f"expected {_FORMS}, got {value!r}") from None
+    if len(value) != 1:
+        raise ValueError(f"expected exactly one of fixed, uniform, lognormal, empirical; got {value!r}")
+    (kind, args), = value.items()
+    if kind == "fixed":
+        return Fixed(parse_duration_s(args))
+    if kind == "uniform":
+        if not isinstance(args, list | tuple) or len(args) != 2:
+            raise ValueError(f"uniform expects [low, high], got {args!r}")
+        low, high = parse_duration_s(args[0]), parse_duration_s(args[1])
+        if high < low:
+            raise ValueError(f"uniform expects low <= high, got [{args[0]}, {args[1]}]")
+        return Uniform(low, high)
+    if kind == "lognormal":
+        if not isinstance(args, dict) or set(args) != {"median", "sigma"}:
+            raise ValueError(f"lognormal expects {{median: <duration>, sigma: <number>}}, got {args!r}")
+        median = parse_duration_s(args["median"])
+        sigma = args["sigma"]
+        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or sigma < 0:
+            raise ValueError(f"lognormal sigma must be a non-negative number, got {sigma!r}")
+        if median <= 0:
+            raise ValueError("lognormal median must be positive")
+        return LogNormal(median, float(sigma))
+    if kind == "empirical":
+        if not isinstance(args, list) or not args:
+            raise ValueError(f"empirical expects a non-empty list of durations, got {args!r}")
+        return Empirical(tuple(parse_duration_s(v) for v in args))
+    raise ValueError(f"unknown distribution {kind!r}; expected {_FORMS}")

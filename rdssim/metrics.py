@@ -1,0 +1,187 @@
+"""Pure functions from a Record to the numbers users ask for.
+
+Definitions (docs/summary-keys.md documents them for users):
+
+* failover: from the trigger (the fault that made the primary unhealthy, or the API call)
+  to RDS-EVENT-0049, when the endpoint answers with the new primary, which accepts writes.
+  Phases: detection (trigger -> 0013), promotion (0013 -> 0015), dns (0015 -> 0049).
+* writer unavailable: total time in which no instance is a primary in state ``available``.
+* client-observed downtime: per outage seen by the probe, from the start of its first
+  failed attempt to the end of its next successful one; summed over outages.
+* degraded: total time without an in-sync standby (Multi-AZ deployments only).
+* RPO: committed transactions lost (the new writer's log ends before the old one's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rdssim.record import Event, Record
+
+
+@dataclass(frozen=True)
+class Failover:
+    """The phases of one failover, in seconds."""
+
+    number: int
+    trigger_s: float
+    cause: str
+    detection_s: float
+    promotion_s: float | None
+    dns_s: float | None
+    failover_s: float | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one run of one variant amounts to. Keys are stable (docs/summary-keys.md)."""
+
+    scenario: str
+    variant: str
+    seed: int
+    failover_s: float | None
+    detection_s: float | None
+    promotion_s: float | None
+    dns_s: float | None
+    failovers: int
+    writer_unavailable_s: float
+    client_downtime_s: float | None
+    client_recovered: bool | None
+    degraded_s: float | None
+    rpo_txns: int
+    inflight_lost_txns: int
+    probe_attempts: int
+    probe_errors: dict[str, int]
+    failover_details: list[Failover] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failovers(record: Record) -> list[Failover]:
+    """Every failover started in the run (an unfinished one has ``None`` phases)."""
+    by_number: dict[int, dict[str, Event]] = {}
+    for event in record.rds_events():
+        number = event.data.get("failover")
+        if isinstance(number, int) and event.rds_event is not None:
+            by_number.setdefault(number, {})[event.rds_event[-4:]] = event
+    out = []
+    for number in sorted(by_number):
+        events = by_number[number]
+        started = events["0013"]
+        trigger = float(started.data["trigger_s"])  # type: ignore[arg-type]
+        promoted = events.get("0015")
+        completed = events.get("0049")
+        out.append(
+            Failover(
+                number=number,
+                trigger_s=trigger,
+                cause=str(started.data.get("cause")),
+                detection_s=started.time_s - trigger,
+                promotion_s=promoted.time_s - started.time_s if promoted else None,
+                dns_s=completed.time_s - promoted.time_s if completed and promoted else None,
+                failover_s=completed.time_s - trigger if completed else None,
+            )
+        )
+    return out
+
+
+def _time_where(record: Record, condition: str) -> float:
+    """Total time in which no instance satisfies ``condition`` (writer / in-sync standby)."""
+    current: dict[str, tuple[str, str]] = {}
+    total = 0.0
+    changes = sorted(record.states, key=lambda s: s.time_s)
+    times = [c.time_s for c in changes] + [record.duration_s]
+    for i, change in enumerate(changes):
+        current[change.instance] = (change.role, change.state)
+        span = times[i + 1] - change.time_s
+        if span <= 0:
+            continue
+        wanted = ("primary" if condition == "writer" else "standby", "available")
+        if wanted not in current.values():
+            total += span
+    return total
+
+
+def writer_unavailable_s(record: Record) -> float:
+    return _time_where(record, "writer")
+
+
+def degraded_s(record: Record) -> float | None:
+    if record.meta.get("deployment") == "single-az":
+        return None
+    return _time_where(record, "standby")
+
+
+def client_downtime(record: Record, client: str = "probe") -> tuple[float | None, bool | None]:
+    """(downtime in seconds, whether the client was succeeding again at the end)."""
+    ops = sorted((o for o in record.operations if o.client == client), key=lambda o: o.start_s)
+    if not ops:
+        return None, None
+    total = 0.0
+    outage_start: float | None = None
+    for op in ops:
+        if op.outcome == "ok":
+            if outage_start is not None:
+                total += op.end_s - outage_start
+                outage_start = None
+        elif outage_start is None:
+            outage_start = op.start_s
+    if outage_start is not None:
+        total += record.duration_s - outage_start
+        return total, False
+    return total, True
+
+
+def lost_txns(record: Record) -> tuple[int, int]:
+    """(committed transactions lost, in-flight transactions cut off)."""
+    committed = 0.0
+    for event in record.rds_events():
+        if event.rds_event in ("RDS-EVENT-0015", "RDS-EVENT-0021"):
+            value = event.data.get("lost_txns", 0.0)
+            assert isinstance(value, int | float)
+            committed += value
+    inflight = 0
+    for event in record.events:
+        if event.kind == "txns-interrupted":
+            count = event.data["txns"]
+            assert isinstance(count, int)
+            inflight += count
+    return round(committed), inflight
+
+
+def summarize(record: Record) -> Summary:
+    """The Summary of one run, from its Record alone."""
+    all_failovers = failovers(record)
+    first = all_failovers[0] if all_failovers else None
+    downtime, recovered = client_downtime(record)
+    rpo, inflight = lost_txns(record)
+    errors: dict[str, int] = {}
+    for op in record.operations:
+        if op.error is not None:
+            errors[op.error] = errors.get(op.error, 0) + 1
+    return Summary(
+        scenario=str(record.meta["scenario"]),
+        variant=str(record.meta["variant"]),
+        seed=int(record.meta["seed"]),  # type: ignore[arg-type]
+        failover_s=first.failover_s if first else None,
+        detection_s=first.detection_s if first else None,
+        promotion_s=first.promotion_s if first else None,
+        dns_s=first.dns_s if first else None,
+        failovers=len(all_failovers),
+        writer_unavailable_s=writer_unavailable_s(record),
+        client_downtime_s=downtime,
+        client_recovered=recovered,
+        degraded_s=degraded_s(record),
+        rpo_txns=rpo,
+        inflight_lost_txns=inflight,
+        probe_attempts=sum(1 for o in record.operations if o.client == "probe"),
+        probe_errors=dict(sorted(errors.items())),
+        failover_details=all_failovers,
+        events=[
+            {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}
+            for e in record.rds_events()
+        ],
+    )

@@ -1,0 +1,1 @@
+"""SimPy processes of the modelled deployment. They only emit to the Record."""

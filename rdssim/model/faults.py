@@ -1,0 +1,81 @@
+"""Fault injection: each scenario fault is one process acting on the model at its time."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from rdssim.model.context import SimContext
+from rdssim.model.controller import MultiAZController
+from rdssim.model.instance import Instance
+from rdssim.model.network import Network
+from rdssim.scenario.schema import ROLE_SELECTORS, FaultSpec
+
+
+class FaultInjector:
+    """Applies the scenario's faults (and API actions) to instances and AZs."""
+
+    def __init__(
+        self, ctx: SimContext, instances: list[Instance], network: Network, controller: MultiAZController
+    ) -> None:
+        self.ctx = ctx
+        self.instances = instances
+        self.network = network
+        self.controller = controller
+
+    def _target(self, name: str) -> Instance | None:
+        if name in ROLE_SELECTORS:
+            return self.controller.with_role(name)
+        return next(i for i in self.instances if i.name == name)
+
+    def run(self, index: int, fault: FaultSpec) -> Generator[simpy.Event, Any, None]:
+        """Process: inject ``fault`` (the ``index``-th of the scenario) at its time."""
+        env = self.ctx.env
+        if fault.at_s > 0:
+            yield env.timeout(fault.at_s)
+        source = f"fault[{index}]"
+        if fault.kind == "reboot-with-failover":
+            self.ctx.emit(source, "action", "RebootDBInstance ForceFailover=true", fault=index,
+                          fault_kind=fault.kind)
+            self.controller.request_failover(source)
+            return
+        if fault.kind == "az-outage":
+            assert fault.az is not None
+            self.ctx.emit(source, "fault", f"AZ {fault.az} goes dark", fault=index, fault_kind=fault.kind,
+                          az=fault.az)
+            self._set_az(fault.az, dark=True)
+            if fault.duration_s is not None:
+                yield env.timeout(fault.duration_s)
+                self.ctx.emit(source, "fault-end", f"AZ {fault.az} is back", fault=index,
+                              fault_kind=fault.kind, az=fault.az)
+                self._set_az(fault.az, dark=False)
+            return
+        assert fault.target is not None
+        inst = self._target(fault.target)
+        if inst is None:
+            self.ctx.emit(source, "fault-skipped", f"no instance has role {fault.target} now", fault=index,
+                          fault_kind=fault.kind)
+            return
+        self.ctx.emit(source, "fault", f"{fault.kind} on {inst.name}", fault=index, fault_kind=fault.kind,
+                      target=inst.name)
+        if fault.kind == "host-crash":
+            inst.host_up = False
+        elif fault.kind == "storage-failure":
+            inst.storage_ok = False
+        else:
+            inst.net_ok = False
+        inst.sync()
+        if fault.kind == "network-loss" and fault.duration_s is not None:
+            yield env.timeout(fault.duration_s)
+            self.ctx.emit(source, "fault-end", f"network of {inst.name} restored", fault=index,
+                          fault_kind=fault.kind, target=inst.name)
+            inst.net_ok = True
+            inst.sync()
+
+    def _set_az(self, az: str, *, dark: bool) -> None:
+        self.network.set_dark(az, dark)
+        for inst in self.instances:
+            if inst.az == az:
+                inst.sync()

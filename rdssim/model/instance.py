@@ -1,0 +1,81 @@
+"""A DB host: where it lives, what role it plays, what state it is in."""
+
+from __future__ import annotations
+
+from rdssim.model.context import SimContext
+from rdssim.model.network import Network
+from rdssim.record import StateChange
+
+
+class Instance:
+    """One DB host of a deployment.
+
+    Health flags (``host_up``, ``storage_ok``, ``net_ok`` and the AZ's state) are set by
+    faults; the operational state (available, promoting, rebooting, creating, recovering,
+    restoring) is set by the deployment's controller. The state shown in the Record is the
+    impairment if there is one, else the operational state.
+    """
+
+    def __init__(self, ctx: SimContext, network: Network, name: str, az: str, role: str) -> None:
+        self.ctx = ctx
+        self.network = network
+        self.name = name
+        self.az = az
+        self.role = role
+        self.op_state = "available"
+        self.host_up = True
+        self.storage_ok = True
+        self.net_ok = True
+        self._shown: tuple[str, str] | None = None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether packets reach the host (its own network and its AZ)."""
+        return self.net_ok and not self.network.is_dark(self.az)
+
+    @property
+    def impairment(self) -> str | None:
+        if not self.host_up:
+            return "failed"
+        if not self.reachable:
+            return "unreachable"
+        if not self.storage_ok:
+            return "storage-failed"
+        return None
+
+    @property
+    def state(self) -> str:
+        return self.impairment or self.op_state
+
+    @property
+    def healthy(self) -> bool:
+        """Up, reachable, with working storage (whatever its operational state)."""
+        return self.impairment is None
+
+    @property
+    def accepting_writes(self) -> bool:
+        return self.role == "primary" and self.state == "available"
+
+    @property
+    def in_sync_standby(self) -> bool:
+        return self.role == "standby" and self.state == "available"
+
+    def set(self, *, role: str | None = None, op_state: str | None = None) -> None:
+        """Change role and/or operational state, and record it."""
+        if role is not None:
+            self.role = role
+        if op_state is not None:
+            self.op_state = op_state
+        self.sync()
+
+    def replace_host(self) -> None:
+        """A new host in the same AZ takes this one's place: healthy again."""
+        self.host_up = self.storage_ok = self.net_ok = True
+
+    def sync(self) -> None:
+        """Record the (role, state) pair if it changed, and tell the listeners."""
+        shown = (self.role, self.state)
+        if shown != self._shown:
+            self._shown = shown
+            self.ctx.record.add(StateChange(self.ctx.now, self.name, self.role, self.state))
+            self.ctx.topology_changed()

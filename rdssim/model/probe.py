@@ -1,0 +1,87 @@
+"""The probe client: the 1-second "connect and insert" loop used to time real failovers.
+
+Each attempt resolves the writer endpoint through the client's DNS cache, connects to the
+address it got, and inserts one row. It is the only per-request traffic in the model
+(DESIGN.md principle 1); its history of operations is what "client-observed downtime" is
+measured from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from rdssim.model.context import SimContext
+from rdssim.model.dns import Endpoint
+from rdssim.model.instance import Instance
+from rdssim.record import Operation, Outcome
+from rdssim.scenario.schema import ProbeSpec
+
+# assumption: a refused connection (RST from a live host) fails after about one round trip.
+REFUSED_AFTER_S = 0.001
+
+
+class ProbeClient:
+    """Connect, insert, wait ``interval``; repeat until the end of the run."""
+
+    def __init__(self, ctx: SimContext, spec: ProbeSpec, endpoint: Endpoint, instances: list[Instance]) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.endpoint = endpoint
+        self.instances = {i.name: i for i in instances}
+        self.name = "probe"
+        self._cached: str | None = None
+        self._cache_expiry_s = -math.inf
+
+    def _cache_for_s(self) -> float:
+        if self.spec.dns_cache == "ttl":
+            return self.endpoint.ttl_s
+        if self.spec.dns_cache == "fixed":
+            return self.spec.dns_cache_s
+        return math.inf
+
+    def _resolve(self) -> str:
+        now = self.ctx.now
+        if self._cached is None or now >= self._cache_expiry_s:
+            self._cached = self.endpoint.resolve()
+            self._cache_expiry_s = now + self._cache_for_s()
+        return self._cached
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """Process: one attempt per interval (an attempt that times out delays the next)."""
+        env = self.ctx.env
+        while True:
+            start = self.ctx.now
+            yield from self._attempt(start)
+            next_start = start + self.spec.interval_s
+            if next_start > self.ctx.now:
+                yield env.timeout(next_start - self.ctx.now)
+
+    def _attempt(self, start: float) -> Generator[simpy.Event, Any, None]:
+        env = self.ctx.env
+        address = self._resolve()
+        inst = self.instances[address]
+        outcome: Outcome
+        error: str | None
+        if not (inst.host_up and inst.reachable):
+            yield env.timeout(self.spec.connect_timeout_s)
+            outcome, error = "fail", "connect-timeout"
+        elif inst.role != "primary" or inst.op_state != "available":
+            yield env.timeout(REFUSED_AFTER_S)
+            outcome, error = "fail", "refused"
+        elif not inst.storage_ok:
+            # The server accepts the connection but the insert never returns.
+            yield env.timeout(self.spec.read_timeout_s)
+            outcome, error = "unknown", "read-timeout"
+        else:
+            yield env.timeout(self.spec.write_latency_s)
+            if inst.accepting_writes:
+                outcome, error = "ok", None
+            else:
+                outcome, error = "unknown", "connection-lost"
+        self.ctx.record.add(
+            Operation(self.name, start, self.ctx.now, outcome, error, address)
+        )

@@ -1,0 +1,149 @@
+"""Fluid model of the write log: positions in bytes, piecewise linear in time.
+
+The application offers writes at a rate that changes only at workload phase boundaries. While
+some instance accepts writes, the committed position grows at ``rate x bytes_per_txn``; each
+instance's applied position either follows it (the writer, a synchronous standby in sync) or
+stays frozen. Positions change slope only when the topology or the phase changes, so the cost
+of a run follows state changes, never the number of transactions.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import simpy
+
+from rdssim.model.context import SimContext
+from rdssim.model.instance import Instance
+from rdssim.record import Breakpoint
+from rdssim.scenario.schema import WorkloadSpec
+
+COMMITTED = "committed_bytes"
+WRITE_RATE = "offered_writes_per_s"
+
+
+def applied_series(instance: str) -> str:
+    """Name of the series holding ``instance``'s applied log position."""
+    return f"applied_bytes:{instance}"
+
+
+class _Segment:
+    """A position anchored at (t0, v0) growing at ``slope`` bytes/s."""
+
+    __slots__ = ("slope", "t0", "v0")
+
+    def __init__(self, t0: float, v0: float, slope: float) -> None:
+        self.t0, self.v0, self.slope = t0, v0, slope
+
+    def at(self, t: float) -> float:
+        return self.v0 + self.slope * (t - self.t0)
+
+
+class WriteLog:
+    """Committed and applied log positions of one deployment."""
+
+    def __init__(self, ctx: SimContext, workload: WorkloadSpec, instances: Sequence[Instance]) -> None:
+        self.ctx = ctx
+        self.workload = workload
+        self.instances = list(instances)
+        self.bytes_per_txn = workload.bytes_per_txn
+        self._phase_starts = [p.start_s for p in workload.phases]
+        self._rng = ctx.streams.get("workload")
+        self._committed = _Segment(0.0, 0.0, 0.0)
+        self._history_t: list[float] = [0.0]
+        self._history_v: list[float] = [0.0]
+        self._applied = {i.name: _Segment(0.0, 0.0, 0.0) for i in self.instances}
+        self._writer: str | None = None
+        self._rate = -1.0
+        self._emit(COMMITTED, 0.0)
+        for inst in self.instances:
+            self._emit(applied_series(inst.name), 0.0)
+        ctx.listeners.add(self.update)
+
+    # -- queries -------------------------------------------------------------------------
+    def offered_rate(self, t: float) -> float:
+        """Writes per second the application offers at time ``t``."""
+        index = bisect.bisect_right(self._phase_starts, t) - 1
+        return self.workload.phases[index].writes_per_s if index >= 0 else 0.0
+
+    def committed_at(self, t: float) -> float:
+        """Committed position (bytes) at any past or present time ``t``."""
+        if t >= self._history_t[-1]:
+            return self._committed.at(t)
+        return float(np.interp(t, self._history_t, self._history_v))
+
+    def applied_now(self, instance: str) -> float:
+        return self._applied[instance].at(self.ctx.now)
+
+    # -- changes -------------------------------------------------------------------------
+    def run_phases(self) -> Iterable[simpy.Event]:
+        """Process: re-anchor the slopes at every workload phase boundary."""
+        for start in self._phase_starts:
+            if start > self.ctx.now:
+                yield self.ctx.env.timeout(start - self.ctx.now)
+            self.update()
+
+    def rewind_to(self, position: float) -> None:
+        """The new writer's log ends at ``position``: later commits are gone (data loss)."""
+        now = self.ctx.now
+        self._anchor_committed(now, position, self._committed.slope)
+
+    def update(self) -> None:
+        """Re-anchor every position after a phase boundary or a topology change."""
+        now = self.ctx.now
+        writers = [i for i in self.instances if i.accepting_writes]
+        writer = writers[0].name if writers else None
+        rate = self.offered_rate(now)
+        if rate != self._rate:
+            self._emit_step(WRITE_RATE, self._rate, rate)
+            self._rate = rate
+        if self._writer is not None and writer != self._writer and rate > 0:
+            # Transactions open on the writer when it stopped: their outcome is unknown.
+            interrupted = int(self._rng.poisson(rate * self.workload.txn_duration_s))
+            self.ctx.emit(self._writer, "txns-interrupted", f"{interrupted} in-flight transactions cut off",
+                          txns=interrupted)
+        self._writer = writer
+        slope = rate * self.bytes_per_txn if writer is not None else 0.0
+        position = self._committed.at(now)
+        if slope != self._committed.slope:
+            self._anchor_committed(now, position, slope)
+        for inst in self.instances:
+            segment = self._applied[inst.name]
+            follows = inst.accepting_writes or inst.in_sync_standby
+            target_slope = slope if follows else 0.0
+            current = segment.at(now)
+            target_value = position if follows else current
+            if target_slope != segment.slope or target_value != current:
+                if target_value != current:
+                    self._emit(applied_series(inst.name), current)
+                self._applied[inst.name] = _Segment(now, target_value, target_slope)
+                self._emit(applied_series(inst.name), target_value)
+
+    def _anchor_committed(self, now: float, position: float, slope: float) -> None:
+        previous = self._committed.at(now)
+        if position != previous:
+            self._history_t.append(now)
+            self._history_v.append(previous)
+            self._emit(COMMITTED, previous)
+        self._committed = _Segment(now, position, slope)
+        self._history_t.append(now)
+        self._history_v.append(position)
+        self._emit(COMMITTED, position)
+
+    def finish(self) -> None:
+        """Close every series at the end of the run."""
+        now = self.ctx.now
+        self._emit(COMMITTED, self._committed.at(now))
+        self._emit(WRITE_RATE, self._rate)
+        for name, segment in self._applied.items():
+            self._emit(applied_series(name), segment.at(now))
+
+    def _emit_step(self, series: str, old: float, new: float) -> None:
+        if old >= 0:
+            self._emit(series, old)
+        self._emit(series, new)
+
+    def _emit(self, series: str, value: float) -> None:
+        self.ctx.record.add(Breakpoint(self.ctx.now, series, value))

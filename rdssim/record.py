@@ -1,0 +1,187 @@
+"""The Record: everything a run produced, as typed immutable entries.
+
+Model code only appends to it; metrics and plots only read it. A Record round-trips through
+JSON lines, so a saved run can be re-measured and re-plotted without running it again.
+
+Four kinds of entry:
+
+* ``Event``: something that happened at an instant (a fault, an action, an RDS event).
+* ``StateChange``: an instance entered a (role, state) pair; intervals are derived.
+* ``Breakpoint``: a point of a piecewise-linear series (e.g. the committed log position).
+* ``Operation``: one probe client attempt, with its outcome (ok / fail / unknown).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Scalar = str | int | float | bool | None
+Outcome = Literal["ok", "fail", "unknown"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """An instant occurrence. ``rds_event`` is the RDS event id ("RDS-EVENT-0013") if any."""
+
+    time_s: float
+    source: str
+    kind: str
+    message: str
+    rds_event: str | None = None
+    data: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """From ``time_s`` on, ``instance`` holds ``role`` and is in ``state``."""
+
+    time_s: float
+    instance: str
+    role: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Breakpoint:
+    """A vertex of the piecewise-linear series ``series``."""
+
+    time_s: float
+    series: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One client attempt from ``start_s`` to ``end_s``; ``address`` is the instance reached."""
+
+    client: str
+    start_s: float
+    end_s: float
+    outcome: Outcome
+    error: str | None = None
+    address: str | None = None
+
+
+Entry = Event | StateChange | Breakpoint | Operation
+_TYPES: dict[str, type[Entry]] = {
+    "event": Event,
+    "state": StateChange,
+    "breakpoint": Breakpoint,
+    "operation": Operation,
+}
+_NAMES = {cls: name for name, cls in _TYPES.items()}
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    """Static description of an instance, for lanes and labels."""
+
+    name: str
+    az: str
+
+
+class Record:
+    """Append-only log of one run of one scenario variant."""
+
+    def __init__(self, meta: Mapping[str, Scalar], instances: Iterable[InstanceInfo]) -> None:
+        self.meta: dict[str, Scalar] = dict(meta)
+        self.instances: list[InstanceInfo] = list(instances)
+        self.events: list[Event] = []
+        self.states: list[StateChange] = []
+        self.breakpoints: list[Breakpoint] = []
+        self.operations: list[Operation] = []
+
+    # -- writing -----------------------------------------------------------------------
+    def add(self, entry: Entry) -> None:
+        """Append one entry to its list."""
+        if isinstance(entry, Event):
+            self.events.append(entry)
+        elif isinstance(entry, StateChange):
+            self.states.append(entry)
+        elif isinstance(entry, Breakpoint):
+            self.breakpoints.append(entry)
+        else:
+            self.operations.append(entry)
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        value = self.meta["duration_s"]
+        assert isinstance(value, int | float)
+        return float(value)
+
+    def rds_events(self) -> list[Event]:
+        """Events that carry an RDS event id, in time order."""
+        return [e for e in self.events if e.rds_event is not None]
+
+    def state_intervals(self, instance: str) -> list[tuple[float, float, str, str]]:
+        """(start_s, end_s, role, state) for ``instance``, covering the whole run."""
+        changes = [s for s in self.states if s.instance == instance]
+        out: list[tuple[float, float, str, str]] = []
+        for i, change in enumerate(changes):
+            end = changes[i + 1].time_s if i + 1 < len(changes) else self.duration_s
+            if end > change.time_s:
+                out.append((change.time_s, end, change.role, change.state))
+        return out
+
+    def series(self, name: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Breakpoint times and values of a piecewise-linear series."""
+        points = [b for b in self.breakpoints if b.series == name]
+        times = np.array([b.time_s for b in points], dtype=np.float64)
+        values = np.array([b.value for b in points], dtype=np.float64)
+        return times, values
+
+    def series_at(self, name: str, time_s: float) -> float:
+        """Value of a piecewise-linear series at ``time_s`` (linear between breakpoints)."""
+        times, values = self.series(name)
+        if times.size == 0:
+            raise KeyError(f"no series named {name!r} in this record")
+        return float(np.interp(time_s, times, values))
+
+    # -- serialisation -------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        """All entries, in the order the kinds were appended within each kind."""
+        return [*self.events, *self.states, *self.breakpoints, *self.operations]
+
+    def to_jsonl(self, path: Path) -> None:
+        """Write the record as JSON lines: a header line, then one line per entry."""
+        with path.open("w", encoding="utf-8") as handle:
+            header = {
+                "type": "header",
+                "meta": self.meta,
+                "instances": [asdict(i) for i in self.instances],
+            }
+            handle.write(json.dumps(header, sort_keys=True) + "\n")
+            for entry in self.entries():
+                row: dict[str, Any] = {"type": _NAMES[type(entry)], **asdict(entry)}
+                handle.write(json.dumps(row, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_jsonl(cls, path: Path) -> Record:
+        """Load a record written by :meth:`to_jsonl`."""
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0])
+        record = cls(header["meta"], [InstanceInfo(**i) for i in header["instances"]])
+        for line in lines[1:]:
+            row = json.loads(line)
+            kind = row.pop("type")
+            record.add(_TYPES[kind](**row))
+        return record
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return (
+            self.meta == other.meta
+            and self.instances == other.instances
+            and self.entries() == other.entries()
+        )
+
+    __hash__ = None  # type: ignore[assignment]

@@ -1,0 +1,137 @@
+"""Cross-reference checks that a per-field schema cannot express.
+
+Each check returns (key path, message, hint); the loader turns the first into a located
+ScenarioError.
+"""
+
+from __future__ import annotations
+
+from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
+
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+_NEEDS_TARGET = ("host-crash", "storage-failure", "network-loss")
+_LASTING = ("network-loss", "az-outage")
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """Every cross-reference problem in ``scenario``, in file order."""
+    return [*_check_deployment(scenario), *_check_workload(scenario), *_check_faults(scenario)]
+
+
+def _check_deployment(scenario: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    instances = scenario.deployment.instances
+    seen: set[str] = set()
+    for i, spec in enumerate(instances):
+        if spec.name in seen:
+            problems.append((("deployment", "instances", i, "name"), f"duplicate instance name {spec.name!r}", None))
+        if spec.name in ROLE_SELECTORS:
+            problems.append(
+                (
+                    ("deployment", "instances", i, "name"),
+                    f"{spec.name!r} is reserved (faults use it to mean 'whoever has that role')",
+                    "name instances like db-1, db-2",
+                )
+            )
+        seen.add(spec.name)
+    primaries = [s for s in instances if s.role == "primary"]
+    standbys = [s for s in instances if s.role == "standby"]
+    kind = scenario.deployment.type
+    if len(primaries) != 1:
+        problems.append(
+            (("deployment", "instances"), f"a {kind} deployment needs exactly one primary, found {len(primaries)}", None)
+        )
+    if kind == "multi-az-instance":
+        if len(standbys) != 1:
+            problems.append(
+                (
+                    ("deployment", "instances"),
+                    f"a multi-az-instance deployment needs exactly one standby, found {len(standbys)}",
+                    "add {name: db-2, az: <another AZ>, role: standby}",
+                )
+            )
+        elif primaries and standbys[0].az == primaries[0].az:
+            index = instances.index(standbys[0])
+            problems.append(
+                (
+                    ("deployment", "instances", index, "az"),
+                    f"the standby must be in another AZ than the primary ({primaries[0].az})",
+                    None,
+                )
+            )
+    elif kind == "single-az" and standbys:
+        index = instances.index(standbys[0])
+        problems.append(
+            (
+                ("deployment", "instances", index, "role"),
+                "a single-az deployment has no standby",
+                "use type: multi-az-instance for a primary with a standby",
+            )
+        )
+    return problems
+
+
+def _check_workload(scenario: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    previous = -1.0
+    for i, phase in enumerate(scenario.workload.phases):
+        if phase.start_s <= previous:
+            problems.append(
+                (("workload", "phases", i, "start"), "phase starts must be strictly increasing", None)
+            )
+        previous = phase.start_s
+    return problems
+
+
+def _check_faults(scenario: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    names = [s.name for s in scenario.deployment.instances]
+    azs = sorted({s.az for s in scenario.deployment.instances})
+    known = ", ".join(names)
+    for i, fault in enumerate(scenario.faults):
+        where: tuple[str | int, ...] = ("faults", i)
+        if fault.at_s > scenario.duration_s:
+            problems.append(
+                (
+                    (*where, "at"),
+                    f"at {fault.at_s:g} s is after the end of the run ({scenario.duration_s:g} s)",
+                    "raise duration or move the fault earlier",
+                )
+            )
+        if fault.kind in _NEEDS_TARGET:
+            if fault.target is None:
+                problems.append(((*where, "target"), f"{fault.kind} needs a target", f"known: {known}, primary, standby"))
+            elif fault.target not in names and fault.target not in ROLE_SELECTORS:
+                problems.append(
+                    ((*where, "target"), f"no instance named {fault.target!r}; known: {known}", "or use primary / standby")
+                )
+            if fault.az is not None:
+                problems.append(((*where, "az"), f"{fault.kind} takes a target, not an az", None))
+        if fault.kind == "az-outage":
+            if fault.az is None:
+                problems.append(((*where, "az"), "az-outage needs an az", f"known AZs: {', '.join(azs)}"))
+            elif fault.az not in azs:
+                problems.append(((*where, "az"), f"no instance in AZ {fault.az!r}; known AZs: {', '.join(azs)}", None))
+            if fault.target is not None:
+                problems.append(((*where, "target"), "az-outage takes an az, not a target", None))
+        if fault.kind == "reboot-with-failover":
+            if scenario.deployment.type != "multi-az-instance":
+                problems.append(
+                    (
+                        (*where, "kind"),
+                        "RebootDBInstance with ForceFailover is rejected on a non-Multi-AZ instance",
+                        None,
+                    )
+                )
+            if fault.target is not None or fault.az is not None:
+                problems.append(
+                    ((*where, "target"), "reboot-with-failover acts on the DB instance; it takes no target or az", None)
+                )
+        if fault.duration_s is not None and fault.kind not in _LASTING:
+            problems.append(
+                ((*where, "duration"), f"{fault.kind} has no duration; only {', '.join(_LASTING)} do", None)
+            )
+        if fault.duration_s == 0:
+            problems.append(((*where, "duration"), "a duration must be positive", None))
+    return problems
