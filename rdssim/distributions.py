@@ -99,8 +99,10 @@ def parse_distribution(value: Any) -> Distribution:
         except ValueError:
             raise ValueError(f"expected {_FORMS}, got {value!r}") from None
     if len(value) != 1:
-        raise ValueError(f"expected exactly one of fixed, uniform, lognormal, empirical; got {value!r}")
-    (kind, args), = value.items()
+        raise ValueError(
+            f"expected exactly one of fixed, uniform, lognormal, empirical; got {value!r}"
+        )
+    ((kind, args),) = value.items()
     if kind == "fixed":
         return Fixed(parse_duration_s(args))
     if kind == "uniform":
@@ -112,7 +114,9 @@ def parse_distribution(value: Any) -> Distribution:
         return Uniform(low, high)
     if kind == "lognormal":
         if not isinstance(args, dict) or set(args) != {"median", "sigma"}:
-            raise ValueError(f"lognormal expects {{median: <duration>, sigma: <number>}}, got {args!r}")
+            raise ValueError(
+                f"lognormal expects {{median: <duration>, sigma: <number>}}, got {args!r}"
+            )
         median = parse_duration_s(args["median"])
         sigma = args["sigma"]
         if isinstance(sigma, bool) or not isinstance(sigma, int | float) or sigma < 0:

@@ -38,6 +38,8 @@ def parse_duration_s(value: object) -> float:
 def _parse_text(text: str) -> float:
     if not text:
         raise ValueError(f"expected {EXPECTED}, got an empty string")
+    if text.startswith("-"):
+        raise ValueError(f"expected a non-negative duration, got {text!r}")
     try:
         return float(text)
     except ValueError:

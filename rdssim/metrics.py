@@ -9,7 +9,8 @@ Definitions (docs/summary-keys.md documents them for users):
 * client-observed downtime: per outage seen by the probe, from the start of its first
   failed attempt to the end of its next successful one; summed over outages.
 * degraded: total time without an in-sync standby (Multi-AZ deployments only).
-* RPO: committed transactions lost (the new writer's log ends before the old one's).
+* RPO: committed transactions lost (the new writer's log ends before the old one's): the
+  downward jumps of the committed position, in transactions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rdssim.record import Event, Record
+
+# Non-RDS events shown in the event log beside the RDS events: what was done to the system.
+LOGGED_KINDS = ("fault", "fault-end", "action", "action-rejected")
 
 
 @dataclass(frozen=True)
@@ -136,13 +140,24 @@ def client_downtime(record: Record, client: str = "probe") -> tuple[float | None
 
 
 def lost_txns(record: Record) -> tuple[int, int]:
-    """(committed transactions lost, in-flight transactions cut off)."""
-    committed = 0.0
-    for event in record.rds_events():
-        if event.rds_event in ("RDS-EVENT-0015", "RDS-EVENT-0021"):
-            value = event.data.get("lost_txns", 0.0)
-            assert isinstance(value, int | float)
-            committed += value
+    """(committed transactions lost, in-flight transactions cut off).
+
+    Committed losses are read off the committed position itself: each rewind (a failover to a
+    standby that lacked commits, a point-in-time restore) is a downward jump of
+    ``committed_bytes``. Counting jumps rather than completion events also counts a loss whose
+    restore was interrupted or had not finished when the run ended.
+    """
+    lost_bytes = 0.0
+    previous: tuple[float, float] | None = None
+    for point in record.breakpoints:
+        if point.series != "committed_bytes":
+            continue
+        if previous is not None and point.time_s == previous[0] and point.value < previous[1]:
+            lost_bytes += previous[1] - point.value
+        previous = (point.time_s, point.value)
+    bytes_per_txn = record.meta.get("bytes_per_txn")
+    assert isinstance(bytes_per_txn, int | float) and bytes_per_txn > 0
+    committed = lost_bytes / bytes_per_txn
     inflight = 0
     for event in record.events:
         if event.kind == "txns-interrupted":
@@ -182,6 +197,7 @@ def summarize(record: Record) -> Summary:
         failover_details=all_failovers,
         events=[
             {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}
-            for e in record.rds_events()
+            for e in record.events
+            if e.rds_event is not None or e.kind in LOGGED_KINDS
         ],
     )

@@ -173,8 +173,9 @@ class MultiAZController:
                           failover=number)
             self.busy = False
             self.ctx.changed.fire()
-            if manual:
-                self._start_rebuild(old, reboot=True)
+            # The new primary will be recovered in place; the old one must still come back as
+            # the standby (rebooted after a clean shutdown, otherwise on a replacement host).
+            self._start_rebuild(old, reboot=manual)
             return
         new.set(op_state="available")
         self.ctx.emit(new.name, "failover-promoted", rds="0015", failover=number, redo_bytes=redo_bytes,
@@ -226,28 +227,36 @@ class MultiAZController:
         self._repairing.add(inst.name)
         cause = inst.state
         self.ctx.emit(inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=cause)
-        yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
-        storage_lost = not inst.storage_ok
-        inst.replace_host()
-        inst.set(op_state="recovering")
-        if storage_lost:
-            # The volume is gone: restore to the latest restorable time (logs reach S3 every 5 min).
-            restorable_s = self._last_log_upload(trigger_s)
-            lost_bytes = self.log.committed_at(self.ctx.now) - self.log.committed_at(restorable_s)
-            self.log.rewind_to(self.log.committed_at(restorable_s))
-            inst.set(op_state="restoring")
-            duration_s = self.t.pitr_restore.sample(self.rng)
-        else:
-            lost_bytes = 0.0
-            redo = self.log.committed_at(trigger_s) - self.log.committed_at(self._last_checkpoint(trigger_s))
-            duration_s = self.t.host_replacement.sample(self.rng) + redo / (self.t.redo_mib_per_s * 2**20)
-        ok = yield from self._wait_unless(duration_s, lambda: not inst.healthy)
-        if ok:
-            inst.set(op_state="available")
+        restored = False
+        lost_bytes = 0.0
+        while True:  # a recovery cut short by a new impairment starts over on a new host
+            yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
+            storage_lost = not inst.storage_ok
+            inst.replace_host()
+            inst.set(op_state="recovering")
             if storage_lost:
-                self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn)
-            self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s,
-                          lost_txns=lost_bytes / self.log.bytes_per_txn)
+                # The volume is gone: restore to the latest restorable time (logs reach S3
+                # every 5 min).
+                restored = True
+                restorable_s = self._last_log_upload(trigger_s)
+                lost_bytes += self.log.committed_at(self.ctx.now) - self.log.committed_at(restorable_s)
+                self.log.rewind_to(self.log.committed_at(restorable_s))
+                inst.set(op_state="restoring")
+                duration_s = self.t.pitr_restore.sample(self.rng)
+            else:
+                redo = self.log.committed_at(trigger_s) - self.log.committed_at(self._last_checkpoint(trigger_s))
+                duration_s = self.t.host_replacement.sample(self.rng) + redo / (self.t.redo_mib_per_s * 2**20)
+            if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
+                break
+        inst.set(op_state="available")
+        if restored:
+            self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn)
+        self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s,
+                      lost_txns=lost_bytes / self.log.bytes_per_txn)
+        if self.endpoint.target != inst.name:
+            # It became the primary in a failover whose promotion failed: DNS still names the
+            # old primary.
+            yield from self.endpoint.repoint(inst.name, self.t.dns_propagation.sample(self.rng))
         self._repairing.discard(inst.name)
         self.busy = False
         self.ctx.changed.fire()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator
+from typing import Any
 
 import simpy
 
@@ -20,12 +21,17 @@ class Endpoint:
         self.resolutions = 0
         ctx.emit("dns", "dns-answer", f"{name} resolves to {target}", endpoint=name, target=target)
 
+    @property
+    def target(self) -> str:
+        """The instance the name resolves to now (not counted as a lookup)."""
+        return self._answer
+
     def resolve(self) -> str:
         """The instance the name resolves to now (one lookup)."""
         self.resolutions += 1
         return self._answer
 
-    def repoint(self, target: str, propagation_s: float) -> Iterable[simpy.Event]:
+    def repoint(self, target: str, propagation_s: float) -> Generator[simpy.Event, Any, None]:
         """Process: after ``propagation_s`` every fresh lookup answers ``target``."""
         if propagation_s > 0:
             yield self.ctx.env.timeout(propagation_s)

@@ -79,3 +79,6 @@ class FaultInjector:
         for inst in self.instances:
             if inst.az == az:
                 inst.sync()
+        # Wake the watchers even if no shown state changed (a crashed host stays "failed"):
+        # repairs waiting for the AZ to come back must see it.
+        self.ctx.changed.fire()

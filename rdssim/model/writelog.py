@@ -10,7 +10,8 @@ of a run follows state changes, never the number of transactions.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Sequence
+from typing import Any
 
 import numpy as np
 import simpy
@@ -78,7 +79,7 @@ class WriteLog:
         return self._applied[instance].at(self.ctx.now)
 
     # -- changes -------------------------------------------------------------------------
-    def run_phases(self) -> Iterable[simpy.Event]:
+    def run_phases(self) -> Generator[simpy.Event, Any, None]:
         """Process: re-anchor the slopes at every workload phase boundary."""
         for start in self._phase_starts:
             if start > self.ctx.now:
@@ -89,6 +90,16 @@ class WriteLog:
         """The new writer's log ends at ``position``: later commits are gone (data loss)."""
         now = self.ctx.now
         self._anchor_committed(now, position, self._committed.slope)
+        # What survives is the log up to ``position``: past positions above it never became
+        # durable on this timeline (later look-ups of past times must not resurrect them), and
+        # no instance can have applied more than survives.
+        self._history_v = [min(v, position) for v in self._history_v]
+        for name, segment in self._applied.items():
+            current = segment.at(now)
+            if current > position:
+                self._emit(applied_series(name), current)
+                self._applied[name] = _Segment(now, position, segment.slope)
+                self._emit(applied_series(name), position)
 
     def update(self) -> None:
         """Re-anchor every position after a phase boundary or a topology change."""

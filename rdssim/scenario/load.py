@@ -117,7 +117,9 @@ def _describe(error: Mapping[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     if message.startswith("Input should be"):
         message = "expected" + message.removeprefix("Input should be")
-    return f"{message} (got {error.get('input')!r})" if "input" in error else message
+    if "input" in error and "got" not in message:
+        return f"{message} (got {error['input']!r})"
+    return message
 
 
 def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,74 @@
+"""Write a run's artefacts (summary, event log, Record, timeline) all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rdssim.metrics import Summary
+from rdssim.record import Record
+
+
+def write_atomically(out: Path, fill: Callable[[Path], None]) -> None:
+    """Let ``fill`` write into a scratch folder, then move it to ``out`` in one step.
+
+    If ``fill`` raises, nothing is left at ``out`` (an existing ``out`` is kept as it was).
+    """
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        fill(scratch)
+        if out.exists():
+            shutil.rmtree(out)
+        scratch.rename(out)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def write_event_log(record: Record, path: Path) -> None:
+    """Every event of the run as CSV: time, source, kind, RDS event id, message."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["time_s", "source", "kind", "rds_event", "message"])
+        for event in record.events:
+            writer.writerow(
+                [
+                    f"{event.time_s:.3f}",
+                    event.source,
+                    event.kind,
+                    event.rds_event or "",
+                    event.message,
+                ]
+            )
+
+
+def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = True) -> None:
+    """The artefacts of one variant: record.jsonl, events.csv, summary.json, timeline.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record.to_jsonl(folder / "record.jsonl")
+    write_event_log(record, folder / "events.csv")
+    (folder / "summary.json").write_text(
+        json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
+    )
+    if plot:
+        from rdssim.plot import plot_timeline  # matplotlib is only paid for when plotting
+
+        plot_timeline(record, folder / "timeline.png")
+
+
+def combined_summary(scenario: str, seed: int, summaries: Mapping[str, Summary]) -> dict[str, Any]:
+    """The JSON summary: flat for a single variant, keyed by variant name otherwise."""
+    if list(summaries) == ["base"]:
+        return summaries["base"].to_dict()
+    return {
+        "scenario": scenario,
+        "seed": seed,
+        "variants": {name: s.to_dict() for name, s in summaries.items()},
+    }

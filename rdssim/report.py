@@ -1,0 +1,93 @@
+"""Human-readable rendering of summaries (Rich tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rdssim.metrics import Summary
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+_ROWS: list[tuple[str, Callable[[Summary], str]]] = [
+    ("failover time (s)", lambda s: _seconds(s.failover_s)),
+    ("  detection (s)", lambda s: _seconds(s.detection_s)),
+    ("  promotion (s)", lambda s: _seconds(s.promotion_s)),
+    ("  dns (s)", lambda s: _seconds(s.dns_s)),
+    ("failovers", lambda s: _count(s.failovers)),
+    ("writer unavailable (s)", lambda s: _seconds(s.writer_unavailable_s)),
+    (
+        "client-observed downtime (s)",
+        lambda s: (
+            _seconds(s.client_downtime_s)
+            + ("" if s.client_recovered in (True, None) else " (never recovered)")
+        ),
+    ),
+    ("degraded, no standby (s)", lambda s: _seconds(s.degraded_s)),
+    ("committed txns lost (RPO)", lambda s: _count(s.rpo_txns)),
+    ("in-flight txns cut off", lambda s: _count(s.inflight_lost_txns)),
+    ("probe errors", lambda s: ", ".join(f"{k} {v}" for k, v in s.probe_errors.items()) or "none"),
+]
+
+
+def print_summaries(
+    console: Console, title: str, summaries: Mapping[str, Summary], footer: str | None = None
+) -> None:
+    """One column per variant, one row per metric, then each variant's RDS event log."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    for name in summaries:
+        table.add_column(name, justify="right")
+    for label, cell in _ROWS:
+        table.add_row(label, *(cell(s) for s in summaries.values()))
+    console.print(table)
+    for name, summary in summaries.items():
+        print_events(console, summary, name if len(summaries) > 1 else None)
+    if footer:
+        console.print(footer)
+
+
+def print_events(console: Console, summary: Summary, variant: str | None) -> None:
+    """The RDS-style event log of one run."""
+    title = "RDS events" + (f" — {variant}" if variant else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("t (s)", justify="right")
+    table.add_column("event")
+    table.add_column("source")
+    table.add_column("message")
+    for event in summary.events:
+        table.add_row(
+            f"{event['time_s']:.1f}",
+            event["id"] or "—",
+            str(event["source"]),
+            str(event["message"]),
+        )
+    console.print(table)
+
+
+def sweep_table(title: str, stats: Mapping[str, Mapping[str, Any]]) -> Table:
+    """A table of per-metric distribution statistics for one variant."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    for column in ("n", "mean", "p5", "p50", "p95", "min", "max"):
+        table.add_column(column, justify="right")
+    for metric, row in stats.items():
+        table.add_row(
+            metric,
+            f"{int(row['count'])}",
+            *(
+                _seconds(row[key]) if row["count"] else "—"
+                for key in ("mean", "p5", "p50", "p95", "min", "max")
+            ),
+        )
+    return table

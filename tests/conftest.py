@@ -1,0 +1,120 @@
+"""Shared helpers: build a scenario from inline YAML, run it, and read the Record like a trace."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from rdssim.record import Event, Record
+from rdssim.scenario import Scenario, ScenarioSet, parse_scenario_text
+from rdssim.sim import Simulation, build, run
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+
+MULTI_AZ = """\
+deployment:
+  type: multi-az-instance
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+    - {name: db-2, az: us-east-1b, role: standby}
+"""
+
+SINGLE_AZ = """\
+deployment:
+  type: single-az
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+"""
+
+
+def scenario_set(text: str, file: str = "<string>") -> ScenarioSet:
+    """Parse scenario YAML given inline (indentation is removed first)."""
+    return parse_scenario_text(textwrap.dedent(text), file=file)
+
+
+def scenario(text: str, variant: str | None = None) -> Scenario:
+    """The one scenario (or the named variant) of inline YAML."""
+    variants = scenario_set(text).variants
+    return variants[variant] if variant is not None else next(iter(variants.values()))
+
+
+def run_yaml(text: str, seed: int = 0, variant: str | None = None) -> Record:
+    """Parse inline YAML and run it on ``seed``."""
+    return run(scenario(text, variant), seed)
+
+
+def build_yaml(text: str, seed: int = 0) -> Simulation:
+    """Parse inline YAML and wire (not run) its model on ``seed``."""
+    return build(scenario(text), seed)
+
+
+# -- reading a Record ------------------------------------------------------------------------
+def rds_ids(record: Record) -> list[str]:
+    """The short RDS event numbers ("0013") in emission order."""
+    return [e.rds_event[-4:] for e in record.rds_events() if e.rds_event is not None]
+
+
+def rds(record: Record, number: str) -> list[Event]:
+    """Every event carrying RDS-EVENT-``number``."""
+    return [e for e in record.events if e.rds_event == f"RDS-EVENT-{number}"]
+
+
+def only(record: Record, number: str) -> Event:
+    """The single RDS-EVENT-``number`` of the run (fails if there is not exactly one)."""
+    found = rds(record, number)
+    assert len(found) == 1, f"expected one RDS-EVENT-{number}, got {len(found)}: {rds_ids(record)}"
+    return found[0]
+
+
+def states(record: Record, instance: str) -> list[tuple[str, str]]:
+    """The (role, state) pairs ``instance`` went through, in order, duplicates collapsed."""
+    out: list[tuple[str, str]] = []
+    for change in record.states:
+        if change.instance == instance and (not out or out[-1] != (change.role, change.state)):
+            out.append((change.role, change.state))
+    return out
+
+
+def state_at(record: Record, instance: str, time_s: float) -> tuple[str, str]:
+    """(role, state) of ``instance`` just after ``time_s`` (the last change at or before it)."""
+    current: tuple[str, str] | None = None
+    for change in record.states:
+        if change.instance == instance and change.time_s <= time_s:
+            current = (change.role, change.state)
+    assert current is not None
+    return current
+
+
+def writer_intervals(record: Record) -> list[tuple[float, float, str]]:
+    """(start, end, instance) of every stretch in which an instance accepts writes."""
+    out = []
+    for info in record.instances:
+        for start, end, role, state in record.state_intervals(info.name):
+            if role == "primary" and state == "available":
+                out.append((start, end, info.name))
+    return sorted(out)
+
+
+def series_limits(record: Record, name: str, time_s: float) -> tuple[float, float]:
+    """(left limit, right limit) of a piecewise-linear series with jumps at ``time_s``.
+
+    A jump is two breakpoints at the same time; between breakpoints the series is linear.
+    """
+    times, values = record.series(name)
+    at = [i for i, t in enumerate(times) if t == time_s]
+    if at:
+        return float(values[at[0]]), float(values[at[-1]])
+    before = [i for i, t in enumerate(times) if t < time_s]
+    after = [i for i, t in enumerate(times) if t > time_s]
+    if not before:
+        value = float(values[after[0]])
+        return value, value
+    if not after:
+        value = float(values[before[-1]])
+        return value, value
+    i, j = before[-1], after[0]
+    frac = (time_s - times[i]) / (times[j] - times[i])
+    value = float(values[i] + frac * (values[j] - values[i]))
+    return value, value
+
