@@ -23,7 +23,10 @@ def parse_duration_s(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected {EXPECTED}, got {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int too large for a float
+            raise ValueError(f"expected a finite duration, got {value!r}") from None
     elif isinstance(value, str):
         seconds = _parse_text(value.strip())
     else:

@@ -117,4 +117,3 @@ def series_limits(record: Record, name: str, time_s: float) -> tuple[float, floa
     frac = (time_s - times[i]) / (times[j] - times[i])
     value = float(values[i] + frac * (values[j] - values[i]))
     return value, value
-

@@ -20,15 +20,11 @@ from matplotlib.text import Text
 
 from rdssim.metrics import client_downtime, failovers
 from rdssim.plot import plot_timeline
-from rdssim.plot.timeline import (
-    MARKER_STYLES,
-    marker_label,
-    outages,
-    outcome_runs,
-    stagger,
-    windows,
-)
-from rdssim.record import InstanceInfo, Operation, Record
+from rdssim.plot.labels import stagger
+from rdssim.plot.reading import marker_label, outages, outcome_runs
+from rdssim.plot.style import MARKER_STYLES
+from rdssim.plot.windows import windows
+from rdssim.record import Event, InstanceInfo, Operation, Record
 from rdssim.scenario import load_scenario
 from rdssim.sim import run
 
@@ -260,6 +256,25 @@ def test_marker_labels_say_what_happened() -> None:
     assert "AZ us-east-1a dark" in found and "AZ us-east-1a back" in found
 
 
+@pytest.mark.parametrize(
+    ("kind", "rds_event", "data", "label"),
+    [
+        ("action-abandoned", "RDS-EVENT-0034", {"fault_kind": "reboot-with-failover"},
+         "reboot w/ failover abandoned (0034)"),
+        ("action-abandoned", "RDS-EVENT-0034", {}, "0034 abandoned"),
+        ("action-rejected", None, {"fault_kind": "reboot-with-failover"},
+         "reboot w/ failover rejected"),
+        ("action-rejected", None, {"fault_kind": "reboot"}, "reboot rejected"),
+        ("action-rejected", None, {}, "action rejected"),
+    ],
+)
+def test_a_refused_action_is_named_when_the_event_says_which(
+    kind: str, rds_event: str | None, data: dict[str, str], label: str
+) -> None:
+    event = Event(60.0, "schedule", kind, "not carried out", rds_event, data)
+    assert marker_label(event) == label
+
+
 # -- the probe strip -----------------------------------------------------------------------
 def test_probe_downtime_matches_the_metric(host_crash: Record, single_az: Record) -> None:
     for record in (host_crash, single_az):
@@ -310,14 +325,15 @@ def test_a_record_loaded_back_from_json_lines_plots_the_same(
     assert texts(plot_timeline(loaded)) == texts(figure("reboot"))
 
 
-def test_the_plot_module_never_imports_the_model() -> None:
-    source = (REPO / "rdssim" / "plot" / "timeline.py").read_text(encoding="utf-8")
+def test_the_plot_package_never_imports_the_model() -> None:
     imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-        elif isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
+    for path in (REPO / "rdssim" / "plot").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    assert "rdssim.plot.timeline" in imported  # the package's modules were read
     assert not {m for m in imported if m.startswith(("rdssim.model", "rdssim.sim"))}
     assert "matplotlib.pyplot" not in imported
 

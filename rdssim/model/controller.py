@@ -171,11 +171,11 @@ class MultiAZController:
         if not (yield from self._wait_unless(promotion_s, lambda: not new.healthy)):
             self.ctx.emit(new.name, "failover-failed", "the standby failed while being promoted",
                           failover=number)
-            self.busy = False
-            self.ctx.changed.fire()
-            # The new primary will be recovered in place; the old one must still come back as
-            # the standby (rebooted after a clean shutdown, otherwise on a replacement host).
+            # The old primary comes back as the standby (rebooted after a clean shutdown,
+            # otherwise on a replacement host); the new one is recovered where it is, now:
+            # waiting for health checks would leave it stuck in "promoting" if it recovered.
             self._start_rebuild(old, reboot=manual)
+            yield from self.recover_in_place(new, self.ctx.now)
             return
         new.set(op_state="available")
         self.ctx.emit(new.name, "failover-promoted", rds="0015", failover=number, redo_bytes=redo_bytes,
@@ -239,20 +239,24 @@ class MultiAZController:
                 # every 5 min).
                 restored = True
                 restorable_s = self._last_log_upload(trigger_s)
-                lost_bytes += self.log.committed_at(self.ctx.now) - self.log.committed_at(restorable_s)
-                self.log.rewind_to(self.log.committed_at(restorable_s))
+                restorable = self.log.committed_at(restorable_s)
+                lost_bytes += self.log.committed_at(self.ctx.now) - restorable
+                self.log.rewind_to(restorable)
                 inst.set(op_state="restoring")
                 duration_s = self.t.pitr_restore.sample(self.rng)
             else:
-                redo = self.log.committed_at(trigger_s) - self.log.committed_at(self._last_checkpoint(trigger_s))
-                duration_s = self.t.host_replacement.sample(self.rng) + redo / (self.t.redo_mib_per_s * 2**20)
+                checkpoint_s = self._last_checkpoint(trigger_s)
+                redo = self.log.committed_at(trigger_s) - self.log.committed_at(checkpoint_s)
+                duration_s = self.t.host_replacement.sample(self.rng)
+                duration_s += redo / (self.t.redo_mib_per_s * 2**20)
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break
         inst.set(op_state="available")
+        lost_txns = lost_bytes / self.log.bytes_per_txn
         if restored:
-            self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn)
+            self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_txns)
         self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s,
-                      lost_txns=lost_bytes / self.log.bytes_per_txn)
+                      lost_txns=lost_txns)
         if self.endpoint.target != inst.name:
             # It became the primary in a failover whose promotion failed: DNS still names the
             # old primary.

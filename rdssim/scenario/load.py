@@ -64,6 +64,15 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
             line=1,
             hint="see docs/scenario-format.md",
         )
+    duplicate = _first_duplicate_key(node, ())
+    if duplicate is not None:
+        loc, line = duplicate
+        raise ScenarioError(
+            "duplicate key (YAML would silently keep only the last one)",
+            file=file,
+            line=line,
+            key_path=_format_path(loc),
+        )
     locator = _Locator(file, node)
     variants_raw = raw.pop("variants", None)
     default_name = Path(file).stem if file != "<string>" else "scenario"
@@ -144,7 +153,7 @@ class _Locator:
         self, loc: Sequence[str | int], message: str, *, prefix: PathKey = (), hint: str | None = None
     ) -> ScenarioError:
         # A variant's key may come from the variant's overrides or from the base scenario.
-        line = self._line((*prefix, *loc)) if prefix else None
+        line = self._line((*prefix, *loc), exact=True) if prefix else None
         if line is None:
             line = self._line(tuple(loc))
         path = _format_path(loc)
@@ -152,7 +161,8 @@ class _Locator:
             path = f"variants.{prefix[1]}: {path}" if loc else f"variants.{prefix[1]}"
         return ScenarioError(message, file=self.file, line=line, key_path=path, hint=hint)
 
-    def _line(self, loc: PathKey) -> int | None:
+    def _line(self, loc: PathKey, *, exact: bool = False) -> int | None:
+        """Line of the deepest node on ``loc``; with ``exact``, None unless all of it exists."""
         node = self.root
         best: int | None = node.start_mark.line + 1 if node is not None else None
         for key in loc:
@@ -164,16 +174,36 @@ class _Locator:
                         best = key_node.start_mark.line + 1
                         break
                 if found is None:
-                    return best
+                    return None if exact else best
                 node = found
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
                 if key >= len(node.value):
-                    return best
+                    return None if exact else best
                 node = node.value[key]
                 best = node.start_mark.line + 1
             else:
-                return best
+                return None if exact else best
         return best
+
+
+def _first_duplicate_key(node: yaml.Node | None, loc: PathKey) -> tuple[PathKey, int] | None:
+    """(key path, line) of the first key repeated within one mapping, if any."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen and key != "<<":
+                return (*loc, key), key_node.start_mark.line + 1
+            seen.add(key)
+            found = _first_duplicate_key(value_node, (*loc, key))
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _first_duplicate_key(item, (*loc, index))
+            if found is not None:
+                return found
+    return None
 
 
 def _format_path(loc: Sequence[str | int]) -> str:

@@ -1,0 +1,231 @@
+"""The header's labels: marker labels, headline arrows and phase lengths, stacked on levels.
+
+Labels that could collide (markers close in time, arrows that overlap) are stacked on levels,
+packed greedily like intervals onto tracks. The number of levels is estimated before the
+layout (it sets the header's height, see :func:`plan_header`) and the labels are re-stacked
+on the final axes (:func:`label_header`). Also the helpers that tell whether a text fits
+between two times, which the lanes use for their labels too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from rdssim.metrics import failovers
+from rdssim.plot.reading import Marker, Span, headline_spans, markers, phase_bounds
+from rdssim.plot.style import MARKER_STYLES
+from rdssim.plot.windows import Window
+from rdssim.record import Record
+
+# The header, in lane heights (its y data units), bottom up: phase lengths, then rows of
+# arrows, then rows of marker labels.
+PHASE_BAND = 0.34
+SPAN_STEP = 0.38
+LEVEL_STEP = 0.2
+MAX_LEVELS = 4
+MARKER_FONT = 8.5
+SPAN_FONT = 9.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A header label's box in pixels, the side of its anchor it sits on, and its level."""
+
+    left: float
+    right: float
+    side: str  # "right"/"left" of a marker line; "above"/"right"/"left" of an arrow
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class HeaderPlan:
+    """Heights in the header (lane units), bottom up: phase lengths, arrows, marker labels."""
+
+    phase_band: float
+    span_levels: int
+    marker_levels: int
+
+    # A level beyond the plan (the final axes came out narrower than estimated) shares the
+    # top one: a rare overlap beats a label drawn outside the figure.
+    def arrow_y(self, level: int) -> float:
+        level = max(0, min(level, self.span_levels - 1))
+        return self.phase_band + SPAN_STEP * level + 0.1
+
+    def marker_y(self, level: int) -> float:
+        level = max(0, min(level, self.marker_levels - 1))
+        return self.phase_band + SPAN_STEP * self.span_levels + LEVEL_STEP * (level + 0.5)
+
+    @property
+    def height(self) -> float:
+        spans = SPAN_STEP * self.span_levels
+        return self.phase_band + spans + LEVEL_STEP * self.marker_levels + 0.06
+
+
+# -- stacking -------------------------------------------------------------------------------
+def stagger(boxes: Sequence[tuple[float, float]], gap: float = 6.0) -> list[int]:
+    """Level of each (left, right) box, in order: the lowest one whose last box ends ``gap``
+    before it starts (greedy, like packing intervals onto tracks)."""
+    ends: list[float] = []
+    out: list[int] = []
+    for left, right in boxes:
+        level = next((i for i, end in enumerate(ends) if left > end + gap), len(ends))
+        if level == len(ends):
+            ends.append(right)
+        ends[level] = right
+        out.append(level)
+    return out
+
+
+def place_marker(x: float, width: float, right_edge: float) -> Placed:
+    """Right of its line if the label fits before ``right_edge``, else left of it."""
+    if x + width <= right_edge:
+        return Placed(x, x + width, "right")
+    return Placed(x - width, x, "left")
+
+
+def place_span(start: float, end: float, width: float, right_edge: float) -> Placed:
+    """Above the arrow if the label fits its length, else beside it (right if there is room)."""
+    if width <= end - start:
+        return Placed(start, end, "above")
+    if end + width <= right_edge:
+        return Placed(start, end + width, "right")
+    return Placed(start - width, end, "left")
+
+
+def _stacked(items: list[tuple[T, Placed]]) -> list[tuple[T, Placed]]:
+    levels = stagger([(p.left, p.right) for _, p in items])
+    return [(item, replace(p, level=lv)) for (item, p), lv in zip(items, levels, strict=True)]
+
+
+@dataclass(frozen=True)
+class HeaderLabels:
+    """The header's markers and spans, with each label's width in pixels (measured once)."""
+
+    markers: list[tuple[Marker, float]]
+    spans: list[tuple[Span, float]]
+
+    def place(
+        self, win: Window, to_px: Callable[[float], float], right_edge: float
+    ) -> tuple[list[tuple[Marker, Placed]], list[tuple[Span, Placed]]]:
+        """Stack the labels of window ``win``; ``to_px`` maps record seconds to pixels."""
+        marks = [(m, place_marker(to_px(m.time_s), w, right_edge))
+                 for m, w in self.markers if win.contains(m.time_s)]
+        spans = []
+        for span, width in self.spans:
+            seen = win.clip(span.start_s, span.end_s)
+            if seen is not None:
+                spans.append((span, place_span(to_px(seen[0]), to_px(seen[1]), width, right_edge)))
+        return _stacked(marks), _stacked(spans)
+
+
+# -- before the layout: how tall the header must be -----------------------------------------
+def measure(fig: Figure, record: Record, renderer: RendererBase) -> HeaderLabels:
+    """Each header label's width in pixels: it does not depend on the layout, only on dpi."""
+    ruler = fig.text(0, 0, "")
+
+    def width(text: str, size: float, weight: str = "normal") -> float:
+        ruler.set_text(f" {text} ")
+        ruler.set_fontsize(size)
+        ruler.set_fontweight(weight)
+        return float(ruler.get_window_extent(renderer).width)
+
+    labels = HeaderLabels(
+        [(m, width(m.label, MARKER_FONT)) for m in markers(record)],
+        [(s, width(s.label, SPAN_FONT, "bold")) for s in headline_spans(record)],
+    )
+    ruler.remove()
+    return labels
+
+
+def _scale(win: Window, width_px: float) -> Callable[[float], float]:
+    """Record seconds to pixels on an axes ``width_px`` wide showing ``win``."""
+    px_per_s = width_px / (win.end_s - win.start_s)
+    return lambda time_s: (time_s - win.start_s) * px_per_s
+
+
+def plan_header(record: Record, wins: Sequence[Window], labels: HeaderLabels) -> HeaderPlan:
+    """How many levels the header needs, estimated before the layout exists.
+
+    The axes' final widths are unknown yet, so assume the panels share about 70% of the
+    figure's width (the rest holds lane names and legends); the labels are re-stacked on the
+    real axes afterwards, within these levels.
+    """
+    panel_px = 12.0 * 100 * 0.7 / len(wins)  # at the layout's 100 dpi
+    span_levels = marker_levels = 0
+    for win in wins:
+        marks, spans = labels.place(win, _scale(win, panel_px), panel_px)
+        marker_levels = max([marker_levels, *(p.level + 1 for _, p in marks)])
+        span_levels = max([span_levels, *(p.level + 1 for _, p in spans)])
+    phase_band = PHASE_BAND if failovers(record) else 0.0
+    return HeaderPlan(phase_band, min(span_levels, MAX_LEVELS), min(marker_levels, MAX_LEVELS))
+
+
+# -- after the layout: drawing on the final axes --------------------------------------------
+def px_width(ax: Axes, start: float, end: float) -> float:
+    """Width in pixels of the data range [start, end] on ``ax``."""
+    (x0, _), (x1, _) = ax.transData.transform([(start, 0.0), (end, 0.0)])
+    return float(abs(x1 - x0))
+
+
+def fits(text: Text, ax: Axes, start: float, end: float, renderer: RendererBase,
+         pad: float) -> bool:
+    """Whether ``text`` is at least ``pad`` pixels narrower than [start, end] on ``ax``."""
+    return float(text.get_window_extent(renderer).width) + pad <= px_width(ax, start, end)
+
+
+def label_header(ax: Axes, win: Window, labels: HeaderLabels, plan: HeaderPlan, t0: float,
+                 renderer: RendererBase) -> None:
+    """Marker labels and headline arrows of ``win``, stacked on the final axes within the plan."""
+
+    def to_px(time_s: float) -> float:
+        return float(ax.transData.transform((time_s - t0, 0.0))[0])
+
+    marks, spans = labels.place(win, to_px, ax.get_window_extent(renderer).x1)
+    for marker, placed in marks:
+        x, y = marker.time_s - t0, plan.marker_y(placed.level)
+        colour, style = MARKER_STYLES[marker.kind]
+        ax.text(x, y, f" {marker.label} ", ha="left" if placed.side == "right" else "right",
+                va="center", fontsize=MARKER_FONT, color=colour, zorder=5)
+        ax.plot([x, x], [0.0, y + LEVEL_STEP / 2], color=colour, linestyle=style,
+                linewidth=1.1, zorder=4)
+    for span, placed in spans:
+        seen = win.clip(span.start_s, span.end_s)
+        assert seen is not None  # place() keeps only the spans it can see
+        start, end, y = seen[0] - t0, seen[1] - t0, plan.arrow_y(placed.level)
+        # Arrow heads would swallow a span only a few pixels wide: end bars instead.
+        style = "<|-|>" if px_width(ax, start, end) > 30 else "|-|, widthA=0.3, widthB=0.3"
+        ax.annotate("", xy=(end, y), xytext=(start, y),
+                    arrowprops={"arrowstyle": style, "color": "#252525", "linewidth": 1.0,
+                                "mutation_scale": 7, "shrinkA": 0, "shrinkB": 0})
+        where = {"above": ((start + end) / 2, y + 0.04, "center", "bottom"),
+                 "right": (end, y, "left", "center"), "left": (start, y, "right", "center")}
+        x, ty, ha, va = where[placed.side]
+        ax.text(x, ty, f" {span.label} ", ha=ha, va=va, fontsize=SPAN_FONT, fontweight="bold",
+                color="#252525", zorder=6)
+
+
+def label_phases(ax: Axes, record: Record, t0: float, renderer: RendererBase,
+                 plan: HeaderPlan) -> None:
+    """Each phase's length under the failover arrow: with its name if there is room."""
+    lo, hi = ax.get_xlim()
+    for fo in failovers(record):
+        for name, start, end in phase_bounds(record, fo):
+            seen = Window(lo, hi).clip(start - t0, end - t0)
+            if seen is None:
+                continue
+            text = ax.text(sum(seen) / 2, plan.phase_band / 2, f"{name}\n{end - start:.1f} s",
+                           ha="center", va="center", fontsize=7.5, color="#404040",
+                           linespacing=1.0, zorder=6)
+            for fallback in (f"{end - start:.1f} s", ""):
+                if fits(text, ax, *seen, renderer, pad=2):
+                    break
+                text.set_text(fallback)

@@ -1,0 +1,128 @@
+"""The rows under the header: one lane per instance and the probe client's strip.
+
+* a lane is a bar per (role, state) interval, coloured by state, with the role written
+  inside the segments wide enough;
+* the probe strip has a tick per attempt coloured by outcome, over a pale band per run of
+  the same outcome, and a bracket over each outage labelled with the downtime.
+
+The bars and ticks are drawn before the layout; the labels after it, once text sizes and
+the final axes widths are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+
+from rdssim.plot.labels import fits, px_width
+from rdssim.plot.reading import duration_text, outages, outcome_runs, probe_operations
+from rdssim.plot.style import OUTCOME_COLOURS, OUTCOME_TINTS, ink, state_colours
+from rdssim.plot.windows import Window
+from rdssim.record import Record
+
+LANE_HEIGHT = 0.62  # of one lane; the gaps let the phase tints show between lanes
+PROBE_HEIGHT = 0.95  # of the probe strip, in lane heights
+
+HAlign = Literal["left", "center", "right"]
+VAlign = Literal["bottom", "center"]
+
+
+# -- before the layout ----------------------------------------------------------------------
+def draw_lanes(ax: Axes, record: Record, t0: float) -> None:
+    """One bar per (role, state) interval; the first instance on top."""
+    colours = state_colours(record)
+    for row, info in enumerate(record.instances):
+        for start, end, _, state in record.state_intervals(info.name):
+            ax.broken_barh([(start - t0, end - start)], (row - LANE_HEIGHT / 2, LANE_HEIGHT),
+                           facecolors=colours[state], edgecolor="white", linewidth=0.6, zorder=2)
+    ax.set_yticks(range(len(record.instances)),
+                  [f"{i.name} ({i.az})" for i in record.instances])
+    ax.set_ylim(len(record.instances) - 0.5, -0.5)
+
+
+def draw_probe(ax: Axes, record: Record, t0: float, win: Window) -> None:
+    """A tick at each attempt's start, over a pale band for each run of the same outcome.
+
+    The bands keep a long run readable when the ticks are too dense to tell apart (a 1 s
+    probe over an hour), and show where attempts were waiting on a timeout.
+    """
+    ops = probe_operations(record)
+    for outcome, start, end in outcome_runs(ops, record.duration_s):
+        ax.broken_barh([(start - t0, end - start)], (0.08, 0.42),
+                       facecolors=OUTCOME_TINTS[outcome], linewidth=0, zorder=2)
+    for outcome, colour in OUTCOME_COLOURS.items():
+        starts = [o.start_s - t0 for o in ops if o.outcome == outcome and win.contains(o.start_s)]
+        if starts:
+            ax.vlines(starts, 0.08, 0.5, colors=colour, linewidth=0.9, zorder=3)
+    ax.set_ylim(0.0, PROBE_HEIGHT)
+    ax.set_yticks([0.29], ["probe client"])
+
+
+# -- after the layout -----------------------------------------------------------------------
+def _widest_piece(seen: tuple[float, float], cuts: Sequence[float]) -> tuple[float, float]:
+    """The widest part of ``seen`` between the ``cuts`` (marker lines) that fall inside it."""
+    edges = [seen[0], *sorted(c for c in cuts if seen[0] < c < seen[1]), seen[1]]
+    return max(pairwise(edges), key=lambda piece: piece[1] - piece[0])
+
+
+def label_roles(ax: Axes, record: Record, t0: float, renderer: RendererBase,
+                cuts: Sequence[float]) -> None:
+    """Write the role inside each bar segment wide enough, clear of the marker lines."""
+    colours = state_colours(record)
+    lo, hi = ax.get_xlim()
+    for row, info in enumerate(record.instances):
+        for start, end, role, state in record.state_intervals(info.name):
+            seen = Window(lo, hi).clip(start - t0, end - t0)
+            if seen is None:
+                continue
+            left, right = _widest_piece(seen, cuts)
+            text = ax.text((left + right) / 2, row, role if role != "none" else "no role",
+                           ha="center", va="center", fontsize=8, color=ink(colours[state]),
+                           zorder=5, clip_on=True)
+            if not fits(text, ax, left, right, renderer, pad=8):
+                text.remove()
+
+
+def label_outages(ax: Axes, record: Record, t0: float, renderer: RendererBase) -> None:
+    """A bracket over each outage of the probe, labelled with its length where that fits.
+
+    Candidates, best first: over the bracket, beside it (right, then left), then the same
+    with the length alone; the first that stays inside the axes and clear of the labels
+    already placed wins. A label that fits nowhere is left out (the bracket stays).
+    """
+    lo, hi = ax.get_xlim()
+    frame = ax.get_window_extent(renderer)
+    taken: list[tuple[float, float]] = []
+    for outage in outages(record):
+        seen = Window(lo, hi).clip(outage.start_s - t0, outage.end_s - t0)
+        if seen is None:
+            continue
+        start, end = seen
+        ax.plot([start, start, end, end], [0.56, 0.64, 0.64, 0.56], color="#b2182b",
+                linewidth=1.0, zorder=5)
+        length = duration_text(outage.end_s - outage.start_s)
+        long = f"client downtime {length}" + ("" if outage.recovered else ", still down at the end")
+        spots: list[tuple[float, float, HAlign, VAlign]] = [
+            ((start + end) / 2, 0.67, "center", "bottom"),
+            (end, 0.64, "left", "center"),
+            (start, 0.64, "right", "center"),
+        ]
+        candidates = [(label, spot) for label in (long, length) for spot in spots]
+        text = ax.text(0, 0, "", fontsize=8.5, color="#b2182b", zorder=6)
+        for label, (x, y, ha, va) in candidates:
+            text.set_text(label if ha == "center" else f" {label} ")
+            text.set_position((x, y))
+            text.set_horizontalalignment(ha)
+            text.set_verticalalignment(va)
+            box = text.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1
+            over = ha != "center" or box.width <= px_width(ax, start, end)
+            if inside and over and all(box.x1 < a or box.x0 > b for a, b in taken):
+                taken.append((box.x0, box.x1))
+                break
+        else:
+            text.remove()

@@ -1,0 +1,170 @@
+"""What the timeline shows, read from the Record alone: markers, headline spans, outages.
+
+Nothing here draws; the drawing modules turn these into artists. Times are record seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rdssim.metrics import Failover, failovers
+from rdssim.plot.style import MARKER_STYLES, PHASES
+from rdssim.record import Event, Operation, Record
+
+ORIGIN_KINDS = ("fault", "action")
+ACTION_LABELS = {"reboot-with-failover": "reboot w/ failover"}
+MAX_LABEL_CHARS = 36
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A fault or action event as drawn: time, kind (for the style) and a short label."""
+
+    time_s: float
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A headline duration drawn as a double arrow (a failover, an in-place recovery)."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A stretch of client-observed downtime, as metrics.client_downtime defines it."""
+
+    start_s: float
+    end_s: float
+    recovered: bool
+
+
+def marker_label(event: Event) -> str:
+    """A short label for a marker event: "host-crash db-1", "AZ us-east-1a dark", ..."""
+    data = event.data
+    kind, target = data.get("fault_kind"), data.get("target")
+    code = (event.rds_event or "")[-4:]  # "0034" of RDS-EVENT-0034
+    label = event.message
+    if event.kind == "fault":
+        label = f"AZ {data.get('az')} dark" if kind == "az-outage" else f"{kind} {target}"
+    elif event.kind == "fault-end":
+        label = f"AZ {data.get('az')} back" if kind == "az-outage" else f"{kind} {target} over"
+    elif event.kind == "action":
+        label = ACTION_LABELS.get(str(kind), str(kind or event.message))
+    elif event.kind in ("action-abandoned", "action-rejected"):
+        verb = event.kind.removeprefix("action-")
+        if kind is not None:  # "reboot w/ failover abandoned (0034)"
+            action = ACTION_LABELS.get(str(kind), str(kind))
+            label = f"{action} {verb}" + (f" ({code})" if code else "")
+        elif verb == "abandoned":  # which action is not said: "0034 abandoned"
+            label = f"{code} abandoned".strip()
+        else:
+            label = "action rejected"
+    elif event.kind == "fault-skipped":
+        label = f"{kind} skipped"
+    elif event.kind == "failover-failed":
+        label = "failover failed"
+    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+
+
+def markers(record: Record) -> list[Marker]:
+    """The fault and action events of the run, in time order."""
+    found = [Marker(e.time_s, e.kind, marker_label(e))
+             for e in record.events if e.kind in MARKER_STYLES]
+    return sorted(found, key=lambda m: m.time_s)
+
+
+def origin(record: Record) -> tuple[float, str]:
+    """(time of t = 0, x axis label): the first fault or action, else the start of the run."""
+    for marker in markers(record):
+        if marker.kind in ORIGIN_KINDS:
+            return marker.time_s, f"seconds from {marker.kind} ({marker.label})"
+    return 0.0, "seconds since the start of the run"
+
+
+def probe_operations(record: Record) -> list[Operation]:
+    return sorted((o for o in record.operations if o.client == "probe"), key=lambda o: o.start_s)
+
+
+def outages(record: Record) -> list[Outage]:
+    """Each outage seen by the probe: first failed attempt to the end of the next ok one.
+
+    The definition of :func:`rdssim.metrics.client_downtime`, which only returns the sum
+    (the tests check that the two agree).
+    """
+    out: list[Outage] = []
+    start: float | None = None
+    for op in probe_operations(record):
+        if op.outcome == "ok" and start is not None:
+            out.append(Outage(start, op.end_s, recovered=True))
+            start = None
+        elif op.outcome != "ok" and start is None:
+            start = op.start_s
+    if start is not None:
+        out.append(Outage(start, record.duration_s, recovered=False))
+    return out
+
+
+def outcome_runs(ops: Sequence[Operation], end_s: float) -> list[tuple[str, float, float]]:
+    """(outcome, start_s, end_s) of each run of consecutive attempts with the same outcome.
+
+    A run lasts until the next run's first attempt starts (the last one until its last
+    attempt ends), so the runs tile the probe's lifetime without gaps.
+    """
+    runs: list[tuple[str, float, float]] = []
+    for op in ops:
+        if runs and runs[-1][0] == op.outcome:
+            outcome, start, end = runs[-1]
+            runs[-1] = (outcome, start, max(end, op.end_s))
+            continue
+        if runs:
+            outcome, start, _ = runs[-1]
+            runs[-1] = (outcome, start, op.start_s)
+        runs.append((op.outcome, op.start_s, op.end_s))
+    return [(o, a, min(b, end_s)) for o, a, b in runs]
+
+
+def phase_bounds(record: Record, failover: Failover) -> list[tuple[str, float, float]]:
+    """(phase, start_s, end_s) of a failover; an unfinished phase runs to the end of the run."""
+    bounds: list[tuple[str, float, float]] = []
+    start = failover.trigger_s
+    lengths = (failover.detection_s, failover.promotion_s, failover.dns_s)
+    for (name, _, _), length in zip(PHASES, lengths, strict=True):
+        end = record.duration_s if length is None else start + length
+        bounds.append((name, start, end))
+        if length is None:
+            break
+        start = end
+    return bounds
+
+
+def headline_spans(record: Record) -> list[Span]:
+    """Failovers (trigger -> 0049) and in-place recoveries (trigger -> 0021) of the run."""
+    spans: list[Span] = []
+    all_failovers = failovers(record)
+    for fo in all_failovers:
+        name = "failover" if len(all_failovers) == 1 else f"failover {fo.number}"
+        end = record.duration_s if fo.failover_s is None else fo.trigger_s + fo.failover_s
+        length = "unfinished" if fo.failover_s is None else duration_text(fo.failover_s)
+        spans.append(Span(fo.trigger_s, end, f"{name} {length}"))
+    completed = iter(e for e in record.events if e.rds_event == "RDS-EVENT-0021")
+    for begin in (e for e in record.events if e.rds_event == "RDS-EVENT-0020"):
+        trigger = begin.data.get("trigger_s", begin.time_s)
+        assert isinstance(trigger, int | float)
+        done = next(completed, None)
+        if done is None:
+            spans.append(Span(trigger, record.duration_s, "recovery unfinished"))
+        else:
+            length = duration_text(done.time_s - trigger)
+            spans.append(Span(trigger, done.time_s, f"recovery {length}"))
+    return spans
+
+
+def duration_text(seconds: float) -> str:
+    """70.6 s; long ones also in minutes: 2483 s (41.4 min)."""
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds:.0f} s ({seconds / 60:.1f} min)"

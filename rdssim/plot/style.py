@@ -1,0 +1,72 @@
+"""The timeline's fixed colours: states, failover phases, probe outcomes and event markers.
+
+Fixed, so a state (or phase, or outcome) means the same colour in every picture.
+"""
+
+from __future__ import annotations
+
+from matplotlib.colors import to_rgb
+
+from rdssim.record import Record
+
+# Green is healthy, reds are impairments (darker = further away), blues are a host taking up
+# a role, purples are repairs that take long, amber is a planned interruption.
+STATE_COLOURS: dict[str, str] = {
+    "available": "#4daf4a",
+    "failed": "#e31a1c",
+    "unreachable": "#99000d",
+    "storage-failed": "#f16913",
+    "stranded": "#67000d",
+    "promoting": "#3182bd",
+    "creating": "#6baed6",
+    "catching-up": "#9ecae1",
+    "rebooting": "#fdbf11",
+    "stopped": "#969696",
+    "recovering": "#9e9ac8",
+    "restoring": "#6a51a3",
+}
+UNKNOWN_STATE_COLOURS = ("#bdbdbd", "#d9d9d9", "#8c6d31", "#e7ba52", "#7b4173")
+
+# (phase, colour, legend text). Light tints: they sit behind the lanes and must not be
+# mistaken for a state.
+PHASES: tuple[tuple[str, str, str], ...] = (
+    ("detection", "#fff2b3", "detection: trigger → RDS-EVENT-0013"),
+    ("promotion", "#cfe1f2", "promotion: 0013 → 0015"),
+    ("dns", "#e4d4f0", "dns: 0015 → 0049"),
+)
+
+OUTCOME_COLOURS: dict[str, str] = {"ok": "#2ca02c", "fail": "#d62728", "unknown": "#ff7f0e"}
+# Opaque pale versions for the bands under the ticks (opaque so the phase tints do not mix in).
+OUTCOME_TINTS: dict[str, str] = {"ok": "#d5efcf", "fail": "#f9c9c3", "unknown": "#fde0bf"}
+
+# Event kinds drawn as vertical markers: what was done to the system and how RDS answered
+# an action it would not carry out. (colour, line style)
+MARKER_STYLES: dict[str, tuple[str, str]] = {
+    "fault": ("#111111", "-"),
+    "fault-end": ("#111111", "--"),
+    "action": ("#08519c", "-."),
+    "action-abandoned": ("#636363", ":"),
+    "action-rejected": ("#636363", ":"),
+    "fault-skipped": ("#636363", ":"),
+    "failover-failed": ("#a50f15", "--"),
+}
+
+
+def state_colours(record: Record) -> dict[str, str]:
+    """The fixed colour of every state drawn, in a fixed order (healthy first).
+
+    From the intervals, not the changes: a state held for no time (a host passing through
+    "stopped" on its way to "creating") is never drawn, so it must not be in the legend.
+    States this module does not know yet get spare colours, in name order.
+    """
+    drawn = {s for info in record.instances for *_, s in record.state_intervals(info.name)}
+    colours = {s: c for s, c in STATE_COLOURS.items() if s in drawn}
+    for i, state in enumerate(sorted(drawn - set(STATE_COLOURS))):
+        colours[state] = UNKNOWN_STATE_COLOURS[i % len(UNKNOWN_STATE_COLOURS)]
+    return colours
+
+
+def ink(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour``."""
+    r, g, b = to_rgb(colour)
+    return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"

@@ -1,0 +1,71 @@
+"""The time range of each panel: an overview of the incident and, if needed, a close-up.
+
+Why two panels: a failover lasts about a minute, but the story around it can last an hour (a
+30-minute AZ outage, a standby rebuild, a point-in-time restore); at one scale the phases
+would be a sliver. So the overview shows the incident, from 60 s before the first fault to
+a little after the last fault, action or RDS event (or the end of the probe's last outage),
+and, when the first failover spans less than a third of that, a close-up magnifies it, from
+just before its trigger to just after RDS-EVENT-0049 and the probe's recovery (if that
+follows soon). Later failovers are drawn in the overview only. A run without faults is drawn
+whole, in one panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdssim.metrics import Failover, failovers
+from rdssim.plot.reading import markers, outages
+from rdssim.record import Record
+
+LEAD_S = 60.0  # the overview starts this long before the first fault
+CLOSE_UP_BELOW = 0.35  # magnify a failover that spans less than this share of the overview
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time range of one panel, in record seconds."""
+
+    start_s: float
+    end_s: float
+    title: str = ""
+    close_up: bool = False
+
+    def contains(self, time_s: float) -> bool:
+        return self.start_s <= time_s <= self.end_s
+
+    def clip(self, start_s: float, end_s: float) -> tuple[float, float] | None:
+        """The part of [start_s, end_s] inside the window, or None."""
+        left, right = max(start_s, self.start_s), min(end_s, self.end_s)
+        return (left, right) if right > left else None
+
+
+def windows(record: Record) -> list[Window]:
+    """The overview and, if the first failover would be a sliver in it, a close-up of it."""
+    found = markers(record)
+    if not found:
+        return [Window(0.0, record.duration_s)]
+    last = max([m.time_s for m in found] + [e.time_s for e in record.rds_events()]
+               + [o.end_s for o in outages(record)])
+    start = max(0.0, found[0].time_s - LEAD_S)
+    end = min(record.duration_s, last + max(LEAD_S, 0.05 * (last - start)))
+    fos = failovers(record)
+    if fos:
+        close = close_up(record, fos[0], several=len(fos) > 1)
+        if close.end_s - close.start_s < CLOSE_UP_BELOW * (end - start):
+            return [Window(start, end, "overview"), close]
+    return [Window(start, end)]  # one panel needs no title
+
+
+def close_up(record: Record, failover: Failover, *, several: bool = False) -> Window:
+    """From just before the trigger to just after 0049 and, if it follows soon, the probe's
+    recovery (a probe still failing long after the failover would stretch the close-up)."""
+    start = failover.trigger_s
+    end = record.duration_s if failover.failover_s is None else start + failover.failover_s
+    soon = end + 0.5 * (end - start)
+    for outage in outages(record):
+        if outage.start_s <= end and start <= outage.end_s <= soon:
+            end = max(end, outage.end_s)
+    pad = max(5.0, 0.12 * (end - start))
+    title = f"close-up of failover {failover.number}" if several else "close-up of the failover"
+    return Window(max(0.0, start - pad), min(record.duration_s, end + pad), title, True)

@@ -1,0 +1,104 @@
+"""The default Multi-AZ failover reproduces what AWS publishes, and its phases match their
+closed forms over many seeds.
+
+AWS (RDS:Concepts.MultiAZSingleStandby): a Multi-AZ DB instance failover typically takes
+60-120 s. Tolerances on means are four standard errors, computed from the closed-form
+variances of the same distributions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS
+
+from rdssim.distributions import Distribution, Empirical, Fixed, LogNormal, Uniform
+from rdssim.metrics import Summary, summarize
+from rdssim.scenario import Scenario, load_scenario
+from rdssim.sim import run
+
+SEEDS = range(200)
+
+
+def mean_var(dist: Distribution) -> tuple[float, float]:
+    """Closed-form mean and variance of a timing distribution."""
+    if isinstance(dist, Fixed):
+        return dist.value_s, 0.0
+    if isinstance(dist, Uniform):
+        return (dist.low_s + dist.high_s) / 2, (dist.high_s - dist.low_s) ** 2 / 12
+    if isinstance(dist, LogNormal):
+        s2 = dist.sigma**2
+        return dist.median * math.exp(s2 / 2), dist.median**2 * math.exp(s2) * (math.exp(s2) - 1)
+    if isinstance(dist, Empirical):
+        values = np.array(dist.values_s)
+        return float(values.mean()), float(values.var())
+    raise TypeError(dist)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(SCENARIOS / "multi_az_failover.yaml").variants["base"]
+
+
+@pytest.fixture(scope="module")
+def summaries(scenario: Scenario) -> list[Summary]:
+    return [summarize(run(scenario, seed)) for seed in SEEDS]
+
+
+def test_the_scenario_is_the_headline_case(scenario: Scenario) -> None:
+    assert scenario.deployment.type == "multi-az-instance"
+    assert [(f.kind, f.target) for f in scenario.faults] == [("host-crash", "primary")]
+    assert len(scenario.workload.phases) == 1
+
+
+def test_failover_time_is_typically_60_to_120_s(summaries: list[Summary]) -> None:
+    times = np.array([s.failover_s for s in summaries], dtype=float)
+    assert not np.isnan(times).any(), "every run completes its failover"
+    assert 60.0 <= float(np.median(times)) <= 120.0
+    inside = float(np.mean((times >= 60.0) & (times <= 120.0)))
+    assert inside >= 0.80, f"only {inside:.0%} of failovers took 60-120 s"
+    assert all(s.rpo_txns == 0 for s in summaries)
+    assert all(s.failovers == 1 for s in summaries)
+
+
+def test_mean_detection_matches_the_closed_form(
+    scenario: Scenario, summaries: list[Summary]
+) -> None:
+    """Detection (fault -> 0013) = the n-th failed health check on a grid of random phase,
+    plus the failover initiation: E = (n-1)*interval + interval/2 + timeout + E[initiation]."""
+    t = scenario.timings
+    initiation_mean, initiation_var = mean_var(t.failover_initiation)
+    interval = t.health_check_interval_s
+    expected = (t.unhealthy_checks - 1) * interval + interval / 2 + t.health_check_timeout_s
+    expected += initiation_mean
+    se = math.sqrt((interval**2 / 12 + initiation_var) / len(summaries))
+    mean = float(np.mean([s.detection_s for s in summaries]))
+    assert abs(mean - expected) < 4 * se, f"mean {mean:.2f} s vs closed form {expected:.2f} s"
+
+
+def test_mean_promotion_matches_the_closed_form(
+    scenario: Scenario, summaries: list[Summary]
+) -> None:
+    """Promotion (0013 -> 0015) = activation + redo since the last checkpoint / redo rate; with
+    a random checkpoint phase the redo covers a uniform share of one checkpoint interval."""
+    t = scenario.timings
+    (fault,) = scenario.faults
+    assert fault.at_s >= t.checkpoint_interval_s  # a full interval of steady writes before it
+    activation_mean, activation_var = mean_var(t.standby_activation)
+    write_bps = scenario.workload.phases[0].writes_per_s * scenario.workload.bytes_per_txn
+    redo_s_per_s = write_bps / (t.redo_mib_per_s * 2**20)  # seconds of redo per second of log
+    redo_max_s = redo_s_per_s * t.checkpoint_interval_s
+    expected = activation_mean + redo_max_s / 2
+    se = math.sqrt((activation_var + redo_max_s**2 / 12) / len(summaries))
+    mean = float(np.mean([s.promotion_s for s in summaries]))
+    assert abs(mean - expected) < 4 * se, f"mean {mean:.2f} s vs closed form {expected:.2f} s"
+
+
+def test_mean_dns_phase_matches_the_propagation(
+    scenario: Scenario, summaries: list[Summary]
+) -> None:
+    mean_s, var = mean_var(scenario.timings.dns_propagation)
+    mean = float(np.mean([s.dns_s for s in summaries]))
+    assert abs(mean - mean_s) < 4 * math.sqrt(var / len(summaries)) + 1e-9

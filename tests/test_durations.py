@@ -1,0 +1,98 @@
+"""Human durations in scenario files become float seconds; anything else is refused."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rdssim.durations import parse_duration_s
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90.0),
+        ("5m", 300.0),
+        ("5min", 300.0),
+        ("1h30m", 5400.0),
+        ("1h 30m", 5400.0),
+        ("250ms", 0.25),
+        ("1.5s", 1.5),
+        ("2d", 172800.0),
+        ("1m30s500ms", 90.5),
+        (" 42s ", 42.0),
+        ("12", 12.0),
+        ("0.5", 0.5),
+        ("PT2M", 120.0),
+        ("PT1H30M", 5400.0),
+        ("PT5M", 300.0),
+        ("PT0.5S", 0.5),
+        ("P1D", 86400.0),
+        ("P1DT1S", 86401.0),
+        ("pt2m", 120.0),
+        ("0s", 0.0),
+    ],
+)
+def test_text_durations(text: str, seconds: float) -> None:
+    assert parse_duration_s(text) == pytest.approx(seconds, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("number", "seconds"), [(0, 0.0), (12, 12.0), (12.5, 12.5), (3600, 3600.0)]
+)
+def test_numbers_are_seconds(number: float, seconds: float) -> None:
+    value = parse_duration_s(number)
+    assert value == seconds
+    assert isinstance(value, float)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "-5s",
+        "-5",
+        -1,
+        -0.001,
+        "",
+        "   ",
+        "5 parsecs",
+        "s",
+        "5x",
+        "m5",
+        "5s garbage",
+        "1h-30m",
+        "P",
+        "PT",
+        "PT5X",
+        "P1H",  # hours belong after the T
+        True,
+        False,
+        None,
+        [5],
+        {"s": 5},
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        10**400,
+        "nan",
+        "inf",
+        "-inf",
+    ],
+    ids=lambda value: repr(value)[:24],
+)
+def test_rejects(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration_s(bad)
+
+
+def test_rejection_messages_say_what_was_expected() -> None:
+    with pytest.raises(ValueError, match="duration such as 90s") as info:
+        parse_duration_s("5 parsecs")
+    assert "5 parsecs" in str(info.value)
+    with pytest.raises(ValueError, match="non-negative"):
+        parse_duration_s(-3)
+    with pytest.raises(ValueError, match="finite"):
+        parse_duration_s(math.inf)
+    with pytest.raises(ValueError, match="True"):
+        parse_duration_s(True)
