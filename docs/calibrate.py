@@ -16,11 +16,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from rdssim.scenario import load_scenario  # noqa: E402
-from rdssim.sweep import share_within, sweep  # noqa: E402
+from rdssim.scenario import load_scenario
+from rdssim.sweep import share_within, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "multi_az_failover.yaml"
@@ -42,15 +42,29 @@ def main() -> None:
 
     fig, (hist, phases) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=(3, 2))
     hist.axvspan(*AWS_RANGE_S, color="#d9ead3", label="AWS: typically 60-120 s")
-    hist.hist(failover, bins=np.arange(30, 160, 5), color="#3c78d8", edgecolor="white", label="rdssim")
-    hist.axvline(float(np.median(failover)), color="black", ls="--", label=f"median {np.median(failover):.0f} s")
+    hist.hist(
+        failover, bins=np.arange(30, 160, 5), color="#3c78d8", edgecolor="white", label="rdssim"
+    )
+    hist.axvline(
+        float(np.median(failover)),
+        color="black",
+        ls="--",
+        label=f"median {np.median(failover):.0f} s",
+    )
     hist.set_xlabel("failover time (s): fault to the endpoint answering with the new primary")
     hist.set_ylabel(f"runs (of {len(failover)})")
     hist.set_title(f"Multi-AZ DB instance failover, {inside:.0%} of runs inside 60-120 s")
     hist.legend(loc="upper left", frameon=True)
     names = ["detection_s", "promotion_s", "dns_s", "client_downtime_s"]
-    phases.boxplot([table[n].to_numpy(dtype=float) for n in names], orientation="horizontal", whis=(5, 95), showfliers=False)
-    phases.set_yticks(range(1, len(names) + 1), ["detection", "promotion", "dns", "client downtime"])
+    phases.boxplot(
+        [table[n].to_numpy(dtype=float) for n in names],
+        orientation="horizontal",
+        whis=(5, 95),
+        showfliers=False,
+    )
+    phases.set_yticks(
+        range(1, len(names) + 1), ["detection", "promotion", "dns", "client downtime"]
+    )
     phases.set_xlabel("seconds (box: quartiles, whiskers: p5-p95)")
     phases.set_title("phases")
     fig.suptitle(f"{SCENARIO.name}, {args.seeds} seeds, default timings", fontsize=10)
@@ -66,7 +80,8 @@ def main() -> None:
     rows.append("")
     rows.append(
         f"Runs with failover time inside 60-120 s: **{inside:.1%}** (target: at least 80%); "
-        f"median **{np.median(failover):.1f} s** (target: inside 60-120 s). Seeds 0-{args.seeds - 1}."
+        f"median **{np.median(failover):.1f} s** (target: inside 60-120 s). "
+        f"Seeds 0-{args.seeds - 1}."
     )
     block = "\n".join(rows) + "\n"
     text = DOC.read_text(encoding="utf-8")

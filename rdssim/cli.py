@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from rdssim.metrics import Summary, summarize
@@ -43,12 +44,12 @@ def _load(path: Path) -> ScenarioSet:
     try:
         return load_scenario(path)
     except ScenarioError as error:
-        stderr.print(f"[bold red]error:[/] {error.render()}", highlight=False, markup=True)
+        stderr.print(f"[bold red]error:[/] {escape(error.render())}", highlight=False)
         raise typer.Exit(2) from None
 
 
 def _fail(message: str) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False)
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(2)
 
 
@@ -120,7 +121,7 @@ def list_scenarios(
                 line += f"  [variants: {', '.join(scenarios.variants)}]"
         except ScenarioError as error:
             line = f"INVALID: {error.message}"
-        stdout.print(f"{file.stem:<28} {line}", highlight=False)
+        stdout.print(f"{file.stem:<28} {line}", highlight=False, markup=False)
 
 
 @app.command()
@@ -167,7 +168,7 @@ def sweep(
         return
     for variant in scenarios.variants:
         rows = stats[variant]
-        label = "" if variant == "base" else f" [{variant}]"
+        label = "" if variant == "base" else escape(f" [{variant}]")
         stdout.print(
             sweep_table(
                 f"{scenarios.name}{label} — seeds {first_seed}..{first_seed + seeds - 1}", rows

@@ -55,8 +55,9 @@ class Curve:
 
     __slots__ = ("_slopes", "final_slope_bps", "times_s", "values_bytes")
 
-    def __init__(self, times_s: npt.ArrayLike, values_bytes: npt.ArrayLike,
-                 final_slope_bps: float = 0.0) -> None:
+    def __init__(
+        self, times_s: npt.ArrayLike, values_bytes: npt.ArrayLike, final_slope_bps: float = 0.0
+    ) -> None:
         times = np.array(times_s, dtype=np.float64, ndmin=1)
         values = np.array(values_bytes, dtype=np.float64, ndmin=1)
         if times.ndim != 1 or times.shape != values.shape or times.size == 0:
@@ -86,8 +87,9 @@ class Curve:
         return cls([start_time_s], [start_bytes], slope_bps)
 
     def __repr__(self) -> str:
-        points = ", ".join(f"({t:g}, {v:g})" for t, v in zip(self.times_s, self.values_bytes,
-                                                             strict=True))
+        points = ", ".join(
+            f"({t:g}, {v:g})" for t, v in zip(self.times_s, self.values_bytes, strict=True)
+        )
         return f"Curve([{points}], final_slope_bps={self.final_slope_bps:g})"
 
     @property
@@ -137,10 +139,12 @@ class Curve:
     @overload
     def latest_time_at_or_below(self, position_bytes: float, now_s: float) -> float: ...
     @overload
-    def latest_time_at_or_below(self, position_bytes: FloatArray,
-                                now_s: float | FloatArray) -> FloatArray: ...
-    def latest_time_at_or_below(self, position_bytes: float | FloatArray,
-                                now_s: float | FloatArray) -> float | FloatArray:
+    def latest_time_at_or_below(
+        self, position_bytes: FloatArray, now_s: float | FloatArray
+    ) -> FloatArray: ...
+    def latest_time_at_or_below(
+        self, position_bytes: float | FloatArray, now_s: float | FloatArray
+    ) -> float | FloatArray:
         """max{tau <= now : S(tau) <= position}, elementwise (the time the source was there).
 
         On a flat stretch this is the *end* of the stretch (capped at ``now_s``), so a position
@@ -155,7 +159,8 @@ class Curve:
         jn = np.minimum(jc + 1, last)
         rise = values[jn] - values[jc]  # > 0 wherever it is used: values[j] <= q < values[j+1]
         on_segment = times[jc] + (q - values[jc]) * np.divide(
-            times[jn] - times[jc], rise, out=np.zeros_like(rise), where=rise > 0)
+            times[jn] - times[jc], rise, out=np.zeros_like(rise), where=rise > 0
+        )
         on_segment = np.minimum(on_segment, times[jn])
         final = self.final_slope_bps
         on_ray = times[last] + (q - values[last]) / final if final > 0 else np.full_like(q, np.inf)
@@ -234,6 +239,7 @@ def catch_up_time_s(target: Curve, follower: Curve, now_s: float | None = None) 
 
     Solved on each interval between the two curves' breakpoints, where the gap is linear; None
     if the follower never reaches the target (e.g. behind on a final ray no faster than it).
+    Positions within a relative 1e-12 count as equal; ``now_s`` itself if already caught up.
     """
     now = follower.start_time_s if now_s is None else float(now_s)
     cuts = np.union1d(target.times_s, follower.times_s)
@@ -242,9 +248,13 @@ def catch_up_time_s(target: Curve, follower: Curve, now_s: float | None = None) 
     level = target.value_at(starts)
     gap = level - follower.value_at(starts)
     closing = follower.slope_at(starts) - target.slope_at(starts)
+    tol = _REL_TOL * np.maximum(1.0, np.abs(level))
     meet = starts + np.divide(gap, closing, out=np.full_like(gap, np.inf), where=closing > 0)
-    caught = gap <= _REL_TOL * np.maximum(1.0, np.abs(level))
-    when = np.where(caught, starts, np.where(meet < ends, meet, np.inf))
+    # A meet within rounding of the interval's end is that breakpoint: where follow() put it, and
+    # where the follower's value is exactly the target's (a few ulps earlier, it is not).
+    with np.errstate(invalid="ignore"):  # inf - inf on the final ray: NaN, compares False
+        meet = np.where((closing > 0) & (np.abs(ends - meet) * closing <= tol), ends, meet)
+    when = np.where(gap <= tol, starts, np.where(meet <= ends, meet, np.inf))
     hits = np.flatnonzero(np.isfinite(when))
     return float(when[hits[0]]) if hits.size else None
 
@@ -293,14 +303,16 @@ def log_curve(phases: Sequence[Phase], bytes_per_txn: float, start_bytes: float 
     return Curve(times, values, phases[-1][1] * bytes_per_txn)
 
 
-def spike_phases(base_per_s: float, spike_per_s: float, start_s: float,
-                 duration_s: float) -> list[Phase]:
+def spike_phases(
+    base_per_s: float, spike_per_s: float, start_s: float, duration_s: float
+) -> list[Phase]:
     """``base_per_s`` from 0, ``spike_per_s`` for ``duration_s`` from ``start_s``, then base."""
     return [(0.0, base_per_s), (start_s, spike_per_s), (start_s + duration_s, base_per_s)]
 
 
-def ramp_phases(start_s: float, duration_s: float, from_per_s: float, to_per_s: float,
-                steps: int) -> list[Phase]:
+def ramp_phases(
+    start_s: float, duration_s: float, from_per_s: float, to_per_s: float, steps: int
+) -> list[Phase]:
     """A linear ramp of the write rate, approximated by ``steps`` equal steps, then ``to_per_s``.
 
     A true ramp makes the position quadratic, which no piecewise-linear curve is. Each step runs
@@ -310,5 +322,7 @@ def ramp_phases(start_s: float, duration_s: float, from_per_s: float, to_per_s: 
     if steps < 1 or duration_s <= 0:
         raise ValueError("a ramp needs steps >= 1 and a positive duration")
     width_s = duration_s / steps
-    return [(start_s + i * width_s, from_per_s + (to_per_s - from_per_s) * (i + 0.5) / steps)
-            for i in range(steps)] + [(start_s + duration_s, to_per_s)]
+    return [
+        (start_s + i * width_s, from_per_s + (to_per_s - from_per_s) * (i + 0.5) / steps)
+        for i in range(steps)
+    ] + [(start_s + duration_s, to_per_s)]

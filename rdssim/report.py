@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rdssim.metrics import Summary
@@ -44,23 +45,23 @@ def print_summaries(
     console: Console, title: str, summaries: Mapping[str, Summary], footer: str | None = None
 ) -> None:
     """One column per variant, one row per metric, then each variant's RDS event log."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
     for label, cell in _ROWS:
-        table.add_row(label, *(cell(s) for s in summaries.values()))
+        table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
     console.print(table)
     for name, summary in summaries.items():
         print_events(console, summary, name if len(summaries) > 1 else None)
     if footer:
-        console.print(footer)
+        console.print(footer, markup=False, highlight=False)
 
 
 def print_events(console: Console, summary: Summary, variant: str | None) -> None:
     """The RDS-style event log of one run."""
     title = "RDS events" + (f" — {variant}" if variant else "")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("t (s)", justify="right")
     table.add_column("event")
     table.add_column("source")
@@ -69,8 +70,8 @@ def print_events(console: Console, summary: Summary, variant: str | None) -> Non
         table.add_row(
             f"{event['time_s']:.1f}",
             event["id"] or "—",
-            str(event["source"]),
-            str(event["message"]),
+            escape(str(event["source"])),
+            escape(str(event["message"])),
         )
     console.print(table)
 

@@ -57,5 +57,7 @@ def test_bundled_scenario_matches_its_stored_output(path: Path) -> None:
     actual = current_summary(path)
     if os.environ.get("RDSSIM_UPDATE_EXPECTED") == "1":
         expected_path.write_text(json.dumps(actual, indent=2) + "\n", encoding="utf-8")
-    assert expected_path.exists(), f"run with RDSSIM_UPDATE_EXPECTED=1 to create {expected_path.name}"
+    assert expected_path.exists(), (
+        f"run with RDSSIM_UPDATE_EXPECTED=1 to create {expected_path.name}"
+    )
     assert_same(actual, json.loads(expected_path.read_text(encoding="utf-8")))

@@ -6,7 +6,7 @@ backlog (h - c) d, cleared after it at (c - base) per second; a caught-up replic
 of latency L lags by L. Property tests check every follower against the independent Hopf-Lax
 formula for the largest curve below S with slope <= c from (t0, a0):
 
-    a(t) = min(a0 + c (t - t0),  min over tau in [t0, t] of S(tau) + c (t - tau)),
+    a(t) = min(a0 + c (t - t0),  min over tau in (t0, t] of S(tau) + c (t - tau)),
 
 whose inner minimum is reached at t itself or at one of the source's breakpoints.
 """
@@ -55,10 +55,12 @@ def tolerance(*curves: Curve) -> float:
 
 
 # -- closed forms -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("rate", "backlog", "capacity"), [(100.0, 5e4, 300.0), (1e5, 3e9, 1.7e5),
-                                                           (0.0, 1234.5, 0.5)])
+@pytest.mark.parametrize(
+    ("rate", "backlog", "capacity"), [(100.0, 5e4, 300.0), (1e5, 3e9, 1.7e5), (0.0, 1234.5, 0.5)]
+)
 def test_behind_on_a_constant_rate_catches_up_after_backlog_over_closing_speed(
-        rate: float, backlog: float, capacity: float) -> None:
+    rate: float, backlog: float, capacity: float
+) -> None:
     source = Curve.ray(0.0, 0.0, rate)
     start_s = 10.0
     follower = follow(source, start_s, source.value_at(start_s) - backlog, capacity)
@@ -93,8 +95,9 @@ def test_a_spike_leaves_a_backlog_cleared_at_the_solved_instant() -> None:
     assert catch_up_s == pytest.approx(spike_end_s + 75.0)
     assert backlog_bytes(source, applied, spike_s) == 0.0  # kept up before the spike
     assert backlog_bytes(source, applied, spike_end_s) == pytest.approx(backlog, rel=1e-12)
-    assert catch_up_time_s(source, applied, now_s=spike_s + 1.0) == pytest.approx(catch_up_s,
-                                                                                  rel=1e-12)
+    assert catch_up_time_s(source, applied, now_s=spike_s + 1.0) == pytest.approx(
+        catch_up_s, rel=1e-12
+    )
     assert catch_up_time_s(source, applied) == 0.0  # already caught up at the start
     # Lag peaks at the spike's end: the applied position was written (h - c) d / h seconds in.
     peak = spike_end_s - (spike_s + capacity * length_s / high)
@@ -118,8 +121,9 @@ def test_unlimited_bandwidth_tracks_the_delayed_source(bandwidth: float) -> None
     latency_s = 2.5
     received = follow(source.shifted(latency_s), 0.0, 0.0, bandwidth)
     t = grid(source)
-    np.testing.assert_allclose(received.value_at(t), source.value_at(t - latency_s),
-                               rtol=0, atol=tolerance(source))
+    np.testing.assert_allclose(
+        received.value_at(t), source.value_at(t - latency_s), rtol=0, atol=tolerance(source)
+    )
 
 
 def test_caught_up_replica_lags_by_its_latency_under_a_constant_rate() -> None:
@@ -143,6 +147,25 @@ def test_idle_source_shows_no_phantom_lag() -> None:
     assert lag_s(source, applied, 110.0) > lag_s(source, applied, 105.0) > 0.0
 
 
+def test_no_phantom_lag_with_awkward_numbers() -> None:
+    """Exactness, not luck: a caught-up follower on an idle source *equals* it, to the bit."""
+    rng = np.random.default_rng(20240601)
+    for _ in range(400):
+        rate, bytes_per_txn = rng.uniform(1.0, 5000.0), rng.uniform(1.0, 9000.0)
+        busy_s, latency_s = rng.uniform(1.0, 500.0), rng.choice([0.0, rng.uniform(0.0, 5.0)])
+        # Too slow (catches up while idle) or fast enough (tracks, then the source goes idle).
+        capacity = rate * bytes_per_txn * rng.choice([rng.uniform(0.1, 0.95), rng.uniform(1, 3)])
+        idle_s = busy_s + latency_s + 20 * busy_s * rate * bytes_per_txn / capacity
+        source = log_curve([(0.0, rate), (busy_s, 0.0), (idle_s, rate)], bytes_per_txn)
+        received = follow(source.shifted(latency_s), 0.0, 0.0, rng.uniform(1.0, 1e3) * capacity)
+        applied = follow(received, 0.0, 0.0, capacity)
+        caught_s = catch_up_time_s(source, applied, now_s=busy_s + latency_s)
+        assert caught_s is not None and caught_s < idle_s
+        quiet = np.linspace(caught_s, idle_s, 97)
+        assert (applied.value_at(quiet) == source.value_at(busy_s)).all()
+        assert (lag_s(source, applied, quiet) == 0.0).all()
+
+
 def test_ramp_steps_are_exact_at_step_boundaries_and_within_the_bound_between() -> None:
     bytes_per_txn, start_s, length_s, low, high, steps = 100.0, 20.0, 300.0, 50.0, 950.0, 12
     phases = [(0.0, low), *ramp_phases(start_s, length_s, low, high, steps)]
@@ -151,8 +174,9 @@ def test_ramp_steps_are_exact_at_step_boundaries_and_within_the_bound_between() 
     def exact(t: FloatArray) -> FloatArray:
         into = np.clip(t - start_s, 0.0, length_s)
         ramp = low * into + (high - low) * into**2 / (2 * length_s)
-        return bytes_per_txn * (low * np.minimum(t, start_s) + ramp
-                                + high * np.maximum(t - start_s - length_s, 0.0))
+        return bytes_per_txn * (
+            low * np.minimum(t, start_s) + ramp + high * np.maximum(t - start_s - length_s, 0.0)
+        )
 
     boundaries = start_s + np.arange(steps + 1) * length_s / steps
     np.testing.assert_allclose(curve.value_at(boundaries), exact(boundaries), rtol=1e-12)
@@ -181,8 +205,9 @@ def test_continued_keeps_the_past_and_changes_the_slope_from_then() -> None:
 
 # -- properties -------------------------------------------------------------------------------
 RATES = st.one_of(st.just(0.0), st.floats(1.0, 2000.0))
-PIECES = st.tuples(st.floats(0.5, 100.0), RATES,
-                   st.one_of(st.just(0.0), st.just(0.0), st.floats(1.0, 5e4)))
+PIECES = st.tuples(
+    st.floats(0.5, 100.0), RATES, st.one_of(st.just(0.0), st.just(0.0), st.floats(1.0, 5e4))
+)
 SLOPES = st.floats(1.0, 3000.0)
 
 
@@ -214,7 +239,8 @@ def tracking_until(target: Curve, since_s: float, max_slope: float) -> float:
 @settings(max_examples=150, deadline=None)
 @given(sources(), SLOPES, st.floats(0.0, 50.0), st.floats(0.0, 1.0))
 def test_follower_is_the_largest_curve_below_the_target_with_bounded_slope(
-        source: Curve, max_slope: float, start_s: float, start_fraction: float) -> None:
+    source: Curve, max_slope: float, start_s: float, start_fraction: float
+) -> None:
     level = source.value_at(start_s)
     follower = follow(source, start_s, start_fraction * level, max_slope)
     caught_s = catch_up_time_s(source, follower)
@@ -222,8 +248,9 @@ def test_follower_is_the_largest_curve_below_the_target_with_bounded_slope(
     t = t[t >= start_s]
     tol = tolerance(source)
     a, s = follower.value_at(t), source.value_at(t)
-    np.testing.assert_allclose(a, largest_below(source, start_s, start_fraction * level,
-                                                max_slope, t), rtol=0, atol=tol)
+    np.testing.assert_allclose(
+        a, largest_below(source, start_s, start_fraction * level, max_slope, t), rtol=0, atol=tol
+    )
     assert (a <= s + tol).all()
     assert (np.diff(a) >= -tol).all()
     assert (np.diff(a) <= max_slope * np.diff(t) + tol).all()
@@ -239,7 +266,8 @@ def test_follower_is_the_largest_curve_below_the_target_with_bounded_slope(
 @settings(max_examples=120, deadline=None)
 @given(sources(), SLOPES, SLOPES, st.floats(0.0, 30.0))
 def test_a_chain_never_gets_ahead_and_lag_is_honest(
-        source: Curve, bandwidth: float, capacity: float, latency_s: float) -> None:
+    source: Curve, bandwidth: float, capacity: float, latency_s: float
+) -> None:
     received = follow(source.shifted(latency_s), 0.0, 0.0, bandwidth)
     applied = follow(received, 0.0, 0.0, capacity)
     t = grid(source, latency_s)
@@ -269,10 +297,12 @@ def test_a_chain_never_gets_ahead_and_lag_is_honest(
     assert (lag[idle] == 0.0).all()
     assert (lag[caught] <= latency_s + 1e-9).all()
 
+
 @settings(max_examples=60, deadline=None)
 @given(sources(), SLOPES)
 def test_catch_up_is_the_solved_instant_of_a_falling_behind_follower(
-        source: Curve, max_slope: float) -> None:
+    source: Curve, max_slope: float
+) -> None:
     follower = follow(source, 0.0, 0.0, max_slope)
     for start_s, end_s in pairwise([*follower.times_s, follower.last_time_s + 1.0]):
         now_s = (start_s + end_s) / 2

@@ -232,7 +232,7 @@ def test_every_fault_and_action_is_marked_and_labelled(
     for event in events:
         assert marker_label(event) in found
         assert round(event.time_s - t0, 6) in vertical_lines_at(overview)
-    assert "reboot w/ failover" in found and "0034 abandoned" in found
+    assert "reboot w/ failover" in found and "reboot w/ failover abandoned (0034)" in found
 
 
 def test_time_is_counted_from_the_first_fault(figure: Callable[[str], Figure]) -> None:
@@ -247,7 +247,8 @@ def test_time_is_counted_from_the_first_fault(figure: Callable[[str], Figure]) -
 
 def test_marker_labels_say_what_happened() -> None:
     record = run_yaml(
-        "name: az\nduration: 20m\n" + MULTI_AZ
+        "name: az\nduration: 20m\n"
+        + MULTI_AZ
         + "faults:\n  - {at: 2m, kind: az-outage, az: us-east-1a, duration: 5m}\n"
     )
     labels = [marker_label(e) for e in record.events if e.kind in MARKER_STYLES]
@@ -259,11 +260,19 @@ def test_marker_labels_say_what_happened() -> None:
 @pytest.mark.parametrize(
     ("kind", "rds_event", "data", "label"),
     [
-        ("action-abandoned", "RDS-EVENT-0034", {"fault_kind": "reboot-with-failover"},
-         "reboot w/ failover abandoned (0034)"),
+        (
+            "action-abandoned",
+            "RDS-EVENT-0034",
+            {"fault_kind": "reboot-with-failover"},
+            "reboot w/ failover abandoned (0034)",
+        ),
         ("action-abandoned", "RDS-EVENT-0034", {}, "0034 abandoned"),
-        ("action-rejected", None, {"fault_kind": "reboot-with-failover"},
-         "reboot w/ failover rejected"),
+        (
+            "action-rejected",
+            None,
+            {"fault_kind": "reboot-with-failover"},
+            "reboot w/ failover rejected",
+        ),
         ("action-rejected", None, {"fault_kind": "reboot"}, "reboot rejected"),
         ("action-rejected", None, {}, "action rejected"),
     ],
@@ -339,8 +348,11 @@ def test_the_plot_package_never_imports_the_model() -> None:
 
 
 def test_single_az_lane_and_no_close_up() -> None:
-    record = run_yaml("name: one\nduration: 15m\n" + SINGLE_AZ
-                      + "faults:\n  - {at: 1m, kind: host-crash, target: primary}\n")
+    record = run_yaml(
+        "name: one\nduration: 15m\n"
+        + SINGLE_AZ
+        + "faults:\n  - {at: 1m, kind: host-crash, target: primary}\n"
+    )
     fig = plot_timeline(record)
     lanes = lane_axes(fig)
     assert len(lanes) == 1
@@ -349,8 +361,11 @@ def test_single_az_lane_and_no_close_up() -> None:
 
 
 def test_a_failover_cut_off_by_the_end_of_the_run_is_drawn_unfinished() -> None:
-    record = run_yaml("name: cut\nduration: 5m45s\n" + MULTI_AZ
-                      + "faults:\n  - {at: 5m, kind: host-crash, target: primary}\n")
+    record = run_yaml(
+        "name: cut\nduration: 5m45s\n"
+        + MULTI_AZ
+        + "faults:\n  - {at: 5m, kind: host-crash, target: primary}\n"
+    )
     (fo,) = failovers(record)
     assert fo.failover_s is None
     found = texts(plot_timeline(record))
@@ -360,8 +375,10 @@ def test_a_failover_cut_off_by_the_end_of_the_run_is_drawn_unfinished() -> None:
 
 def test_a_bare_hand_made_record_still_plots(tmp_path: Path) -> None:
     """No states, events or attempts: an empty lane, no markers, and no crash."""
-    record = Record({"scenario": "bare", "variant": "base", "seed": 0, "duration_s": 60.0},
-                    [InstanceInfo("db-1", "us-east-1a")])
+    record = Record(
+        {"scenario": "bare", "variant": "base", "seed": 0, "duration_s": 60.0},
+        [InstanceInfo("db-1", "us-east-1a")],
+    )
     fig = plot_timeline(record, tmp_path / "bare.png")
     assert (tmp_path / "bare.png").exists()
     assert [t.get_text() for t in lane_axes(fig)[0].get_yticklabels()] == ["db-1 (us-east-1a)"]

@@ -262,10 +262,11 @@ def test_network_loss_shorter_than_detection_causes_no_failover(seed: int) -> No
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_network_loss_longer_than_detection_always_fails_over(seed: int) -> None:
+def test_network_loss_outlasting_detection_and_initiation_always_fails_over(seed: int) -> None:
     record = run_yaml(
         multi_az(
-            f"  - {{at: 5m, kind: network-loss, target: primary, duration: {DETECT_MAX_S}s}}\n"
+            f"  - {{at: 5m, kind: network-loss, target: primary, duration: {DETECT_MAX_S + 10}s}}\n",
+            extra="timings:\n  failover_initiation: 8s\n",
         ),
         seed=seed,
     )
@@ -273,6 +274,25 @@ def test_network_loss_longer_than_detection_always_fails_over(seed: int) -> None
     assert summary.failovers == 1
     assert summary.failover_details[0].cause == "unreachable"
     assert summary.rpo_txns == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_primary_back_before_initiation_ends_is_not_failed_over(seed: int) -> None:
+    # Detection fires (the loss outlasts it) but the primary is back while the control plane
+    # reacts (fixed 30 s initiation): the failover is cancelled, no 0013.
+    record = run_yaml(
+        multi_az(
+            f"  - {{at: 5m, kind: network-loss, target: primary, duration: {DETECT_MAX_S + 2}s}}\n",
+            extra="timings:\n  failover_initiation: 30s\n",
+        ),
+        seed=seed,
+    )
+    cancelled = [e for e in record.events if e.kind == "failover-cancelled"]
+    assert len(cancelled) == 1
+    assert 300 + DETECT_MAX_S + 2 <= cancelled[0].time_s <= 300 + DETECT_MAX_S + 30
+    assert rds_ids(record) == []
+    assert summarize(record).failovers == 0
+    assert state_at(record, "db-1", record.duration_s) == ("primary", "available")
 
 
 # -- AZ outage -------------------------------------------------------------------------------------
@@ -330,7 +350,6 @@ def test_storage_failure_on_single_az_restores_to_the_last_log_upload(seed: int)
     assert states(record, "db-1") == [
         ("primary", "available"),
         ("primary", "storage-failed"),
-        ("primary", "recovering"),
         ("primary", "restoring"),
         ("primary", "available"),
     ]
@@ -466,13 +485,14 @@ def test_standby_failing_during_promotion_is_recovered_in_place() -> None:
 def test_recovery_waits_for_the_az_and_resumes_when_it_returns() -> None:
     text = single_az(
         "  - {at: 0s, kind: host-crash, target: db-1}\n"
-        "  - {at: 0s, kind: az-outage, az: us-east-1a, duration: 16s}\n",
+        f"  - {{at: 0s, kind: az-outage, az: us-east-1a, duration: {DETECT_MAX_S + 15}s}}\n",
         extra="timings:\n  host_replacement: 5m\n",
     )
     record = run_yaml(text, seed=1)
     assert rds_ids(record) == ["0020", "0021"]
+    assert only(record, "0020").time_s <= DETECT_MAX_S  # detected while the AZ is still dark
     recovering = [s for s in record.states if s.state == "recovering"]
-    assert recovering[0].time_s == 16.0  # not before the AZ is back
+    assert recovering[0].time_s == DETECT_MAX_S + 15  # not before the AZ is back
     assert state_at(record, "db-1", record.duration_s) == ("primary", "available")
 
 

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from rdssim.model.context import SimContext
@@ -45,10 +46,19 @@ class MultiAZController:
         self.endpoint = endpoint
         self.log = log
         self.t = timings
-        self.rng = ctx.streams.get("controller")
-        self.check_phase_s = float(self.rng.uniform(0.0, timings.health_check_interval_s))
-        self._checkpoint_phase_s = float(self.rng.uniform(0.0, timings.checkpoint_interval_s))
-        self._upload_phase_s = float(self.rng.uniform(0.0, timings.log_upload_interval_s))
+        # One stream per concern, so e.g. a repair that differs between two variants does not
+        # shift the next failover's draws (common random numbers, DESIGN.md principle 2).
+        streams = ctx.streams
+        self.check_phase_s = float(
+            streams.get("health-checks").uniform(0.0, timings.health_check_interval_s)
+        )
+        self._checkpoint_phase_s = float(
+            streams.get("checkpoints").uniform(0.0, timings.checkpoint_interval_s)
+        )
+        self._upload_phase_s = float(
+            streams.get("log-uploads").uniform(0.0, timings.log_upload_interval_s)
+        )
+        self.rng = streams.get("failover")
         self.busy = False
         self.failovers = 0
         self.last_failover_end_s = -math.inf
@@ -75,7 +85,9 @@ class MultiAZController:
         interval = self.t.health_check_interval_s
         k = math.ceil((unhealthy_since_s - self.check_phase_s) / interval)
         first_check = self.check_phase_s + k * interval
-        return first_check + (self.t.unhealthy_checks - 1) * interval + self.t.health_check_timeout_s
+        return (
+            first_check + (self.t.unhealthy_checks - 1) * interval + self.t.health_check_timeout_s
+        )
 
     # -- the watcher --------------------------------------------------------------------
     def monitor(self) -> Proc:
@@ -102,7 +114,9 @@ class MultiAZController:
                 return self.detection_due_s(since), lambda: self._start(
                     self.failover(since, primary.state, manual=False)
                 )
-            return self.detection_due_s(since), lambda: self._start(self.recover_in_place(primary, since))
+            return self.detection_due_s(since), lambda: self._start(
+                self.recover_in_place(primary, since)
+            )
         standby = self.with_role("standby")
         if standby is not None and not standby.healthy and standby.name not in self._repairing:
             since = self._unhealthy_since[standby.name]
@@ -110,14 +124,18 @@ class MultiAZController:
         return None
 
     def _start(self, process: Proc) -> None:
-        self.busy = True  # set before the process first runs, so the watcher does not start it twice
+        self.busy = (
+            True  # set before the process first runs, so the watcher does not start it twice
+        )
         self.env.process(process)
 
     def _start_rebuild(self, inst: Instance, *, reboot: bool) -> None:
         self._repairing.add(inst.name)
         self.env.process(self.rebuild_standby(inst, reboot=reboot))
 
-    def _wait_unless(self, delay_s: float, broken: Callable[[], bool]) -> Generator[simpy.Event, Any, bool]:
+    def _wait_unless(
+        self, delay_s: float, broken: Callable[[], bool]
+    ) -> Generator[simpy.Event, Any, bool]:
         """Wait ``delay_s``; return False early if ``broken()`` becomes true meanwhile."""
         end = self.ctx.now + delay_s
         while self.ctx.now < end:
@@ -136,10 +154,19 @@ class MultiAZController:
         now = self.ctx.now
         primary, standby = self.with_role("primary"), self.with_role("standby")
         if self.busy or now - self.last_failover_end_s < self.t.failover_cooldown_s:
-            self.ctx.emit(source, "action-abandoned", rds="0034")
-        elif primary is None or primary.state != "available" or standby is None or not standby.in_sync_standby:
-            self.ctx.emit(source, "action-rejected", "reboot with failover rejected: no available primary "
-                          "with an in-sync standby")
+            self.ctx.emit(source, "action-abandoned", rds="0034", fault_kind="reboot-with-failover")
+        elif (
+            primary is None
+            or primary.state != "available"
+            or standby is None
+            or not standby.in_sync_standby
+        ):
+            self.ctx.emit(
+                source,
+                "action-rejected",
+                "reboot with failover rejected: no available primary with an in-sync standby",
+                fault_kind="reboot-with-failover",
+            )
         else:
             self._start(self.failover(now, "reboot-with-failover", manual=True))
 
@@ -148,6 +175,12 @@ class MultiAZController:
         """Promote the standby: detection already happened at ``trigger_s``'s health checks."""
         yield self.env.timeout(self.t.failover_initiation.sample(self.rng))
         old, new = self.with_role("primary"), self.with_role("standby")
+        if not manual and old is not None and old.healthy:
+            # The primary came back while the control plane was reacting: nothing to do.
+            self.ctx.emit("controller", "failover-cancelled", "the primary is healthy again")
+            self.busy = False
+            self.ctx.changed.fire()
+            return
         if old is None or new is None or not (new.in_sync_standby and new.healthy):
             self.ctx.emit("controller", "failover-failed", "no in-sync standby left to promote")
             self.busy = False
@@ -155,22 +188,38 @@ class MultiAZController:
             return
         self.failovers += 1
         number = self.failovers
-        self.ctx.emit(old.name, "failover-started", rds="0013", failover=number, trigger_s=trigger_s,
-                      cause=cause, source_instance=old.name, target_instance=new.name)
+        self.ctx.emit(
+            old.name,
+            "failover-started",
+            rds="0013",
+            failover=number,
+            trigger_s=trigger_s,
+            cause=cause,
+            source_instance=old.name,
+            target_instance=new.name,
+        )
         if manual:
             redo_bytes = 0.0  # a clean shutdown checkpoints: nothing to redo on the standby
             old.set(role="none", op_state="rebooting")
             self.ctx.emit(old.name, "shutdown", rds="0004")
         else:
-            redo_bytes = self.log.committed_at(trigger_s) - self.log.committed_at(self._last_checkpoint(trigger_s))
+            redo_bytes = self.log.committed_at(trigger_s) - self.log.committed_at(
+                self._last_checkpoint(trigger_s)
+            )
             old.set(role="none", op_state="stopped")
         lost_bytes = self.log.committed_at(self.ctx.now) - self.log.applied_now(new.name)
         self.log.rewind_to(self.log.applied_now(new.name))
         new.set(role="primary", op_state="promoting")
-        promotion_s = self.t.standby_activation.sample(self.rng) + redo_bytes / (self.t.redo_mib_per_s * 2**20)
+        promotion_s = self.t.standby_activation.sample(self.rng) + redo_bytes / (
+            self.t.redo_mib_per_s * 2**20
+        )
         if not (yield from self._wait_unless(promotion_s, lambda: not new.healthy)):
-            self.ctx.emit(new.name, "failover-failed", "the standby failed while being promoted",
-                          failover=number)
+            self.ctx.emit(
+                new.name,
+                "failover-failed",
+                "the standby failed while being promoted",
+                failover=number,
+            )
             # The old primary comes back as the standby (rebooted after a clean shutdown,
             # otherwise on a replacement host); the new one is recovered where it is, now:
             # waiting for health checks would leave it stuck in "promoting" if it recovered.
@@ -178,14 +227,23 @@ class MultiAZController:
             yield from self.recover_in_place(new, self.ctx.now)
             return
         new.set(op_state="available")
-        self.ctx.emit(new.name, "failover-promoted", rds="0015", failover=number, redo_bytes=redo_bytes,
-                      lost_txns=lost_bytes / self.log.bytes_per_txn)
+        self.ctx.emit(
+            new.name,
+            "failover-promoted",
+            rds="0015",
+            failover=number,
+            redo_bytes=redo_bytes,
+            lost_txns=lost_bytes / self.log.bytes_per_txn,
+        )
         yield from self.endpoint.repoint(new.name, self.t.dns_propagation.sample(self.rng))
         self.ctx.emit(new.name, "failover-completed", rds="0049", failover=number)
         self.busy = False
         self.last_failover_end_s = self.ctx.now
         self._start_rebuild(old, reboot=manual)
         self.ctx.changed.fire()
+
+    def _repair_rng(self, inst: Instance) -> np.random.Generator:
+        return self.ctx.streams.get(f"repair:{inst.name}")
 
     def _last_checkpoint(self, t: float) -> float:
         interval = self.t.checkpoint_interval_s
@@ -203,7 +261,9 @@ class MultiAZController:
         while True:
             if reboot:
                 inst.set(role="none", op_state="rebooting")
-                ok = yield from self._wait_unless(self.t.reboot.sample(self.rng), lambda: not inst.healthy)
+                ok = yield from self._wait_unless(
+                    self.t.reboot.sample(self._repair_rng(inst)), lambda: not inst.healthy
+                )
                 if ok:
                     self.ctx.emit(inst.name, "restarted", rds="0006")
                     inst.set(role="standby", op_state="available")
@@ -215,7 +275,11 @@ class MultiAZController:
             inst.replace_host()
             inst.set(role="standby", op_state="creating")
             self.ctx.emit(inst.name, "standby-recovery-started", rds="0052")
-            if (yield from self._wait_unless(self.t.standby_rebuild.sample(self.rng), lambda: not inst.healthy)):
+            if (
+                yield from self._wait_unless(
+                    self.t.standby_rebuild.sample(self._repair_rng(inst)), lambda: not inst.healthy
+                )
+            ):
                 inst.set(op_state="available")
                 self.ctx.emit(inst.name, "standby-recovery-completed", rds="0053")
                 break
@@ -233,7 +297,6 @@ class MultiAZController:
             yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
             storage_lost = not inst.storage_ok
             inst.replace_host()
-            inst.set(op_state="recovering")
             if storage_lost:
                 # The volume is gone: restore to the latest restorable time (logs reach S3
                 # every 5 min).
@@ -242,21 +305,22 @@ class MultiAZController:
                 restorable = self.log.committed_at(restorable_s)
                 lost_bytes += self.log.committed_at(self.ctx.now) - restorable
                 self.log.rewind_to(restorable)
-                inst.set(op_state="restoring")
-                duration_s = self.t.pitr_restore.sample(self.rng)
+                duration_s = self.t.pitr_restore.sample(self._repair_rng(inst))
             else:
                 checkpoint_s = self._last_checkpoint(trigger_s)
                 redo = self.log.committed_at(trigger_s) - self.log.committed_at(checkpoint_s)
-                duration_s = self.t.host_replacement.sample(self.rng)
+                duration_s = self.t.host_replacement.sample(self._repair_rng(inst))
                 duration_s += redo / (self.t.redo_mib_per_s * 2**20)
+            inst.set(op_state="restoring" if storage_lost else "recovering")
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break
         inst.set(op_state="available")
         lost_txns = lost_bytes / self.log.bytes_per_txn
         if restored:
             self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_txns)
-        self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s,
-                      lost_txns=lost_txns)
+        self.ctx.emit(
+            inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s, lost_txns=lost_txns
+        )
         if self.endpoint.target != inst.name:
             # It became the primary in a failover whose promotion failed: DNS still names the
             # old primary.

@@ -36,5 +36,10 @@ class Endpoint:
         if propagation_s > 0:
             yield self.ctx.env.timeout(propagation_s)
         self._answer = target
-        self.ctx.emit("dns", "dns-answer", f"{self.name} resolves to {target}", endpoint=self.name,
-                      target=target)
+        self.ctx.emit(
+            "dns",
+            "dns-answer",
+            f"{self.name} resolves to {target}",
+            endpoint=self.name,
+            target=target,
+        )

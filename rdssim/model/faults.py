@@ -18,7 +18,11 @@ class FaultInjector:
     """Applies the scenario's faults (and API actions) to instances and AZs."""
 
     def __init__(
-        self, ctx: SimContext, instances: list[Instance], network: Network, controller: MultiAZController
+        self,
+        ctx: SimContext,
+        instances: list[Instance],
+        network: Network,
+        controller: MultiAZController,
     ) -> None:
         self.ctx = ctx
         self.instances = instances
@@ -37,29 +41,57 @@ class FaultInjector:
             yield env.timeout(fault.at_s)
         source = f"fault[{index}]"
         if fault.kind == "reboot-with-failover":
-            self.ctx.emit(source, "action", "RebootDBInstance ForceFailover=true", fault=index,
-                          fault_kind=fault.kind)
+            self.ctx.emit(
+                source,
+                "action",
+                "RebootDBInstance ForceFailover=true",
+                fault=index,
+                fault_kind=fault.kind,
+            )
             self.controller.request_failover(source)
             return
         if fault.kind == "az-outage":
             assert fault.az is not None
-            self.ctx.emit(source, "fault", f"AZ {fault.az} goes dark", fault=index, fault_kind=fault.kind,
-                          az=fault.az)
+            self.ctx.emit(
+                source,
+                "fault",
+                f"AZ {fault.az} goes dark",
+                fault=index,
+                fault_kind=fault.kind,
+                az=fault.az,
+            )
             self._set_az(fault.az, dark=True)
             if fault.duration_s is not None:
                 yield env.timeout(fault.duration_s)
-                self.ctx.emit(source, "fault-end", f"AZ {fault.az} is back", fault=index,
-                              fault_kind=fault.kind, az=fault.az)
+                self.ctx.emit(
+                    source,
+                    "fault-end",
+                    f"AZ {fault.az} is back",
+                    fault=index,
+                    fault_kind=fault.kind,
+                    az=fault.az,
+                )
                 self._set_az(fault.az, dark=False)
             return
         assert fault.target is not None
         inst = self._target(fault.target)
         if inst is None:
-            self.ctx.emit(source, "fault-skipped", f"no instance has role {fault.target} now", fault=index,
-                          fault_kind=fault.kind)
+            self.ctx.emit(
+                source,
+                "fault-skipped",
+                f"no instance has role {fault.target} now",
+                fault=index,
+                fault_kind=fault.kind,
+            )
             return
-        self.ctx.emit(source, "fault", f"{fault.kind} on {inst.name}", fault=index, fault_kind=fault.kind,
-                      target=inst.name)
+        self.ctx.emit(
+            source,
+            "fault",
+            f"{fault.kind} on {inst.name}",
+            fault=index,
+            fault_kind=fault.kind,
+            target=inst.name,
+        )
         if fault.kind == "host-crash":
             inst.host_up = False
         elif fault.kind == "storage-failure":
@@ -69,8 +101,14 @@ class FaultInjector:
         inst.sync()
         if fault.kind == "network-loss" and fault.duration_s is not None:
             yield env.timeout(fault.duration_s)
-            self.ctx.emit(source, "fault-end", f"network of {inst.name} restored", fault=index,
-                          fault_kind=fault.kind, target=inst.name)
+            self.ctx.emit(
+                source,
+                "fault-end",
+                f"network of {inst.name} restored",
+                fault=index,
+                fault_kind=fault.kind,
+                target=inst.name,
+            )
             inst.net_ok = True
             inst.sync()
 

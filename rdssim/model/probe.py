@@ -27,7 +27,9 @@ REFUSED_AFTER_S = 0.001
 class ProbeClient:
     """Connect, insert, wait ``interval``; repeat until the end of the run."""
 
-    def __init__(self, ctx: SimContext, spec: ProbeSpec, endpoint: Endpoint, instances: list[Instance]) -> None:
+    def __init__(
+        self, ctx: SimContext, spec: ProbeSpec, endpoint: Endpoint, instances: list[Instance]
+    ) -> None:
         self.ctx = ctx
         self.spec = spec
         self.endpoint = endpoint
@@ -82,6 +84,4 @@ class ProbeClient:
                 outcome, error = "ok", None
             else:
                 outcome, error = "unknown", "connection-lost"
-        self.ctx.record.add(
-            Operation(self.name, start, self.ctx.now, outcome, error, address)
-        )
+        self.ctx.record.add(Operation(self.name, start, self.ctx.now, outcome, error, address))

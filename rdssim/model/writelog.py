@@ -45,7 +45,9 @@ class _Segment:
 class WriteLog:
     """Committed and applied log positions of one deployment."""
 
-    def __init__(self, ctx: SimContext, workload: WorkloadSpec, instances: Sequence[Instance]) -> None:
+    def __init__(
+        self, ctx: SimContext, workload: WorkloadSpec, instances: Sequence[Instance]
+    ) -> None:
         self.ctx = ctx
         self.workload = workload
         self.instances = list(instances)
@@ -113,8 +115,12 @@ class WriteLog:
         if self._writer is not None and writer != self._writer and rate > 0:
             # Transactions open on the writer when it stopped: their outcome is unknown.
             interrupted = int(self._rng.poisson(rate * self.workload.txn_duration_s))
-            self.ctx.emit(self._writer, "txns-interrupted", f"{interrupted} in-flight transactions cut off",
-                          txns=interrupted)
+            self.ctx.emit(
+                self._writer,
+                "txns-interrupted",
+                f"{interrupted} in-flight transactions cut off",
+                txns=interrupted,
+            )
         self._writer = writer
         slope = rate * self.bytes_per_txn if writer is not None else 0.0
         position = self._committed.at(now)

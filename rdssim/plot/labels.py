@@ -117,8 +117,11 @@ class HeaderLabels:
         self, win: Window, to_px: Callable[[float], float], right_edge: float
     ) -> tuple[list[tuple[Marker, Placed]], list[tuple[Span, Placed]]]:
         """Stack the labels of window ``win``; ``to_px`` maps record seconds to pixels."""
-        marks = [(m, place_marker(to_px(m.time_s), w, right_edge))
-                 for m, w in self.markers if win.contains(m.time_s)]
+        marks = [
+            (m, place_marker(to_px(m.time_s), w, right_edge))
+            for m, w in self.markers
+            if win.contains(m.time_s)
+        ]
         spans = []
         for span, width in self.spans:
             seen = win.clip(span.start_s, span.end_s)
@@ -176,14 +179,16 @@ def px_width(ax: Axes, start: float, end: float) -> float:
     return float(abs(x1 - x0))
 
 
-def fits(text: Text, ax: Axes, start: float, end: float, renderer: RendererBase,
-         pad: float) -> bool:
+def fits(
+    text: Text, ax: Axes, start: float, end: float, renderer: RendererBase, pad: float
+) -> bool:
     """Whether ``text`` is at least ``pad`` pixels narrower than [start, end] on ``ax``."""
     return float(text.get_window_extent(renderer).width) + pad <= px_width(ax, start, end)
 
 
-def label_header(ax: Axes, win: Window, labels: HeaderLabels, plan: HeaderPlan, t0: float,
-                 renderer: RendererBase) -> None:
+def label_header(
+    ax: Axes, win: Window, labels: HeaderLabels, plan: HeaderPlan, t0: float, renderer: RendererBase
+) -> None:
     """Marker labels and headline arrows of ``win``, stacked on the final axes within the plan."""
 
     def to_px(time_s: float) -> float:
@@ -193,28 +198,65 @@ def label_header(ax: Axes, win: Window, labels: HeaderLabels, plan: HeaderPlan, 
     for marker, placed in marks:
         x, y = marker.time_s - t0, plan.marker_y(placed.level)
         colour, style = MARKER_STYLES[marker.kind]
-        ax.text(x, y, f" {marker.label} ", ha="left" if placed.side == "right" else "right",
-                va="center", fontsize=MARKER_FONT, color=colour, zorder=5)
-        ax.plot([x, x], [0.0, y + LEVEL_STEP / 2], color=colour, linestyle=style,
-                linewidth=1.1, zorder=4)
+        ax.text(
+            x,
+            y,
+            f" {marker.label} ",
+            ha="left" if placed.side == "right" else "right",
+            va="center",
+            fontsize=MARKER_FONT,
+            color=colour,
+            zorder=5,
+        )
+        ax.plot(
+            [x, x],
+            [0.0, y + LEVEL_STEP / 2],
+            color=colour,
+            linestyle=style,
+            linewidth=1.1,
+            zorder=4,
+        )
     for span, placed in spans:
         seen = win.clip(span.start_s, span.end_s)
         assert seen is not None  # place() keeps only the spans it can see
         start, end, y = seen[0] - t0, seen[1] - t0, plan.arrow_y(placed.level)
         # Arrow heads would swallow a span only a few pixels wide: end bars instead.
         style = "<|-|>" if px_width(ax, start, end) > 30 else "|-|, widthA=0.3, widthB=0.3"
-        ax.annotate("", xy=(end, y), xytext=(start, y),
-                    arrowprops={"arrowstyle": style, "color": "#252525", "linewidth": 1.0,
-                                "mutation_scale": 7, "shrinkA": 0, "shrinkB": 0})
-        where = {"above": ((start + end) / 2, y + 0.04, "center", "bottom"),
-                 "right": (end, y, "left", "center"), "left": (start, y, "right", "center")}
+        ax.annotate(
+            "",
+            xy=(end, y),
+            xytext=(start, y),
+            arrowprops={
+                "arrowstyle": style,
+                "color": "#252525",
+                "linewidth": 1.0,
+                "mutation_scale": 7,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+        )
+        where = {
+            "above": ((start + end) / 2, y + 0.04, "center", "bottom"),
+            "right": (end, y, "left", "center"),
+            "left": (start, y, "right", "center"),
+        }
         x, ty, ha, va = where[placed.side]
-        ax.text(x, ty, f" {span.label} ", ha=ha, va=va, fontsize=SPAN_FONT, fontweight="bold",
-                color="#252525", zorder=6)
+        ax.text(
+            x,
+            ty,
+            f" {span.label} ",
+            ha=ha,
+            va=va,
+            fontsize=SPAN_FONT,
+            fontweight="bold",
+            color="#252525",
+            zorder=6,
+        )
 
 
-def label_phases(ax: Axes, record: Record, t0: float, renderer: RendererBase,
-                 plan: HeaderPlan) -> None:
+def label_phases(
+    ax: Axes, record: Record, t0: float, renderer: RendererBase, plan: HeaderPlan
+) -> None:
     """Each phase's length under the failover arrow: with its name if there is room."""
     lo, hi = ax.get_xlim()
     for fo in failovers(record):
@@ -222,9 +264,17 @@ def label_phases(ax: Axes, record: Record, t0: float, renderer: RendererBase,
             seen = Window(lo, hi).clip(start - t0, end - t0)
             if seen is None:
                 continue
-            text = ax.text(sum(seen) / 2, plan.phase_band / 2, f"{name}\n{end - start:.1f} s",
-                           ha="center", va="center", fontsize=7.5, color="#404040",
-                           linespacing=1.0, zorder=6)
+            text = ax.text(
+                sum(seen) / 2,
+                plan.phase_band / 2,
+                f"{name}\n{end - start:.1f} s",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="#404040",
+                linespacing=1.0,
+                zorder=6,
+            )
             for fallback in (f"{end - start:.1f} s", ""):
                 if fits(text, ax, *seen, renderer, pad=2):
                     break

@@ -37,10 +37,15 @@ def draw_lanes(ax: Axes, record: Record, t0: float) -> None:
     colours = state_colours(record)
     for row, info in enumerate(record.instances):
         for start, end, _, state in record.state_intervals(info.name):
-            ax.broken_barh([(start - t0, end - start)], (row - LANE_HEIGHT / 2, LANE_HEIGHT),
-                           facecolors=colours[state], edgecolor="white", linewidth=0.6, zorder=2)
-    ax.set_yticks(range(len(record.instances)),
-                  [f"{i.name} ({i.az})" for i in record.instances])
+            ax.broken_barh(
+                [(start - t0, end - start)],
+                (row - LANE_HEIGHT / 2, LANE_HEIGHT),
+                facecolors=colours[state],
+                edgecolor="white",
+                linewidth=0.6,
+                zorder=2,
+            )
+    ax.set_yticks(range(len(record.instances)), [f"{i.name} ({i.az})" for i in record.instances])
     ax.set_ylim(len(record.instances) - 0.5, -0.5)
 
 
@@ -52,8 +57,13 @@ def draw_probe(ax: Axes, record: Record, t0: float, win: Window) -> None:
     """
     ops = probe_operations(record)
     for outcome, start, end in outcome_runs(ops, record.duration_s):
-        ax.broken_barh([(start - t0, end - start)], (0.08, 0.42),
-                       facecolors=OUTCOME_TINTS[outcome], linewidth=0, zorder=2)
+        ax.broken_barh(
+            [(start - t0, end - start)],
+            (0.08, 0.42),
+            facecolors=OUTCOME_TINTS[outcome],
+            linewidth=0,
+            zorder=2,
+        )
     for outcome, colour in OUTCOME_COLOURS.items():
         starts = [o.start_s - t0 for o in ops if o.outcome == outcome and win.contains(o.start_s)]
         if starts:
@@ -69,8 +79,9 @@ def _widest_piece(seen: tuple[float, float], cuts: Sequence[float]) -> tuple[flo
     return max(pairwise(edges), key=lambda piece: piece[1] - piece[0])
 
 
-def label_roles(ax: Axes, record: Record, t0: float, renderer: RendererBase,
-                cuts: Sequence[float]) -> None:
+def label_roles(
+    ax: Axes, record: Record, t0: float, renderer: RendererBase, cuts: Sequence[float]
+) -> None:
     """Write the role inside each bar segment wide enough, clear of the marker lines."""
     colours = state_colours(record)
     lo, hi = ax.get_xlim()
@@ -80,9 +91,17 @@ def label_roles(ax: Axes, record: Record, t0: float, renderer: RendererBase,
             if seen is None:
                 continue
             left, right = _widest_piece(seen, cuts)
-            text = ax.text((left + right) / 2, row, role if role != "none" else "no role",
-                           ha="center", va="center", fontsize=8, color=ink(colours[state]),
-                           zorder=5, clip_on=True)
+            text = ax.text(
+                (left + right) / 2,
+                row,
+                role if role != "none" else "no role",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=ink(colours[state]),
+                zorder=5,
+                clip_on=True,
+            )
             if not fits(text, ax, left, right, renderer, pad=8):
                 text.remove()
 
@@ -102,8 +121,13 @@ def label_outages(ax: Axes, record: Record, t0: float, renderer: RendererBase) -
         if seen is None:
             continue
         start, end = seen
-        ax.plot([start, start, end, end], [0.56, 0.64, 0.64, 0.56], color="#b2182b",
-                linewidth=1.0, zorder=5)
+        ax.plot(
+            [start, start, end, end],
+            [0.56, 0.64, 0.64, 0.56],
+            color="#b2182b",
+            linewidth=1.0,
+            zorder=5,
+        )
         length = duration_text(outage.end_s - outage.start_s)
         long = f"client downtime {length}" + ("" if outage.recovered else ", still down at the end")
         spots: list[tuple[float, float, HAlign, VAlign]] = [

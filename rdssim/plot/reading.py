@@ -74,8 +74,9 @@ def marker_label(event: Event) -> str:
 
 def markers(record: Record) -> list[Marker]:
     """The fault and action events of the run, in time order."""
-    found = [Marker(e.time_s, e.kind, marker_label(e))
-             for e in record.events if e.kind in MARKER_STYLES]
+    found = [
+        Marker(e.time_s, e.kind, marker_label(e)) for e in record.events if e.kind in MARKER_STYLES
+    ]
     return sorted(found, key=lambda m: m.time_s)
 
 

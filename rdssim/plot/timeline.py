@@ -126,8 +126,9 @@ def _make_axes(fig: Figure, wins: Sequence[Window], rows: Sequence[float]) -> li
         header.set_ylim(0.0, rows[0])
         probe = None
         if len(rows) > 2:
-            probe = fig.add_subplot(grid[2, col], sharex=lanes,
-                                    sharey=first.probe if first else None)
+            probe = fig.add_subplot(
+                grid[2, col], sharex=lanes, sharey=first.probe if first else None
+            )
         panels.append(Panel(win, header, lanes, probe))
     return panels
 
@@ -143,8 +144,9 @@ def _draw_panel(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> No
         if win.contains(marker.time_s):
             colour, style = MARKER_STYLES[marker.kind]
             for ax in panel.body:
-                ax.axvline(marker.time_s - t0, color=colour, linestyle=style, linewidth=1.1,
-                           zorder=4)
+                ax.axvline(
+                    marker.time_s - t0, color=colour, linestyle=style, linewidth=1.1, zorder=4
+                )
     if panel.probe is not None:
         draw_probe(panel.probe, record, t0, win)
     for ax in panel.body:
@@ -170,22 +172,42 @@ def _tint_phases(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> N
         for name, start, end in phase_bounds(record, fo):
             for ax in panel.body:
                 ax.axvspan(start - t0, end - t0, color=tint[name], zorder=0.5, linewidth=0)
-            panel.header.fill_between([start - t0, end - t0], 0.0, plan.arrow_y(0),
-                                      color=tint[name], zorder=0.5, linewidth=0)
+            panel.header.fill_between(
+                [start - t0, end - t0],
+                0.0,
+                plan.arrow_y(0),
+                color=tint[name],
+                zorder=0.5,
+                linewidth=0,
+            )
 
 
 def _add_legends(panel: Panel, record: Record) -> None:
     """Legends at the right of the row each explains: phases, states, probe outcomes."""
 
     def legend(ax: Axes, handles: Sequence[Patch | Line2D], title: str) -> None:
-        ax.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  fontsize=8, title_fontsize=8.5, frameon=False, alignment="left")
+        ax.legend(
+            handles=handles,
+            title=title,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            title_fontsize=8.5,
+            frameon=False,
+            alignment="left",
+        )
 
     if failovers(record):
-        legend(panel.header, [Patch(facecolor=c, edgecolor="#bbbbbb", label=text)
-                              for _, c, text in PHASES], "failover phase")
-    legend(panel.lanes, [Patch(facecolor=c, label=s) for s, c in state_colours(record).items()],
-           "instance state")
+        legend(
+            panel.header,
+            [Patch(facecolor=c, edgecolor="#bbbbbb", label=text) for _, c, text in PHASES],
+            "failover phase",
+        )
+    legend(
+        panel.lanes,
+        [Patch(facecolor=c, label=s) for s, c in state_colours(record).items()],
+        "instance state",
+    )
     if panel.probe is not None:
         ops = probe_operations(record)
         handles: list[Patch | Line2D] = []
@@ -208,14 +230,31 @@ def _add_subtitle(fig: Figure, heading: Text, record: Record, renderer: Renderer
         parts.append(f"committed transactions lost (RPO): {lost_txns(record)[0]:,}")
     text = "   ·   ".join(parts)
     box = heading.get_window_extent(renderer).transformed(fig.transFigure.inverted())
-    fig.text(0.5, box.y0 + 0.3 * box.height, text, ha="center", va="center", fontsize=9.5,
-             color="#404040")
+    fig.text(
+        0.5,
+        box.y0 + 0.3 * box.height,
+        text,
+        ha="center",
+        va="center",
+        fontsize=9.5,
+        color="#404040",
+    )
 
 
 def _outline_close_up(overview: Panel, close: Window, t0: float) -> None:
     """A dotted box in the overview around the range the close-up magnifies."""
     for ax in overview.body:
         lo, hi = ax.get_ylim()
-        ax.add_patch(Rectangle((close.start_s - t0, min(lo, hi)), close.end_s - close.start_s,
-                               abs(hi - lo), fill=False, edgecolor="#525252", linestyle=":",
-                               linewidth=1.0, zorder=6, clip_on=False))
+        ax.add_patch(
+            Rectangle(
+                (close.start_s - t0, min(lo, hi)),
+                close.end_s - close.start_s,
+                abs(hi - lo),
+                fill=False,
+                edgecolor="#525252",
+                linestyle=":",
+                linewidth=1.0,
+                zorder=6,
+                clip_on=False,
+            )
+        )

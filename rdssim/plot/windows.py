@@ -45,8 +45,11 @@ def windows(record: Record) -> list[Window]:
     found = markers(record)
     if not found:
         return [Window(0.0, record.duration_s)]
-    last = max([m.time_s for m in found] + [e.time_s for e in record.rds_events()]
-               + [o.end_s for o in outages(record)])
+    last = max(
+        [m.time_s for m in found]
+        + [e.time_s for e in record.rds_events()]
+        + [o.end_s for o in outages(record)]
+    )
     start = max(0.0, found[0].time_s - LEAD_S)
     end = min(record.duration_s, last + max(LEAD_S, 0.05 * (last - start)))
     fos = failovers(record)

@@ -25,7 +25,13 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
     seen: set[str] = set()
     for i, spec in enumerate(instances):
         if spec.name in seen:
-            problems.append((("deployment", "instances", i, "name"), f"duplicate instance name {spec.name!r}", None))
+            problems.append(
+                (
+                    ("deployment", "instances", i, "name"),
+                    f"duplicate instance name {spec.name!r}",
+                    None,
+                )
+            )
         if spec.name in ROLE_SELECTORS:
             problems.append(
                 (
@@ -40,14 +46,19 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
     kind = scenario.deployment.type
     if len(primaries) != 1:
         problems.append(
-            (("deployment", "instances"), f"a {kind} deployment needs exactly one primary, found {len(primaries)}", None)
+            (
+                ("deployment", "instances"),
+                f"a {kind} deployment needs exactly one primary, found {len(primaries)}",
+                None,
+            )
         )
     if kind == "multi-az-instance":
         if len(standbys) != 1:
             problems.append(
                 (
                     ("deployment", "instances"),
-                    f"a multi-az-instance deployment needs exactly one standby, found {len(standbys)}",
+                    "a multi-az-instance deployment needs exactly one standby, "
+                    f"found {len(standbys)}",
                     "add {name: db-2, az: <another AZ>, role: standby}",
                 )
             )
@@ -78,7 +89,11 @@ def _check_workload(scenario: Scenario) -> list[Problem]:
     for i, phase in enumerate(scenario.workload.phases):
         if phase.start_s <= previous:
             problems.append(
-                (("workload", "phases", i, "start"), "phase starts must be strictly increasing", None)
+                (
+                    ("workload", "phases", i, "start"),
+                    "phase starts must be strictly increasing",
+                    None,
+                )
             )
         previous = phase.start_s
     return problems
@@ -101,18 +116,36 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
             )
         if fault.kind in _NEEDS_TARGET:
             if fault.target is None:
-                problems.append(((*where, "target"), f"{fault.kind} needs a target", f"known: {known}, primary, standby"))
+                problems.append(
+                    (
+                        (*where, "target"),
+                        f"{fault.kind} needs a target",
+                        f"known: {known}, primary, standby",
+                    )
+                )
             elif fault.target not in names and fault.target not in ROLE_SELECTORS:
                 problems.append(
-                    ((*where, "target"), f"no instance named {fault.target!r}; known: {known}", "or use primary / standby")
+                    (
+                        (*where, "target"),
+                        f"no instance named {fault.target!r}; known: {known}",
+                        "or use primary / standby",
+                    )
                 )
             if fault.az is not None:
                 problems.append(((*where, "az"), f"{fault.kind} takes a target, not an az", None))
         if fault.kind == "az-outage":
             if fault.az is None:
-                problems.append(((*where, "az"), "az-outage needs an az", f"known AZs: {', '.join(azs)}"))
+                problems.append(
+                    ((*where, "az"), "az-outage needs an az", f"known AZs: {', '.join(azs)}")
+                )
             elif fault.az not in azs:
-                problems.append(((*where, "az"), f"no instance in AZ {fault.az!r}; known AZs: {', '.join(azs)}", None))
+                problems.append(
+                    (
+                        (*where, "az"),
+                        f"no instance in AZ {fault.az!r}; known AZs: {', '.join(azs)}",
+                        None,
+                    )
+                )
             if fault.target is not None:
                 problems.append(((*where, "target"), "az-outage takes an az, not a target", None))
         if fault.kind == "reboot-with-failover":
@@ -120,17 +153,26 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                 problems.append(
                     (
                         (*where, "kind"),
-                        "RebootDBInstance with ForceFailover is rejected on a non-Multi-AZ instance",
+                        "RebootDBInstance with ForceFailover is rejected "
+                        "on a non-Multi-AZ instance",
                         None,
                     )
                 )
             if fault.target is not None or fault.az is not None:
                 problems.append(
-                    ((*where, "target"), "reboot-with-failover acts on the DB instance; it takes no target or az", None)
+                    (
+                        (*where, "target"),
+                        "reboot-with-failover acts on the DB instance; it takes no target or az",
+                        None,
+                    )
                 )
         if fault.duration_s is not None and fault.kind not in _LASTING:
             problems.append(
-                ((*where, "duration"), f"{fault.kind} has no duration; only {', '.join(_LASTING)} do", None)
+                (
+                    (*where, "duration"),
+                    f"{fault.kind} has no duration; only {', '.join(_LASTING)} do",
+                    None,
+                )
             )
         if fault.duration_s == 0:
             problems.append(((*where, "duration"), "a duration must be positive", None))

@@ -150,7 +150,12 @@ class _Locator:
         self.root = root
 
     def error(
-        self, loc: Sequence[str | int], message: str, *, prefix: PathKey = (), hint: str | None = None
+        self,
+        loc: Sequence[str | int],
+        message: str,
+        *,
+        prefix: PathKey = (),
+        hint: str | None = None,
     ) -> ScenarioError:
         # A variant's key may come from the variant's overrides or from the base scenario.
         line = self._line((*prefix, *loc), exact=True) if prefix else None

@@ -75,7 +75,9 @@ class FaultSpec(_Model):
     """A fault (or API action) injected at ``at_s``; some last ``duration_s``."""
 
     at_s: DurationS = Field(alias="at")
-    kind: Literal["host-crash", "storage-failure", "network-loss", "az-outage", "reboot-with-failover"]
+    kind: Literal[
+        "host-crash", "storage-failure", "network-loss", "az-outage", "reboot-with-failover"
+    ]
     target: str | None = None
     az: str | None = None
     duration_s: DurationS | None = Field(default=None, alias="duration")
@@ -98,7 +100,7 @@ class TimingsSpec(_Model):
     reboot: Dist = LogNormal(60.0, 0.3)
     failover_cooldown_s: DurationS = Field(default=300.0, alias="failover_cooldown")
     log_upload_interval_s: DurationS = Field(default=300.0, alias="log_upload_interval", gt=0)
-    pitr_restore: Dist = LogNormal(1800.0, 0.5)
+    pitr_restore: Dist = LogNormal(3600.0, 0.5)
 
 
 class Scenario(_Model):
