@@ -250,11 +250,12 @@ def catch_up_time_s(target: Curve, follower: Curve, now_s: float | None = None) 
     closing = follower.slope_at(starts) - target.slope_at(starts)
     tol = _REL_TOL * np.maximum(1.0, np.abs(level))
     meet = starts + np.divide(gap, closing, out=np.full_like(gap, np.inf), where=closing > 0)
-    # A meet within rounding of the interval's end is that breakpoint: where follow() put it, and
-    # where the follower's value is exactly the target's (a few ulps earlier, it is not).
+    # A meet within rounding of the interval's end is left to the next interval, which starts
+    # there: at a breakpoint follow() put, where the follower equals the target exactly (a few
+    # ulps earlier it does not), unless the target jumps away at that very instant.
     with np.errstate(invalid="ignore"):  # inf - inf on the final ray: NaN, compares False
-        meet = np.where((closing > 0) & (np.abs(ends - meet) * closing <= tol), ends, meet)
-    when = np.where(gap <= tol, starts, np.where(meet <= ends, meet, np.inf))
+        at_end = (closing > 0) & (np.abs(ends - meet) * closing <= tol)
+    when = np.where(gap <= tol, starts, np.where((meet < ends) & ~at_end, meet, np.inf))
     hits = np.flatnonzero(np.isfinite(when))
     return float(when[hits[0]]) if hits.size else None
 

@@ -265,7 +265,8 @@ def test_network_loss_shorter_than_detection_causes_no_failover(seed: int) -> No
 def test_network_loss_outlasting_detection_and_initiation_always_fails_over(seed: int) -> None:
     record = run_yaml(
         multi_az(
-            f"  - {{at: 5m, kind: network-loss, target: primary, duration: {DETECT_MAX_S + 10}s}}\n",
+            "  - {at: 5m, kind: network-loss, target: primary, "
+            f"duration: {DETECT_MAX_S + 10}s}}\n",
             extra="timings:\n  failover_initiation: 8s\n",
         ),
         seed=seed,
