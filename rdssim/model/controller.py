@@ -203,16 +203,12 @@ class MultiAZController:
             old.set(role="none", op_state="rebooting")
             self.ctx.emit(old.name, "shutdown", rds="0004")
         else:
-            redo_bytes = self.log.committed_at(trigger_s) - self.log.committed_at(
-                self._last_checkpoint(trigger_s)
-            )
+            redo_bytes = self._redo_bytes(trigger_s)
             old.set(role="none", op_state="stopped")
         lost_bytes = self.log.committed_at(self.ctx.now) - self.log.applied_now(new.name)
         self.log.rewind_to(self.log.applied_now(new.name))
         new.set(role="primary", op_state="promoting")
-        promotion_s = self.t.standby_activation.sample(self.rng) + redo_bytes / (
-            self.t.redo_mib_per_s * 2**20
-        )
+        promotion_s = self.t.standby_activation.sample(self.rng) + self._replay_s(redo_bytes)
         if not (yield from self._wait_unless(promotion_s, lambda: not new.healthy)):
             self.ctx.emit(
                 new.name,
@@ -244,6 +240,15 @@ class MultiAZController:
 
     def _repair_rng(self, inst: Instance) -> np.random.Generator:
         return self.ctx.streams.get(f"repair:{inst.name}")
+
+    def _redo_bytes(self, stopped_s: float) -> float:
+        """Log written between the last checkpoint before ``stopped_s`` and ``stopped_s``."""
+        checkpoint_s = self._last_checkpoint(stopped_s)
+        return self.log.committed_at(stopped_s) - self.log.committed_at(checkpoint_s)
+
+    def _replay_s(self, redo_bytes: float) -> float:
+        """Crash recovery: the time to replay ``redo_bytes`` of log."""
+        return redo_bytes / (self.t.redo_mib_per_s * 2**20)
 
     def _last_checkpoint(self, t: float) -> float:
         interval = self.t.checkpoint_interval_s
@@ -307,10 +312,8 @@ class MultiAZController:
                 self.log.rewind_to(restorable)
                 duration_s = self.t.pitr_restore.sample(self._repair_rng(inst))
             else:
-                checkpoint_s = self._last_checkpoint(trigger_s)
-                redo = self.log.committed_at(trigger_s) - self.log.committed_at(checkpoint_s)
                 duration_s = self.t.host_replacement.sample(self._repair_rng(inst))
-                duration_s += redo / (self.t.redo_mib_per_s * 2**20)
+                duration_s += self._replay_s(self._redo_bytes(trigger_s))
             inst.set(op_state="restoring" if storage_lost else "recovering")
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break

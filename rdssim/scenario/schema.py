@@ -7,11 +7,11 @@ ones AWS does not publish.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
-from rdssim.distributions import Distribution, Fixed, LogNormal, Uniform, parse_distribution
+from rdssim.distributions import Distribution, LogNormal, Uniform, parse_distribution
 from rdssim.durations import parse_duration_s
 
 DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
@@ -19,7 +19,6 @@ Dist = Annotated[Distribution, PlainValidator(parse_distribution)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 
 ROLE_SELECTORS = ("primary", "standby")
-FAULT_KINDS = ("host-crash", "storage-failure", "network-loss", "az-outage", "reboot-with-failover")
 
 
 class _Model(BaseModel):
@@ -123,14 +122,3 @@ class Scenario(_Model):
             if spec.name == name:
                 return spec
         raise KeyError(name)
-
-
-def timing_defaults() -> dict[str, Any]:
-    """The default value of each timing parameter, keyed by its YAML name."""
-    out: dict[str, Any] = {}
-    for name, info in TimingsSpec.model_fields.items():
-        out[info.alias or name] = info.default
-    return out
-
-
-__all__ = ["FAULT_KINDS", "ROLE_SELECTORS", "Fixed", "Scenario"]
