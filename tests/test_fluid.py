@@ -257,8 +257,9 @@ def test_follower_is_the_largest_curve_below_the_target_with_bounded_slope(
     if caught_s is not None:
         stays = (t >= caught_s) & (t < tracking_until(source, caught_s, max_slope))
         np.testing.assert_allclose(a[stays], s[stays], rtol=0, atol=tol)
-        behind = t < caught_s - 1e-6
-        assert (s[behind] > a[behind]).all()  # behind until then
+        if level - start_fraction * level > tol:  # (a start within rounding may snap later)
+            behind = t < caught_s - 1e-6
+            assert (s[behind] > a[behind]).all()  # behind until then
     else:
         assert source.final_slope_bps >= max_slope
 
@@ -315,6 +316,8 @@ def test_catch_up_is_the_solved_instant_of_a_falling_behind_follower(
             assert backlog_bytes(source, follower, now_s) > 0
             continue
         assert caught_s >= now_s
-        assert backlog_bytes(source, follower, caught_s) <= 1e-9 * source.value_at(caught_s)
+        assert backlog_bytes(source, follower, caught_s) <= 1e-9 * max(
+            1.0, source.value_at(caught_s)
+        )
         before = np.linspace(now_s, caught_s, 50)[:-1]
         assert (backlog_bytes(source, follower, before) > 0).all() or caught_s == now_s
