@@ -31,6 +31,7 @@ FloatArray = npt.NDArray[np.float64]
 Phase = tuple[float, float]
 """(start_s, writes_per_s): the offered write rate from ``start_s`` until the next phase."""
 
+_SLOPE_TOL = 1e-9  # slopes this close (relative) are equal
 _REL_TOL = 1e-12  # positions this close (relative) are equal: a few hundred ulps, far below a byte
 
 
@@ -258,6 +259,51 @@ def catch_up_time_s(target: Curve, follower: Curve, now_s: float | None = None) 
     when = np.where(gap <= tol, starts, np.where((meet < ends) & ~at_end, meet, np.inf))
     hits = np.flatnonzero(np.isfinite(when))
     return float(when[hits[0]]) if hits.size else None
+
+
+def divergence_time_s(
+    target: Curve, follower: Curve, now_s: float, tol_bytes: float | None = None
+) -> float | None:
+    """First instant >= ``now_s`` at which the follower is below the target (falls behind).
+
+    The follower of :func:`follow` leaves its target only where a target piece outgrows it,
+    which starts at a breakpoint; so the first interval between breakpoints that starts
+    caught up with the gap opening, or starts behind, gives the instant. None if it never does.
+    Gaps up to ``tol_bytes`` (default: a relative 1e-12) count as caught up.
+    """
+    cuts = np.union1d(target.times_s, follower.times_s)
+    starts = np.concatenate(([float(now_s)], cuts[cuts > now_s]))
+    level = target.value_at(starts)
+    gap = level - follower.value_at(starts)
+    target_slope = target.slope_at(starts)
+    opening = target_slope - follower.slope_at(starts)
+    tol = _REL_TOL * np.maximum(1.0, np.abs(level)) if tol_bytes is None else tol_bytes
+    # Slopes recomputed from breakpoints differ in their last digits: not an opening gap.
+    opening_fast = opening > _SLOPE_TOL * np.maximum(1.0, target_slope)
+    hits = np.flatnonzero((gap > tol) | ((gap >= -tol) & opening_fast))
+    return float(starts[hits[0]]) if hits.size else None
+
+
+def rejoin_time_s(
+    target: Curve, follower: Curve, now_s: float, tol_bytes: float | None = None
+) -> float | None:
+    """First instant > ``now_s`` at which a follower that is behind meets its target again.
+
+    :func:`follow` puts a breakpoint exactly where it meets its target, so this is the first
+    follower breakpoint after ``now_s`` where the gap is closed and was open just before.
+    None if the follower never catches up. Gaps up to ``tol_bytes`` count as closed.
+    """
+    times = follower.times_s[follower.times_s > now_s]
+    if times.size == 0:
+        return None
+    before = np.concatenate(([float(now_s)], times[:-1]))
+    mids = (before + times) / 2.0
+    level, level_mid = target.value_at(times), target.value_at(mids)
+    tol = _REL_TOL * np.maximum(1.0, np.abs(level)) if tol_bytes is None else tol_bytes
+    closed = level - follower.value_at(times) <= tol
+    was_open = level_mid - follower.value_at(mids) > tol
+    hits = np.flatnonzero(closed & was_open)
+    return float(times[hits[0]]) if hits.size else None
 
 
 @overload

@@ -69,6 +69,31 @@ class Operation:
     address: str | None = None
 
 
+# Names of the piecewise-linear series (positions are bytes of the primary's log).
+COMMITTED = "committed_bytes"
+WRITE_RATE = "offered_writes_per_s"
+
+
+def applied_series(instance: str) -> str:
+    """The log position ``instance`` has applied (a host of the DB instance or a replica)."""
+    return f"applied_bytes:{instance}"
+
+
+def received_series(replica: str) -> str:
+    """The log position a read replica has received over its link."""
+    return f"received_bytes:{replica}"
+
+
+def reads_series(replica: str) -> str:
+    """Reads per second offered to a replica (a step series)."""
+    return f"reads_per_s:{replica}"
+
+
+def ryw_reads_series(replica: str) -> str:
+    """Of those, reads that follow the same client's write (read-your-writes checks)."""
+    return f"ryw_reads_per_s:{replica}"
+
+
 Entry = Event | StateChange | Breakpoint | Operation
 _TYPES: dict[str, type[Entry]] = {
     "event": Event,
@@ -81,10 +106,19 @@ _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 @dataclass(frozen=True)
 class InstanceInfo:
-    """Static description of an instance, for lanes and labels."""
+    """Static description of an instance, for lanes and labels.
+
+    ``replica_of`` is set for a read replica: its first source, ``"primary"`` (the DB
+    instance's writer, whichever host that is) or another replica's name.
+    """
 
     name: str
     az: str
+    replica_of: str | None = None
+
+    @property
+    def is_replica(self) -> bool:
+        return self.replica_of is not None
 
 
 class Record:

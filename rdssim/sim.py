@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from rdssim.model.actions import ActionRunner
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
 from rdssim.model.dns import Endpoint
@@ -13,6 +14,8 @@ from rdssim.model.faults import FaultInjector
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
 from rdssim.model.probe import ProbeClient
+from rdssim.model.reads import ReadRouter
+from rdssim.model.replicas import ReplicaSet
 from rdssim.model.writelog import WriteLog
 from rdssim.record import InstanceInfo, Record
 from rdssim.rng import Streams
@@ -28,6 +31,8 @@ class Simulation:
     log: WriteLog
     controller: MultiAZController
     endpoint: Endpoint
+    replicas: ReplicaSet
+    reads: ReadRouter | None = None
     events_processed: int = 0
 
     def run(self) -> Record:
@@ -40,6 +45,9 @@ class Simulation:
             steps += 1
         env.run(until=until)
         self.log.finish()
+        self.replicas.finish()
+        if self.reads is not None:
+            self.reads.finish()
         self.events_processed = steps
         self.ctx.record.meta["sim_events"] = steps
         self.ctx.record.meta["dns_lookups"] = self.endpoint.resolutions
@@ -65,8 +73,12 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "engine": scenario.engine,
             "bytes_per_txn": scenario.workload.bytes_per_txn,
             "dns_cache": scenario.probe.dns_cache,
+            "engine_version": scenario.version,
+            "replication": scenario.deployment.replication,
+            "read_after_write_s": scenario.reads.read_after_write_s if scenario.reads else None,
         },
-        instances=[InstanceInfo(s.name, s.az) for s in specs],
+        instances=[InstanceInfo(s.name, s.az) for s in specs]
+        + [InstanceInfo(r.name, r.az, r.source) for r in scenario.deployment.replicas],
     )
     ctx = SimContext(env=env, scenario=scenario, streams=Streams(seed), record=record)
     network = Network()
@@ -77,15 +89,20 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     controller = MultiAZController(ctx, instances, network, endpoint, log, scenario.timings)
     for inst in instances:
         inst.sync()
+    replicas = ReplicaSet(ctx, network, log, controller, scenario)
+    reads = ReadRouter(ctx, scenario.reads, replicas) if scenario.reads else None
     env.process(log.run_phases())
     env.process(controller.monitor())
-    injector = FaultInjector(ctx, instances, network, controller)
+    injector = FaultInjector(ctx, [*instances, *replicas.hosts], network, controller)
     for index, fault in enumerate(scenario.faults):
         env.process(injector.run(index, fault))
+    actions = ActionRunner(ctx, controller, replicas, scenario.deployment.type == "single-az")
+    for index, action in enumerate(scenario.actions):
+        env.process(actions.run(index, action))
     if scenario.probe.enabled:
         probe = ProbeClient(ctx, scenario.probe, endpoint, instances)
         env.process(probe.run())
-    return Simulation(ctx, instances, log, controller, endpoint)
+    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads)
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Record:

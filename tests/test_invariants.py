@@ -27,8 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdssim.metrics import summarize
-from rdssim.model.writelog import COMMITTED, applied_series
-from rdssim.record import Record
+from rdssim.record import COMMITTED, Record, applied_series
 
 DURATION_S = 4 * 3600
 FAULTS_BEFORE_S = 5400  # every fault starts in the first 90 minutes...

@@ -26,8 +26,7 @@ from conftest import (
 
 from rdssim.distributions import Uniform
 from rdssim.metrics import summarize
-from rdssim.model.writelog import COMMITTED, applied_series
-from rdssim.record import Event, Record
+from rdssim.record import COMMITTED, Event, Record, applied_series
 from rdssim.scenario.schema import TimingsSpec
 
 DEFAULTS = TimingsSpec()

@@ -75,11 +75,13 @@ class FaultInjector:
             return
         assert fault.target is not None
         inst = self._target(fault.target)
-        if inst is None:
+        if inst is None or inst.op_state == "absent":
             self.ctx.emit(
                 source,
                 "fault-skipped",
-                f"no instance has role {fault.target} now",
+                f"no instance has role {fault.target} now"
+                if inst is None
+                else f"{inst.name} does not exist yet",
                 fault=index,
                 fault_kind=fault.kind,
             )

@@ -71,6 +71,10 @@ class ProbeClient:
         if not (inst.host_up and inst.reachable):
             yield env.timeout(self.spec.connect_timeout_s)
             outcome, error = "fail", "connect-timeout"
+        elif inst.op_state == "io-suspended":
+            # A snapshot suspends I/O: the connection is accepted, the insert hangs.
+            yield env.timeout(self.spec.read_timeout_s)
+            outcome, error = "unknown", "read-timeout"
         elif inst.role != "primary" or inst.op_state != "available":
             yield env.timeout(REFUSED_AFTER_S)
             outcome, error = "fail", "refused"

@@ -25,6 +25,9 @@ RDS_EVENTS: dict[str, str] = {
         "Pending failover or activation actions will be executed."
     ),
     "0019": "Restored from DB instance to point in time.",
+    "0045": "An error has occurred in the read replication process.",
+    "0046": "The read replica has resumed replication.",
+    "0057": "Replication on the read replica was terminated.",
 }
 
 

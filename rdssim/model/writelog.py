@@ -10,24 +10,17 @@ of a run follows state changes, never the number of transactions.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
 import simpy
 
+from rdssim.fluid import Curve
 from rdssim.model.context import SimContext
 from rdssim.model.instance import Instance
-from rdssim.record import Breakpoint
+from rdssim.record import COMMITTED, WRITE_RATE, Breakpoint, applied_series
 from rdssim.scenario.schema import WorkloadSpec
-
-COMMITTED = "committed_bytes"
-WRITE_RATE = "offered_writes_per_s"
-
-
-def applied_series(instance: str) -> str:
-    """Name of the series holding ``instance``'s applied log position."""
-    return f"applied_bytes:{instance}"
 
 
 class _Segment:
@@ -60,6 +53,7 @@ class WriteLog:
         self._applied = {i.name: _Segment(0.0, 0.0, 0.0) for i in self.instances}
         self._writer: str | None = None
         self._rate = -1.0
+        self._watchers: list[Callable[[], None]] = []
         self._emit(COMMITTED, 0.0)
         for inst in self.instances:
             self._emit(applied_series(inst.name), 0.0)
@@ -79,6 +73,19 @@ class WriteLog:
 
     def applied_now(self, instance: str) -> float:
         return self._applied[instance].at(self.ctx.now)
+
+    def curve(self) -> Curve:
+        """The committed position as known now: its history, then the present slope.
+
+        A rewind (a restore to an earlier position) is flattened to the running maximum:
+        replicas measure themselves against the furthest the log got.
+        """
+        values = np.maximum.accumulate(np.array(self._history_v, dtype=np.float64))
+        return Curve(self._history_t, values, self._committed.slope)
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every re-anchoring (a phase boundary or a topology change)."""
+        self._watchers.append(callback)
 
     # -- changes -------------------------------------------------------------------------
     def run_phases(self) -> Generator[simpy.Event, Any, None]:
@@ -137,6 +144,8 @@ class WriteLog:
                     self._emit(applied_series(inst.name), current)
                 self._applied[inst.name] = _Segment(now, target_value, target_slope)
                 self._emit(applied_series(inst.name), target_value)
+        for callback in self._watchers:
+            callback()
 
     def _anchor_committed(self, now: float, position: float, slope: float) -> None:
         previous = self._committed.at(now)

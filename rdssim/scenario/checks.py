@@ -6,6 +6,7 @@ ScenarioError.
 
 from __future__ import annotations
 
+from rdssim.scenario.checks_replicas import check_actions, check_reads, check_replicas
 from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
@@ -16,7 +17,14 @@ _LASTING = ("network-loss", "az-outage")
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-reference problem in ``scenario``, in file order."""
-    return [*_check_deployment(scenario), *_check_workload(scenario), *_check_faults(scenario)]
+    return [
+        *_check_deployment(scenario),
+        *check_replicas(scenario),
+        *_check_workload(scenario),
+        *check_reads(scenario),
+        *_check_faults(scenario),
+        *check_actions(scenario),
+    ]
 
 
 def _check_deployment(scenario: Scenario) -> list[Problem]:
@@ -102,7 +110,10 @@ def _check_workload(scenario: Scenario) -> list[Problem]:
 def _check_faults(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     names = [s.name for s in scenario.deployment.instances]
-    azs = sorted({s.az for s in scenario.deployment.instances})
+    names += [r.name for r in scenario.deployment.replicas]
+    azs = sorted(
+        {s.az for s in scenario.deployment.instances} | {r.az for r in scenario.deployment.replicas}
+    )
     known = ", ".join(names)
     for i, fault in enumerate(scenario.faults):
         where: tuple[str | int, ...] = ("faults", i)

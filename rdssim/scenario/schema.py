@@ -13,9 +13,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidat
 
 from rdssim.distributions import Distribution, LogNormal, Uniform, parse_distribution
 from rdssim.durations import parse_duration_s
+from rdssim.engines import DEFAULT_VERSIONS
 
 DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
 Dist = Annotated[Distribution, PlainValidator(parse_distribution)]
+# A version is a string ("15.4"); YAML reads 15.4 or 12 as a number, so take those too.
+EngineVersion = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int | float) and v is not True else v),
+    Field(pattern=r"^\d+(\.\d+)*$"),
+]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 
 ROLE_SELECTORS = ("primary", "standby")
@@ -33,11 +40,33 @@ class InstanceSpec(_Model):
     role: Literal["primary", "standby"]
 
 
+class LinkSpec(_Model):
+    """A replication link; unset values come from the placement (docs/calibration.md)."""
+
+    latency_s: DurationS | None = Field(default=None, alias="latency")
+    bandwidth_mib_per_s: float | None = Field(default=None, gt=0)
+
+
+class ReplicaSpec(_Model):
+    """A read replica: asynchronous, fed over a link, applying at its own capacity."""
+
+    name: Name
+    az: str = Field(min_length=1)
+    source: str = "primary"
+    """``primary`` (the DB instance, whichever host is its writer) or another replica."""
+    apply_writes_per_s: float = Field(default=5000.0, gt=0)  # assumption: same instance class
+    link: LinkSpec = Field(default_factory=LinkSpec)
+
+
 class DeploymentSpec(_Model):
-    """What is deployed: the type and its instances."""
+    """What is deployed: the type, its instances and its read replicas."""
 
     type: Literal["single-az", "multi-az-instance"]
     instances: list[InstanceSpec] = Field(min_length=1)
+    replicas: list[ReplicaSpec] = Field(default_factory=list)
+    replication: Literal["rds-managed", "self-managed"] = "rds-managed"
+    """self-managed: engine-native replication set up by hand (e.g. on EC2) with no
+    orchestrator: replicas never re-point themselves after a failover."""
 
 
 class WorkloadPhase(_Model):
@@ -70,6 +99,27 @@ class ProbeSpec(_Model):
     dns_cache_s: DurationS = Field(default=30.0, alias="dns_cache_for")  # JDK default
 
 
+class ReadSpec(_Model):
+    """A read workload on the replicas, directly or through a reader endpoint."""
+
+    reads_per_s: float = Field(gt=0)
+    target: str = "reader-endpoint"
+    """``reader-endpoint`` (spread over the replicas that answer) or one replica's name."""
+    read_your_writes: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of reads that read back the same client's write to the primary."""
+    read_after_write_s: DurationS = Field(default=0.05, alias="read_after_write")  # assumption
+
+
+class ActionSpec(_Model):
+    """An operator or API call at ``at_s``."""
+
+    at_s: DurationS = Field(alias="at")
+    kind: Literal["promote-replica", "repoint-replica", "create-replica", "reboot-with-failover"]
+    target: str | None = None
+    source: str | None = None
+    """For repoint-replica: the new source, ``primary`` or a replica."""
+
+
 class FaultSpec(_Model):
     """A fault (or API action) injected at ``at_s``; some last ``duration_s``."""
 
@@ -100,6 +150,14 @@ class TimingsSpec(_Model):
     failover_cooldown_s: DurationS = Field(default=300.0, alias="failover_cooldown")
     log_upload_interval_s: DurationS = Field(default=300.0, alias="log_upload_interval", gt=0)
     pitr_restore: Dist = LogNormal(3600.0, 0.5)
+    # Read replicas (docs/calibration.md, "Read replicas").
+    replica_reconnect: Dist = Uniform(0.0, 60.0)
+    replica_resync: Dist = Uniform(0.0, 5.0)
+    replica_restart: Dist = LogNormal(60.0, 0.3)
+    replica_repoint: Dist = Uniform(2.0, 10.0)
+    replica_promotion: Dist = LogNormal(180.0, 0.4)
+    replica_create: Dist = LogNormal(900.0, 0.4)
+    snapshot_io_suspension: Dist = LogNormal(60.0, 0.2)
 
 
 class Scenario(_Model):
@@ -109,13 +167,21 @@ class Scenario(_Model):
     description: str = ""
     variant: str = "base"
     engine: Literal["mysql", "mariadb", "postgres", "oracle", "sqlserver"] = "mysql"
+    engine_version: EngineVersion | None = None
     duration_s: DurationS = Field(alias="duration", gt=0)
     seed: int = Field(default=0, ge=0)
     deployment: DeploymentSpec
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     probe: ProbeSpec = Field(default_factory=ProbeSpec)
+    reads: ReadSpec | None = None
     faults: list[FaultSpec] = Field(default_factory=list)
+    actions: list[ActionSpec] = Field(default_factory=list)
     timings: TimingsSpec = Field(default_factory=TimingsSpec)
+
+    @property
+    def version(self) -> str:
+        """The engine version, or the default one (rdssim.engines.DEFAULT_VERSIONS)."""
+        return self.engine_version or DEFAULT_VERSIONS[self.engine]
 
     def instance(self, name: str) -> InstanceSpec:
         for spec in self.deployment.instances:

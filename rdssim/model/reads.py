@@ -1,0 +1,65 @@
+"""The read workload on the replicas, as rates (no per-read events: DESIGN.md principle 1).
+
+Reads go to one replica, or through a reader endpoint that spreads them evenly over the
+replicas answering reads (assumption: an application-side reader endpoint, e.g. Route 53
+weighted records, that drops a replica as soon as it stops answering). The rate offered to
+each replica is recorded as a step series; whether a read is answered, and how stale it is,
+is measured from the Record (rdssim.replica_metrics).
+"""
+
+from __future__ import annotations
+
+from rdssim.lag import SERVING_STATES
+from rdssim.model.context import SimContext
+from rdssim.model.replica import ABSENT
+from rdssim.model.replicas import ReplicaSet
+from rdssim.record import Breakpoint, reads_series, ryw_reads_series
+from rdssim.scenario.checks_replicas import READER_ENDPOINT
+from rdssim.scenario.schema import ReadSpec
+
+
+class ReadRouter:
+    """Routes the read rate to replicas whenever their states change."""
+
+    def __init__(self, ctx: SimContext, spec: ReadSpec, replicas: ReplicaSet) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.replicas = replicas
+        self._rates: dict[str, float] = {}
+        replicas.on_update(self.route)
+        self.route()
+
+    def _shares(self) -> dict[str, float]:
+        if self.spec.target != READER_ENDPOINT:
+            return {self.spec.target: 1.0}
+        members = [
+            r for r in self.replicas.replicas.values() if r.op_state != ABSENT and not r.detached
+        ]
+        serving = [r for r in members if r.state in SERVING_STATES]
+        # Nobody answers: the endpoint still names the members, and the reads fail there.
+        chosen = serving or members
+        return {r.name: 1.0 / len(chosen) for r in chosen}
+
+    def route(self) -> None:
+        shares = self._shares()
+        for name in self.replicas.replicas:
+            rate = self.spec.reads_per_s * shares.get(name, 0.0)
+            old = self._rates.get(name)
+            if old == rate:
+                continue
+            self._step(reads_series(name), old, rate)
+            share = self.spec.read_your_writes
+            self._step(ryw_reads_series(name), None if old is None else old * share, rate * share)
+            self._rates[name] = rate
+
+    def _step(self, series: str, old: float | None, new: float) -> None:
+        now = self.ctx.now
+        if old is not None:
+            self.ctx.record.add(Breakpoint(now, series, old))
+        self.ctx.record.add(Breakpoint(now, series, new))
+
+    def finish(self) -> None:
+        for name, rate in self._rates.items():
+            self.ctx.record.add(Breakpoint(self.ctx.now, reads_series(name), rate))
+            share = self.spec.read_your_writes
+            self.ctx.record.add(Breakpoint(self.ctx.now, ryw_reads_series(name), rate * share))

@@ -1,0 +1,181 @@
+"""Cross-reference checks of read replicas, reads and actions (engine limits included)."""
+
+from __future__ import annotations
+
+from rdssim.engines import replica_rules
+from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
+
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+READER_ENDPOINT = "reader-endpoint"
+
+
+def check_replicas(scenario: Scenario) -> list[Problem]:
+    """Names, sources, cycles and the engine's limits (per source, chain depth)."""
+    problems: list[Problem] = []
+    replicas = scenario.deployment.replicas
+    hosts = {s.name for s in scenario.deployment.instances}
+    names = [r.name for r in replicas]
+    for i, spec in enumerate(replicas):
+        where = ("deployment", "replicas", i)
+        if spec.name in hosts or names.index(spec.name) != i:
+            problems.append(((*where, "name"), f"duplicate instance name {spec.name!r}", None))
+        if spec.name in (*ROLE_SELECTORS, READER_ENDPOINT):
+            problems.append(((*where, "name"), f"{spec.name!r} is a reserved word", None))
+        if spec.source != "primary" and spec.source not in names:
+            hint = (
+                "a replica follows the DB instance (write 'primary'), not one of its hosts"
+                if spec.source in hosts
+                else None
+            )
+            known = ", ".join(["primary", *names])
+            problems.append(
+                ((*where, "source"), f"no source named {spec.source!r}; known: {known}", hint)
+            )
+        elif spec.source == spec.name:
+            problems.append(((*where, "source"), "a replica cannot be its own source", None))
+    if problems:
+        return problems
+    sources = {r.name: r.source for r in replicas}
+    problems += _topology_problems(scenario, sources, ("deployment", "replicas"))
+    return problems
+
+
+def _topology_problems(
+    scenario: Scenario, sources: dict[str, str], where: tuple[str | int, ...]
+) -> list[Problem]:
+    """Cycles, chain depth and replicas per source of one replica -> source map."""
+    rules = replica_rules(scenario.engine, scenario.version)
+    label = f"{scenario.engine} {scenario.version}"
+    problems: list[Problem] = []
+    for name in sources:
+        chain, current = [name], sources[name]
+        while current != "primary" and current not in chain:
+            chain.append(current)
+            current = sources[current]
+        if current != "primary":
+            problems.append((where, f"replication cycle: {' -> '.join([*chain, current])}", None))
+            return problems
+        if len(chain) > rules.max_chain_depth:
+            depth = (
+                "no replicas of replicas"
+                if rules.max_chain_depth == 1
+                else (f"chains at most {rules.max_chain_depth} deep")
+            )
+            problems.append(
+                (
+                    where,
+                    f"{name} is {len(chain)} deep ({' <- '.join(['primary', *reversed(chain)])}); "
+                    f"{label} allows {depth}",
+                    f"source: {rules.source}",
+                )
+            )
+    for source in ["primary", *sources]:
+        count = sum(1 for s in sources.values() if s == source)
+        if count > rules.max_replicas_per_source:
+            problems.append(
+                (
+                    where,
+                    f"{count} replicas of {source}; {label} allows "
+                    f"{rules.max_replicas_per_source} per source",
+                    f"source: {rules.source}",
+                )
+            )
+    return problems
+
+
+def check_actions(scenario: Scenario) -> list[Problem]:
+    """Each action's target and source; a repoint must keep the topology within limits."""
+    problems: list[Problem] = []
+    names = [r.name for r in scenario.deployment.replicas]
+    known = ", ".join(names) or "(no replicas)"
+    created: set[str] = set()
+    sources = {r.name: r.source for r in scenario.deployment.replicas}
+    for i, action in sorted(enumerate(scenario.actions), key=lambda pair: pair[1].at_s):
+        where: tuple[str | int, ...] = ("actions", i)
+        if action.at_s > scenario.duration_s:
+            problems.append(
+                (
+                    (*where, "at"),
+                    f"at {action.at_s:g} s is after the end of the run ({scenario.duration_s:g} s)",
+                    "raise duration or move the action earlier",
+                )
+            )
+        if action.kind == "reboot-with-failover":
+            if scenario.deployment.type != "multi-az-instance":
+                problems.append(
+                    (
+                        (*where, "kind"),
+                        "RebootDBInstance with ForceFailover is rejected "
+                        "on a non-Multi-AZ instance",
+                        None,
+                    )
+                )
+            if action.target is not None or action.source is not None:
+                problems.append(
+                    ((*where, "target"), "reboot-with-failover takes no target or source", None)
+                )
+            continue
+        if action.target is None:
+            problems.append(
+                ((*where, "target"), f"{action.kind} needs a target", f"known: {known}")
+            )
+            continue
+        if action.target not in names:
+            problems.append(
+                ((*where, "target"), f"no replica named {action.target!r}; known: {known}", None)
+            )
+            continue
+        if action.kind == "create-replica":
+            if action.target in created:
+                problems.append(((*where, "target"), f"{action.target} is created twice", None))
+            created.add(action.target)
+        if action.kind == "repoint-replica":
+            if action.source is None:
+                problems.append(
+                    (
+                        (*where, "source"),
+                        "repoint-replica needs the new source",
+                        f"primary or one of: {known}",
+                    )
+                )
+                continue
+            if action.source != "primary" and action.source not in names:
+                problems.append(
+                    (
+                        (*where, "source"),
+                        f"no source named {action.source!r}; known: primary, {known}",
+                        None,
+                    )
+                )
+                continue
+            sources[action.target] = action.source
+            problems += _topology_problems(scenario, sources, (*where, "source"))
+        elif action.source is not None:
+            problems.append(((*where, "source"), f"{action.kind} takes no source", None))
+    return problems
+
+
+def check_reads(scenario: Scenario) -> list[Problem]:
+    """Reads need replicas, and a target that is one of them or the reader endpoint."""
+    reads = scenario.reads
+    if reads is None:
+        return []
+    names = [r.name for r in scenario.deployment.replicas]
+    if not names:
+        return [
+            (
+                ("reads",),
+                "reads go to read replicas, and the deployment has none",
+                "add deployment.replicas",
+            )
+        ]
+    if reads.target != READER_ENDPOINT and reads.target not in names:
+        return [
+            (
+                ("reads", "target"),
+                f"no replica named {reads.target!r}; known: {READER_ENDPOINT}, {', '.join(names)}",
+                None,
+            )
+        ]
+    return []
