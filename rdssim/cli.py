@@ -136,7 +136,7 @@ def sweep(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Run SCENARIO over many seeds and show the distribution of each metric."""
-    from rdssim.sweep import SWEEP_COLUMNS, variant_stats
+    from rdssim.sweep import SWEEP_COLUMNS, replica_columns, variant_stats
     from rdssim.sweep import sweep as run_sweep
 
     scenarios = _load(scenario)
@@ -151,7 +151,8 @@ def sweep(
             table.to_csv(scratch / "sweep.csv", index=False)
 
         write_atomically(out, fill)
-    metrics = [c for c in SWEEP_COLUMNS if c.endswith("_s")]
+    metrics = [c for c in (*SWEEP_COLUMNS, *replica_columns(scenarios)) if c.endswith("_s")]
+    metrics = [c for c in metrics if table[c].notna().any()]  # e.g. no replicas: no lag rows
     stats = {variant: variant_stats(table, variant, metrics) for variant in scenarios.variants}
     if format is Format.json:
         payload = {

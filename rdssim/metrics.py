@@ -11,17 +11,33 @@ Definitions (docs/summary-keys.md documents them for users):
 * degraded: total time without an in-sync standby (Multi-AZ deployments only).
 * RPO: committed transactions lost (the new writer's log ends before the old one's): the
   downward jumps of the committed position, in transactions.
+
+Read replicas (lag, catch-up, promotion loss, staleness of reads) are measured by
+:mod:`rdssim.replica_metrics`; their keys join the summary's, null when there are none.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rdssim.record import Event, Record
+from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
 # Non-RDS events shown in the event log beside the RDS events: what was done to the system.
-LOGGED_KINDS = ("fault", "fault-end", "action", "action-rejected")
+LOGGED_KINDS = (
+    "fault",
+    "fault-end",
+    "action",
+    "action-rejected",
+    "replica-promotion-started",
+    "replica-promoted",
+    "replica-repointed",
+    "replica-stranded",
+    "replica-restarting",
+    "io-suspended",
+    "io-resumed",
+)
 
 
 @dataclass(frozen=True)
@@ -59,9 +75,20 @@ class Summary:
     probe_errors: dict[str, int]
     failover_details: list[Failover] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    replicas: ReplicaSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat JSON-ready keys; the read replica keys are null when there are no replicas."""
+        out = asdict(self)
+        del out["replicas"]
+        if self.replicas is not None:
+            replica_keys = self.replicas.to_dict()
+        else:
+            replica_keys = {f.name: None for f in fields(ReplicaSummary)}
+        events = out.pop("events")
+        out.update(replica_keys)
+        out["events"] = events  # the long list last, for people reading the JSON
+        return out
 
 
 def failovers(record: Record) -> list[Failover]:
@@ -200,4 +227,5 @@ def summarize(record: Record) -> Summary:
             for e in record.events
             if e.rds_event is not None or e.kind in LOGGED_KINDS
         ],
+        replicas=summarize_replicas(record),
     )

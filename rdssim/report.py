@@ -13,7 +13,10 @@ from rdssim.metrics import Summary
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}"
+    if value is None:
+        return "—"
+    # Sub-second values (a replica's lag over its link) would all print as 0.0.
+    return f"{value:.3f}" if 0 < abs(value) < 1 else f"{value:,.1f}"
 
 
 def _count(value: int | None) -> str:
@@ -41,6 +44,40 @@ _ROWS: list[tuple[str, Callable[[Summary], str]]] = [
 ]
 
 
+def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[Summary], str]]]:
+    """Rows for read replicas, if any variant has them: lag and catch-up per replica, then
+    promotion loss and what readers saw."""
+    names: list[str] = []
+    for summary in summaries.values():
+        if summary.replicas is not None:
+            names += [n for n in summary.replicas.max_lag_s if n not in names]
+    if not names:
+        return []
+
+    def per_replica(key: str, name: str) -> Callable[[Summary], str]:
+        def cell(s: Summary) -> str:
+            values = getattr(s.replicas, key, None) or {}
+            return _seconds(values.get(name)) if name in values else "—"
+
+        return cell
+
+    def field(key: str, render: Callable[[Any], str]) -> Callable[[Summary], str]:
+        return lambda s: render(getattr(s.replicas, key, None))
+
+    rows: list[tuple[str, Callable[[Summary], str]]] = [("read replicas", lambda s: "")]
+    rows += [(f"  {name} max lag (s)", per_replica("max_lag_s", name)) for name in names]
+    rows += [(f"  {name} catch-up (s)", per_replica("catch_up_s", name)) for name in names]
+    rows += [
+        ("promotion: txns lost", field("promotion_lost_txns", _count)),
+        ("promotion: seconds of writes lost", field("promotion_lost_s", _seconds)),
+        ("read staleness p50 (s)", field("stale_read_p50_s", _seconds)),
+        ("read staleness p99 (s)", field("stale_read_p99_s", _seconds)),
+        ("read-your-writes violations", field("ryw_violations", _count)),
+        ("reads failed", field("reads_failed", _count)),
+    ]
+    return rows
+
+
 def print_summaries(
     console: Console, title: str, summaries: Mapping[str, Summary], footer: str | None = None
 ) -> None:
@@ -49,7 +86,7 @@ def print_summaries(
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
-    for label, cell in _ROWS:
+    for label, cell in [*_ROWS, *_replica_rows(summaries)]:
         table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
     console.print(table)
     for name, summary in summaries.items():

@@ -29,7 +29,14 @@ SWEEP_COLUMNS = (
     "degraded_s",
     "rpo_txns",
     "inflight_lost_txns",
+    "promotion_lost_txns",
+    "promotion_lost_s",
+    "stale_read_p50_s",
+    "stale_read_p99_s",
+    "ryw_violations",
 )
+# Per-replica keys, tabulated as one column per replica: "<replica> max_lag_s".
+PER_REPLICA_COLUMNS = ("max_lag_s", "catch_up_s")
 
 
 def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
@@ -37,6 +44,9 @@ def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
     summary = summarize(run(scenario, seed)).to_dict()
     row: dict[str, Any] = {"variant": scenario.variant, "seed": seed}
     row.update({key: summary[key] for key in SWEEP_COLUMNS})
+    for key in PER_REPLICA_COLUMNS:
+        for replica in scenario.deployment.replicas:
+            row[f"{replica.name} {key}"] = (summary[key] or {}).get(replica.name)
     return row
 
 
@@ -68,7 +78,17 @@ def sweep(
                     progress(len(result))
     order = {name: i for i, name in enumerate(scenarios.variants)}
     rows.sort(key=lambda r: (order[r["variant"]], r["seed"]))
-    return pd.DataFrame(rows, columns=["variant", "seed", *SWEEP_COLUMNS])
+    return pd.DataFrame(
+        rows, columns=["variant", "seed", *SWEEP_COLUMNS, *replica_columns(scenarios)]
+    )
+
+
+def replica_columns(scenarios: ScenarioSet) -> list[str]:
+    """The per-replica columns of a sweep of ``scenarios``, in scenario order."""
+    names: list[str] = []
+    for scenario in scenarios.variants.values():
+        names += [r.name for r in scenario.deployment.replicas if r.name not in names]
+    return [f"{name} {key}" for key in PER_REPLICA_COLUMNS for name in names]
 
 
 def describe(table: pd.DataFrame, column: str) -> pd.DataFrame:

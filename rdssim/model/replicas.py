@@ -94,11 +94,17 @@ class ReplicaSet:
 
     # -- sources ----------------------------------------------------------------------------
     def writer(self) -> Instance | None:
-        """The primary host if it can stream its log (up, reachable, serving or suspended)."""
+        """The primary host, if it can stream its log and the endpoint names it.
+
+        Replicas reach their source through its endpoint (assumption: RDS re-points its
+        replicas the same way clients find the new primary, after the DNS flip).
+        """
         primary = self.controller.with_role("primary")
         if primary is None or not primary.healthy:
             return None
-        return primary if primary.op_state in ("available", "io-suspended") else None
+        if primary.op_state not in ("available", "io-suspended"):
+            return None
+        return primary if self.controller.endpoint.target == primary.name else None
 
     def upstream_ok(self, replica: Replica) -> bool:
         """Whether the replica's current source is there to stream from."""
@@ -346,9 +352,9 @@ class ReplicaSet:
             return
         replica.source = new_source
         replica.attached_to = None
+        replica.busy = True  # before the state change, so the update leaves it to _repoint
         if replica.op_state != "reconnecting":
             replica.set(op_state="reconnecting")
-        replica.busy = True
         self.env.process(self._repoint(replica))
 
     def _repoint(self, replica: Replica) -> Proc:
