@@ -292,7 +292,7 @@ class ReplicaSet:
             yield self.ctx.changed.wait()
         lost_volume = not host.storage_ok
         host.replace_host()
-        replica.set(op_state="creating" if lost_volume else "rebooting")
+        replica.set(op_state="creating" if lost_volume else "recovering")
         duration = self.t.replica_create if lost_volume else self.t.host_replacement
         yield self.env.timeout(duration.sample(self.rng(replica)))
         if lost_volume:
