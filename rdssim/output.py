@@ -50,7 +50,8 @@ def write_event_log(record: Record, path: Path) -> None:
 
 
 def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = True) -> None:
-    """The artefacts of one variant: record.jsonl, events.csv, summary.json, timeline.png."""
+    """The artefacts of one variant: record.jsonl, events.csv, summary.json, timeline.png,
+    and lag.png when it has read replicas."""
     folder.mkdir(parents=True, exist_ok=True)
     record.to_jsonl(folder / "record.jsonl")
     write_event_log(record, folder / "events.csv")
@@ -58,9 +59,11 @@ def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = Tr
         json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
     if plot:
-        from rdssim.plot import plot_timeline  # matplotlib is only paid for when plotting
+        from rdssim.plot import plot_lag, plot_timeline  # matplotlib only when plotting
 
         plot_timeline(record, folder / "timeline.png")
+        if any(info.is_replica for info in record.instances):
+            plot_lag(record, folder / "lag.png")
 
 
 def combined_summary(scenario: str, seed: int, summaries: Mapping[str, Summary]) -> dict[str, Any]:

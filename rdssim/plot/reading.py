@@ -14,6 +14,11 @@ from rdssim.record import Event, Operation, Record
 
 ORIGIN_KINDS = ("fault", "action")
 ACTION_LABELS = {"reboot-with-failover": "reboot w/ failover"}
+REPLICA_ACTION_VERBS = {
+    "promote-replica": "promote",
+    "repoint-replica": "re-point",
+    "create-replica": "create",
+}
 MAX_LABEL_CHARS = 36
 
 
@@ -56,6 +61,8 @@ def marker_label(event: Event) -> str:
         label = f"AZ {data.get('az')} back" if kind == "az-outage" else f"{kind} {target} over"
     elif event.kind == "action":
         label = ACTION_LABELS.get(str(kind), str(kind or event.message))
+        if kind in REPLICA_ACTION_VERBS:  # "promote replica-1"
+            label = f"{REPLICA_ACTION_VERBS[str(kind)]} {target}"
     elif event.kind in ("action-abandoned", "action-rejected"):
         verb = event.kind.removeprefix("action-")
         if kind is not None:  # "reboot w/ failover abandoned (0034)"

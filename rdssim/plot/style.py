@@ -9,10 +9,15 @@ from matplotlib.colors import to_rgb
 
 from rdssim.record import Record
 
-# Green is healthy, reds are impairments (darker = further away), blues are a host taking up
-# a role, purples are repairs that take long, amber is a planned interruption.
+# Green is healthy (pale green: a replica keeping up), reds are impairments (darker = further
+# away), blues are a host taking up a role or catching up, purples are repairs that take
+# long, ambers and oranges are interruptions (planned, or a replica retrying its source).
 STATE_COLOURS: dict[str, str] = {
     "available": "#4daf4a",
+    "replicating": "#a1d99b",
+    "reconnecting": "#fdae6b",
+    "restarting": "#e6550d",
+    "io-suspended": "#fec44f",
     "failed": "#e31a1c",
     "unreachable": "#99000d",
     "storage-failed": "#f16913",
