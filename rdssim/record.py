@@ -14,6 +14,7 @@ Four kinds of entry:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,6 +103,15 @@ _TYPES: dict[str, type[Entry]] = {
     "operation": Operation,
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
+
+
+_AZ_NAME = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")  # us-east-1a -> us-east-1
+
+
+def region_of(az: str) -> str:
+    """The Region of an AZ name (us-east-1a -> us-east-1); an unrecognised name is its own."""
+    match = _AZ_NAME.match(az)
+    return match.group(1) if match else az
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,13 @@ hundred Mbps over a long-haul TCP stream between Regions).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rdssim.record import region_of
 from rdssim.scenario.schema import LinkSpec
 
 Placement = Literal["same-az", "cross-az", "cross-region"]
-
-_AZ_NAME = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")  # us-east-1a -> us-east-1
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,6 @@ DEFAULT_LINKS: dict[Placement, tuple[float, float]] = {
     "cross-az": (0.0015, 600.0),
     "cross-region": (0.070, 40.0),
 }
-
-
-def region_of(az: str) -> str:
-    """The Region of an AZ name (us-east-1a -> us-east-1); an unrecognised name is its own."""
-    match = _AZ_NAME.match(az)
-    return match.group(1) if match else az
 
 
 def placement(az_a: str, az_b: str) -> Placement:

@@ -42,8 +42,8 @@ from rdssim.lag import (
 )
 from rdssim.plot.labels import Placed, place_marker, stagger
 from rdssim.plot.reading import Marker, marker_label, origin
-from rdssim.plot.style import MARKER_STYLES, UNKNOWN_STATE_COLOURS
-from rdssim.record import WRITE_RATE, InstanceInfo, Record
+from rdssim.plot.style import MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
+from rdssim.record import WRITE_RATE, InstanceInfo, Record, region_of
 
 DPI = 140
 WIDTH_IN = 12.0
@@ -60,17 +60,22 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
 # A replica's states: green is healthy, blues are a replica being built or taking up a new
 # role, amber to dark red the longer and worse the break in replication.
+# The timeline's colours (one state, one colour in every picture), in the strip legend's order.
 REPLICA_STATE_COLOURS: dict[str, str] = {
-    "replicating": "#74c476",
-    "catching-up": "#9ecae1",
-    "creating": "#b7c4d1",
-    "reconnecting": "#fdbf11",
-    "restarting": "#f16913",
-    "stranded": "#67000d",
-    "promoting": "#3182bd",
-    "available": "#1b7837",
-    "failed": "#e31a1c",
-    "unreachable": "#a50f15",
+    state: STATE_COLOURS[state]
+    for state in (
+        "replicating",
+        "catching-up",
+        "creating",
+        "reconnecting",
+        "restarting",
+        "stranded",
+        "promoting",
+        "available",
+        "recovering",
+        "failed",
+        "unreachable",
+    )
 }
 
 # Marker kinds beyond the timeline's: failover completion (0049) and replica events, in
@@ -211,18 +216,14 @@ def _title(record: Record) -> str:
     return f"{scenario} — replica lag — seed {meta.get('seed')}"
 
 
-def _region(az: str) -> str:
-    return az.rstrip("abcdefghijklmnopqrstuvwxyz")
-
-
 def replica_label(record: Record, info: InstanceInfo) -> str:
     """Legend text such as "rep-2 · us-west-2a (us-west-2)": the region only if it is not
     the primary's, and the source if it is another replica."""
     primaries = [i for i in record.instances if i.replica_of is None]
-    home = _region(primaries[0].az) if primaries else _region(info.az)
+    home = region_of(primaries[0].az) if primaries else region_of(info.az)
     label = f"{info.name} · {info.az}"
-    if _region(info.az) != home:
-        label += f" ({_region(info.az)})"
+    if region_of(info.az) != home:
+        label += f" ({region_of(info.az)})"
     if info.replica_of not in (None, "primary"):
         label += f" · from {info.replica_of}"
     return label

@@ -6,7 +6,12 @@ ScenarioError.
 
 from __future__ import annotations
 
-from rdssim.scenario.checks_replicas import check_actions, check_reads, check_replicas
+from rdssim.scenario.checks_replicas import (
+    check_actions,
+    check_reads,
+    check_replicas,
+    reboot_problems,
+)
 from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
@@ -160,23 +165,7 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
             if fault.target is not None:
                 problems.append(((*where, "target"), "az-outage takes an az, not a target", None))
         if fault.kind == "reboot-with-failover":
-            if scenario.deployment.type != "multi-az-instance":
-                problems.append(
-                    (
-                        (*where, "kind"),
-                        "RebootDBInstance with ForceFailover is rejected "
-                        "on a non-Multi-AZ instance",
-                        None,
-                    )
-                )
-            if fault.target is not None or fault.az is not None:
-                problems.append(
-                    (
-                        (*where, "target"),
-                        "reboot-with-failover acts on the DB instance; it takes no target or az",
-                        None,
-                    )
-                )
+            problems += reboot_problems(scenario, where, fault.target, fault.az, "az")
         if fault.duration_s is not None and fault.kind not in _LASTING:
             problems.append(
                 (

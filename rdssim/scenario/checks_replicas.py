@@ -102,19 +102,7 @@ def check_actions(scenario: Scenario) -> list[Problem]:
                 )
             )
         if action.kind == "reboot-with-failover":
-            if scenario.deployment.type != "multi-az-instance":
-                problems.append(
-                    (
-                        (*where, "kind"),
-                        "RebootDBInstance with ForceFailover is rejected "
-                        "on a non-Multi-AZ instance",
-                        None,
-                    )
-                )
-            if action.target is not None or action.source is not None:
-                problems.append(
-                    ((*where, "target"), "reboot-with-failover takes no target or source", None)
-                )
+            problems += reboot_problems(scenario, where, action.target, action.source, "source")
             continue
         if action.target is None:
             problems.append(
@@ -153,6 +141,34 @@ def check_actions(scenario: Scenario) -> list[Problem]:
             problems += _topology_problems(scenario, sources, (*where, "source"))
         elif action.source is not None:
             problems.append(((*where, "source"), f"{action.kind} takes no source", None))
+    return problems
+
+
+def reboot_problems(
+    scenario: Scenario,
+    where: tuple[str | int, ...],
+    target: str | None,
+    other: str | None,
+    other_key: str,
+) -> list[Problem]:
+    """RebootDBInstance ForceFailover (a fault or an action): Multi-AZ only, no arguments."""
+    problems: list[Problem] = []
+    if scenario.deployment.type != "multi-az-instance":
+        problems.append(
+            (
+                (*where, "kind"),
+                "RebootDBInstance with ForceFailover is rejected on a non-Multi-AZ instance",
+                None,
+            )
+        )
+    if target is not None or other is not None:
+        problems.append(
+            (
+                (*where, "target"),
+                f"reboot-with-failover acts on the DB instance; it takes no target or {other_key}",
+                None,
+            )
+        )
     return problems
 
 
