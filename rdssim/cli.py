@@ -113,6 +113,7 @@ def list_scenarios(
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise _fail(f"no scenario files in {directory}")
+    width = max(len(file.stem) for file in files)
     for file in files:
         try:
             scenarios = load_scenario(file)
@@ -121,7 +122,8 @@ def list_scenarios(
                 line += f"  [variants: {', '.join(scenarios.variants)}]"
         except ScenarioError as error:
             line = f"INVALID: {error.message}"
-        stdout.print(f"{file.stem:<28} {line}", highlight=False, markup=False)
+        # One line per scenario, however long: people grep this.
+        stdout.print(f"{file.stem:<{width}}  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
