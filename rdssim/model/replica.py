@@ -94,8 +94,10 @@ class Replica:
     def start_at(self, position_bytes: float) -> None:
         """Created from a snapshot holding the log up to ``position_bytes``: flat from now."""
         now = self.ctx.now
+        if self._emitted:  # a rebuilt replica: its old curves' history up to now, then the jump
+            self.flush(now)
         self.received = Curve.ray(now, position_bytes, 0.0)
-        self.applied = Curve.ray(now, position_bytes, 0.0)
+        self.applied = _splice(self.applied, Curve.ray(now, position_bytes, 0.0), now - HISTORY_S)
         self._emit_now(now)
 
     def recompute(self, target: Curve | None, *, applying: bool) -> Curve | None:

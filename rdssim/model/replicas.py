@@ -13,7 +13,7 @@ itself: the replica is *stranded* until a repoint action.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -72,7 +72,7 @@ class ReplicaSet:
             self.replicas[spec.name] = replica
         self._updating = False
         self._dirty = False
-        self._on_update: list[Any] = []
+        self._on_update: list[Callable[[], None]] = []
         for replica in self.replicas.values():
             if replica.op_state != ABSENT:
                 self._attach(replica)
@@ -115,10 +115,16 @@ class ReplicaSet:
         return source.host.healthy and source.op_state in SERVES_LOG
 
     def _attach(self, replica: Replica) -> None:
-        """Point the replica's stream at its source as it is now (new link, same position)."""
+        """Point the replica's stream at its source as it is now (new link, same position).
+
+        Self-managed replication names a host: it attaches only to the host it was configured
+        with (or, after a repoint, to whichever host is the primary then).
+        """
         if replica.source == "primary":
             writer = self.writer()
             if writer is None:
+                return
+            if self.self_managed and replica.attached_to not in (None, writer.name):
                 return
             replica.attached_to, source_az = writer.name, writer.az
         else:
@@ -162,7 +168,7 @@ class ReplicaSet:
         for callback in self._on_update:
             callback()
 
-    def on_update(self, callback: Any) -> None:
+    def on_update(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every update (the read router follows the states)."""
         self._on_update.append(callback)
 
@@ -195,6 +201,9 @@ class ReplicaSet:
         writer = self.writer()
         if replica.source != "primary" or writer is None:
             return  # wait for the source to come back
+        if replica.attached_to is None:  # re-pointed at the primary while there was none
+            self._start(replica, self._resume(replica, 0.0))
+            return
         # The writer is another host now: the source failed over.
         if self.self_managed:
             replica.set(op_state="stranded")
@@ -292,11 +301,13 @@ class ReplicaSet:
             yield self.ctx.changed.wait()
         lost_volume = not host.storage_ok
         host.replace_host()
+        # A lost volume is re-created from a snapshot of the source taken now.
+        snapshot = max(self._snapshot_position(replica), replica.applied_now())
         replica.set(op_state="creating" if lost_volume else "recovering")
         duration = self.t.replica_create if lost_volume else self.t.host_replacement
         yield self.env.timeout(duration.sample(self.rng(replica)))
         if lost_volume:
-            replica.start_at(self._snapshot_position(replica))
+            replica.start_at(snapshot)
         replica.set(op_state="reconnecting")
         replica.busy = False
         self.update()
