@@ -152,7 +152,10 @@ def _first_reach_s(applied: Curve, positions: FloatArray) -> FloatArray:
     inside = (j > 0) & (j < values.size)
     k = np.clip(j, 1, values.size - 1)
     rise = values[k] - values[k - 1]  # > 0 where inside: values[k-1] < position <= values[k]
-    share = np.divide(positions - values[k - 1], rise, out=np.ones_like(rise), where=rise > 0)
+    # Only where inside (elsewhere the quotient is unused and may overflow).
+    share = np.divide(
+        positions - values[k - 1], rise, out=np.ones_like(rise), where=inside & (rise > 0)
+    )
     reach = times[k - 1] + share * (times[k] - times[k - 1])
     return reach[inside]
 

@@ -297,9 +297,11 @@ class ReplicaSet:
         since = self.ctx.now
         due = self.controller.detection_due_s(since)
         yield self.env.timeout(max(0.0, due - self.ctx.now))
-        while self.network.is_dark(host.az):
-            yield self.ctx.changed.wait()
         lost_volume = not host.storage_ok
+        # A host is replaced once its AZ is back; a lost volume also needs a source to
+        # snapshot (not one that is down, or being restored itself).
+        while self.network.is_dark(host.az) or (lost_volume and not self._can_snapshot(replica)):
+            yield self.ctx.changed.wait()
         host.replace_host()
         # A lost volume is re-created from a snapshot of the source taken now.
         snapshot = max(self._snapshot_position(replica), replica.applied_now())
@@ -311,6 +313,11 @@ class ReplicaSet:
         replica.set(op_state="reconnecting")
         replica.busy = False
         self.update()
+
+    def _can_snapshot(self, replica: Replica) -> bool:
+        if replica.source == "primary":
+            return self.writer() is not None
+        return self.upstream_ok(replica)
 
     def _snapshot_position(self, replica: Replica) -> float:
         if replica.source == "primary":
