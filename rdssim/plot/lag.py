@@ -22,14 +22,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter
-from matplotlib.transforms import Bbox, offset_copy
 
 from rdssim.lag import (
     MINUS_ONE_ENGINES,
@@ -40,18 +37,22 @@ from rdssim.lag import (
     sample_times,
     states_at,
 )
-from rdssim.plot.labels import Placed, place_marker, stagger
+from rdssim.plot.lag_notes import (
+    LEVEL_IN,
+    MAX_LEVELS,
+    annotate_losses,
+    header_in,
+    label_markers,
+    stack_labels,
+)
 from rdssim.plot.reading import Marker, marker_label, origin
-from rdssim.plot.style import MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
+from rdssim.plot.style import LAG_MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
 from rdssim.record import WRITE_RATE, InstanceInfo, Record, region_of
 
 DPI = 140
 WIDTH_IN = 12.0
 LAG_IN = 3.8  # height of the lag axes
 STRIP_ROW_IN = 0.28  # height of one replica's state strip
-LEVEL_IN = 0.22  # height of one level of marker labels
-MAX_LEVELS = 4
-LABEL_FONT = 8.0
 MAX_POINTS = 4000  # samples per line: finer than the pixels of a 12 in figure
 
 # Okabe & Ito's colour-blind-safe palette (yellow and black left out: too pale, and black
@@ -78,15 +79,6 @@ REPLICA_STATE_COLOURS: dict[str, str] = {
     )
 }
 
-# Marker kinds beyond the timeline's: failover completion (0049) and replica events, in
-# purple so they stand apart from faults (black) and actions (blue). (colour, line style)
-LAG_MARKER_STYLES: dict[str, tuple[str, str]] = {
-    **MARKER_STYLES,
-    "failover-complete": ("#238b45", ":"),
-    "replica-promotion-started": ("#6a3d9a", "-."),
-    "replica-promoted": ("#6a3d9a", "-"),
-    "replica-repointed": ("#6a3d9a", ":"),
-}
 BoolArray = npt.NDArray[np.bool_]
 FAULT_KINDS = ("fault", "fault-end", "action")
 REPLICA_LABELS = {
@@ -97,16 +89,12 @@ REPLICA_LABELS = {
 }
 REPLICA_ACTIONS = ("promote-replica", "repoint-replica", "create-replica")
 FAILOVER_COMPLETE = "RDS-EVENT-0049"
-PROMOTION_STARTED = "replica-promotion-started"
-# Where a loss note may go from its point, in points, in order of preference.
-NOTE_OFFSETS = tuple((dx, dy) for dy in (16, 32, -24, 48) for dx in (14, -14))
 
 # Artist ids, so that tests (and anyone else) can find what was drawn.
 LAG_GID = "lag:{}"
 NOT_RUNNING_GID = "lag-not-running:{}"
 SHADE_GID = "not-running:{}"
 WRITE_RATE_GID = "write-rate"
-LOST_GID = "lost:{}"
 
 
 def plot_lag(record: Record, path: Path | None = None) -> Figure:
@@ -123,7 +111,7 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
     marks = lag_markers(record)
     fig = Figure(dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    rows = [_header_in(1), LAG_IN, STRIP_ROW_IN * len(infos) + 0.1]
+    rows = [header_in(1), LAG_IN, STRIP_ROW_IN * len(infos) + 0.1]
     fig.set_size_inches(WIDTH_IN, 1.0 + sum(rows))
     header, lag_ax, strip = _make_axes(fig, rows)
     lag_ax.set_xlim(-t0, record.duration_s - t0)
@@ -152,10 +140,10 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
     # holds), lay out again and freeze.
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    stacked = _stack_labels(header, marks, t0, renderer)
+    stacked = stack_labels(header, marks, t0, renderer)
     levels = min(MAX_LEVELS, 1 + max((level for *_, level in stacked), default=0))
     if levels > 1:
-        rows[0] = _header_in(levels)
+        rows[0] = header_in(levels)
         grid = header.get_gridspec()
         assert grid is not None  # made by _make_axes
         grid.set_height_ratios(rows)
@@ -164,8 +152,8 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
         fig.draw_without_rendering()
     fig.set_layout_engine("none")
     title.set_x(header.get_position().x0)
-    _label_markers(fig, header, stacked, levels, t0)
-    _annotate_losses(lag_ax, record, t0, renderer)
+    label_markers(fig, header, stacked, levels, t0)
+    annotate_losses(lag_ax, record, t0, renderer)
     if path is not None:
         fig.savefig(path, dpi=DPI)
     return fig
@@ -406,74 +394,6 @@ def state_colour(state: str) -> str:
     return UNKNOWN_STATE_COLOURS[sum(map(ord, state)) % len(UNKNOWN_STATE_COLOURS)]
 
 
-def _annotate_losses(ax: Axes, record: Record, t0: float, renderer: RendererBase) -> None:
-    """At each promotion, what the promoted replica had not applied: lost to its readers.
-
-    The note goes where it hides the fewest line samples, inside the axes: call it once the
-    layout is done.
-    """
-    crowd = _line_points(ax)
-    inside = ax.get_window_extent(renderer)
-    for event in record.events:
-        lost_s, lost_txns = event.data.get("lost_s"), event.data.get("lost_txns")
-        if event.kind != PROMOTION_STARTED or lost_s is None or lost_txns is None:
-            continue
-        best: tuple[float, Annotation] | None = None
-        for dx, dy in NOTE_OFFSETS:
-            note = ax.annotate(
-                f"{event.source} promoted with\n{float(lost_s):.1f} s / "
-                f"{float(lost_txns):,.0f} txns not applied",
-                xy=(event.time_s - t0, float(lost_s)),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha="left" if dx > 0 else "right",
-                va="bottom" if dy > 0 else "top",
-                multialignment="left",
-                fontsize=8.5,
-                color="#3f007d",
-                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#9e9ac8"},
-                arrowprops={"arrowstyle": "-|>", "color": "#6a3d9a", "linewidth": 0.9},
-                zorder=7,
-                gid=LOST_GID.format(event.source),
-            )
-            note.update_positions(renderer)  # (place the text as drawing would)
-            box = Text.get_window_extent(note, renderer)  # the text, not the arrow
-            x, y = crowd[:, 0], crowd[:, 1]
-            hidden = np.count_nonzero((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1))
-            outside = 0.0 if _within(box, inside) else 1e6
-            if best is None or hidden + outside < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (hidden + outside, note)
-            else:
-                note.remove()
-
-
-def _line_points(ax: Axes) -> FloatArray:
-    """Points every 2 pixels along every line of ``ax``, in display coordinates: how much
-    of a line a box covers is how many of them it holds (a steep drop between two samples
-    counts for its length, not for two points)."""
-    found = []
-    for line in ax.get_lines():
-        x = np.asarray(line.get_xdata(), dtype=np.float64)
-        y = np.asarray(line.get_ydata(), dtype=np.float64)
-        xy = line.get_transform().transform(np.column_stack([x, y]))
-        step = np.diff(xy, axis=0)
-        length = np.hypot(step[:, 0], step[:, 1])
-        count = np.where(np.isfinite(length), np.ceil(length / 2.0), 0).astype(np.int64)
-        starts = np.cumsum(count) - count
-        within = np.arange(count.sum()) - np.repeat(starts, count)
-        fraction = (within / np.repeat(np.maximum(count, 1), count))[:, None]
-        found.append(np.repeat(xy[:-1], count, axis=0) + fraction * np.repeat(step, count, axis=0))
-    return np.vstack(found) if found else np.empty((0, 2))
-
-
-def _within(box: Bbox, outer: Bbox) -> bool:
-    return bool(
-        box.x0 >= outer.x0 and box.x1 <= outer.x1 and box.y0 >= outer.y0 and box.y1 <= outer.y1
-    )
-
-
 def _add_legends(
     fig: Figure,
     lines: list[Line2D],
@@ -516,63 +436,3 @@ def _legend(
         frameon=False,
         alignment="left",
     )
-
-
-# -- after the layout -----------------------------------------------------------------------
-def _header_in(levels: int) -> float:
-    """Height of the header in inches: a row per level of labels."""
-    return LEVEL_IN * levels + 0.05
-
-
-def _stack_labels(
-    ax: Axes, marks: Sequence[Marker], t0: float, renderer: RendererBase
-) -> list[tuple[Marker, Placed, int]]:
-    """Each label right of its line (left near the right edge), on the lowest free level.
-
-    Uses ``ax``'s present width: call it once the layout is done.
-    """
-    ruler = ax.text(0, 0, "", fontsize=LABEL_FONT)
-    left, right = ax.get_xlim()
-    box = ax.get_window_extent(renderer)
-    placed = []
-    for marker in marks:
-        ruler.set_text(f" {marker.label} ")
-        width = float(ruler.get_window_extent(renderer).width)
-        x = (marker.time_s - t0 - left) / (right - left) * box.width
-        placed.append(place_marker(x, width, box.width))
-    ruler.remove()
-    levels = stagger([(p.left, p.right) for p in placed])
-    return list(zip(marks, placed, levels, strict=True))
-
-
-def _label_markers(
-    fig: Figure,
-    ax: Axes,
-    stacked: Sequence[tuple[Marker, Placed, int]],
-    levels: int,
-    t0: float,
-) -> None:
-    """The labels, each joined to its marker line by a line up the header.
-
-    A level beyond ``levels`` shares the top one: a rare overlap beats a label drawn off
-    the figure.
-    """
-    for marker, where, level in stacked:
-        colour, style = LAG_MARKER_STYLES[marker.kind]
-        x, y = marker.time_s - t0, min(level, levels - 1) + 0.5
-        ax.plot([x, x], [0.0, y + 0.4], color=colour, linestyle=style, linewidth=1.0, zorder=4)
-        # On white, so a taller label's line passing behind it does not strike it through;
-        # shifted off its own line, so its box does not hide it.
-        right = where.side == "right"
-        ax.text(
-            x,
-            y,
-            marker.label,
-            transform=offset_copy(ax.transData, fig, x=3 if right else -3, units="points"),
-            ha="left" if right else "right",
-            va="center",
-            fontsize=LABEL_FONT,
-            color=colour,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
-            zorder=5,
-        )

@@ -56,6 +56,16 @@ MARKER_STYLES: dict[str, tuple[str, str]] = {
     "failover-failed": ("#a50f15", "--"),
 }
 
+# Marker kinds beyond the timeline's: failover completion (0049) and replica events, in
+# purple so they stand apart from faults (black) and actions (blue). (colour, line style)
+LAG_MARKER_STYLES: dict[str, tuple[str, str]] = {
+    **MARKER_STYLES,
+    "failover-complete": ("#238b45", ":"),
+    "replica-promotion-started": ("#6a3d9a", "-."),
+    "replica-promoted": ("#6a3d9a", "-"),
+    "replica-repointed": ("#6a3d9a", ":"),
+}
+
 
 def state_colours(record: Record) -> dict[str, str]:
     """The fixed colour of every state drawn, in a fixed order (healthy first).
