@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rdssim.fluid import Curve
-from rdssim.record import COMMITTED, InstanceInfo, Record, applied_series, received_series
+from rdssim.record import COMMITTED, InstanceInfo, Record, applied_series
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -107,14 +107,6 @@ def backlog_bytes(record: Record, replica: str, times_s: FloatArray) -> FloatArr
     applied = curve(record, applied_series(replica))
     behind = np.maximum(source.value_at(t) - applied.value_at(t), 0.0)
     return np.where(np.isnan(data_lag_s(record, replica, t)), np.nan, behind)
-
-
-def unreceived_bytes(record: Record, replica: str, times_s: FloatArray) -> FloatArray:
-    """Bytes of the primary's log not yet received over the link (the rest is relay log)."""
-    t = np.asarray(times_s, dtype=np.float64)
-    source = curve(record, COMMITTED)
-    received = curve(record, received_series(replica))
-    return np.maximum(source.value_at(t) - received.value_at(t), 0.0)
 
 
 def sample_times(record: Record, step_s: float = 0.05) -> FloatArray:

@@ -62,6 +62,7 @@ import numpy.typing as npt
 from rdssim.fluid import Curve
 from rdssim.lag import (
     SERVING_STATES,
+    backlog_bytes,
     curve,
     data_lag_s,
     detached_s,
@@ -103,6 +104,7 @@ class ReplicaSummary:
     """What the read replicas of one run amount to. Keys are stable (merged into Summary)."""
 
     max_lag_s: dict[str, float | None]
+    max_behind_txns: dict[str, float | None]
     catch_up_s: dict[str, float | None]
     promotions: list[Promotion]
     promotion_lost_txns: int | None
@@ -358,6 +360,20 @@ def _reads(
     )
 
 
+def _max_behind_txns(record: Record, replica: str, times: FloatArray) -> float | None:
+    """The largest backlog in transactions: at every grid time and just before it (the
+    backlog is linear in between, and drops where the replica jumps to a snapshot)."""
+    if not _has_series(record, applied_series(replica)):
+        return None  # never created
+    both = np.concatenate((times, times - 1e-9))
+    behind = backlog_bytes(record, replica, both[both >= 0.0])
+    if not np.isfinite(behind).any():
+        return None
+    bytes_per_txn = record.meta.get("bytes_per_txn")
+    assert isinstance(bytes_per_txn, int | float) and bytes_per_txn > 0
+    return float(np.nanmax(behind)) / float(bytes_per_txn)
+
+
 def summarize_replicas(record: Record) -> ReplicaSummary | None:
     """The ReplicaSummary of one run, from its Record alone; None if it has no read replicas."""
     infos = replicas(record)
@@ -368,12 +384,14 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
     window_s = float(window) if isinstance(window, int | float) else None
     has_ryw = any(_has_series(record, ryw_reads_series(i.name)) for i in infos)
     max_lag: dict[str, float | None] = {}
+    max_behind: dict[str, float | None] = {}
     catch_up: dict[str, float | None] = {}
     reads: list[_Reads] = []
     for info in infos:
         profile = _profile(record, info.name, base)
         peak = _peak(profile, -np.inf, np.inf)
         max_lag[info.name] = None if peak is None else peak[0]
+        max_behind[info.name] = _max_behind_txns(record, info.name, profile.times)
         seen, value = _catch_up_s(record, info.name, profile)
         if seen:
             catch_up[info.name] = value
@@ -385,6 +403,7 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
     weights = np.concatenate([r.weights for r in reads]) if reads else np.empty(0)
     return ReplicaSummary(
         max_lag_s=max_lag,
+        max_behind_txns=max_behind,
         catch_up_s=catch_up,
         promotions=promotions,
         promotion_lost_txns=round(sum(p["lost_txns"] for p in promotions)) if promotions else None,

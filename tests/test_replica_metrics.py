@@ -139,6 +139,8 @@ def test_reconnect_then_catch_up_matches_the_closed_form(
     summary = summarize_replicas(record)
     assert summary is not None
     assert summary.max_lag_s["r1"] == pytest.approx(backlog / write_bps, rel=1e-9)
+    assert summary.max_behind_txns["r1"] == pytest.approx(backlog / 100.0, rel=1e-9)
+    assert summary.max_behind_txns["r3"] is None
     assert summary.catch_up_s["r1"] == pytest.approx(backlog / (apply_bps - write_bps), rel=1e-9)
     assert summary.max_lag_s["r2"] == pytest.approx(0.5, rel=1e-9)
     assert "r2" not in summary.catch_up_s  # never catching up
