@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rdssim.fluid import Curve
-from rdssim.record import COMMITTED, InstanceInfo, Record, applied_series
+from rdssim.record import COMMITTED, DETACHED, InstanceInfo, Record, applied_series
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -38,9 +38,6 @@ REPLICATING_STATES = ("replicating", "catching-up")
 SERVING_STATES = ("replicating", "catching-up", "reconnecting", "stranded", "available")
 # Engines whose ReplicaLag is -1 while replication is broken.
 MINUS_ONE_ENGINES = ("mysql", "mariadb", "oracle", "sqlserver")
-# Event kind marking the instant a replica leaves the primary's lineage (it, or a replica up
-# its chain, was promoted): its lag is undefined from then on.
-DETACHED = "replica-detached"
 
 
 def curve(record: Record, series: str) -> Curve:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from rdssim.record import Event, Record
+from rdssim.record import PROMOTION_STARTED, Event, Record
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
 # Non-RDS events shown in the event log beside the RDS events: what was done to the system.
@@ -30,7 +30,7 @@ LOGGED_KINDS = (
     "fault-end",
     "action",
     "action-rejected",
-    "replica-promotion-started",
+    PROMOTION_STARTED,
     "replica-promoted",
     "replica-repointed",
     "replica-stranded",

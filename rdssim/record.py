@@ -75,6 +75,13 @@ COMMITTED = "committed_bytes"
 WRITE_RATE = "offered_writes_per_s"
 
 
+# Event kinds that the model emits and the readers look for.
+PROMOTION_STARTED = "replica-promotion-started"
+"""A replica promotion began; data: ``lost_txns``, ``lost_s`` (what it had not applied)."""
+DETACHED = "replica-detached"
+"""A replica left the primary's lineage (it, or a replica up its chain, was promoted)."""
+
+
 def applied_series(instance: str) -> str:
     """The log position ``instance`` has applied (a host of the DB instance or a replica)."""
     return f"applied_bytes:{instance}"
@@ -174,6 +181,13 @@ class Record:
             if end > change.time_s:
                 out.append((change.time_s, end, change.role, change.state))
         return out
+
+    def add_step(self, time_s: float, series: str, old: float | None, new: float) -> None:
+        """A step of a piecewise-constant series: two breakpoints at one time (one at the
+        start, when there is no ``old`` value)."""
+        if old is not None:
+            self.add(Breakpoint(time_s, series, old))
+        self.add(Breakpoint(time_s, series, new))
 
     def series(self, name: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Breakpoint times and values of a piecewise-linear series."""

@@ -72,6 +72,7 @@ from rdssim.lag import (
 )
 from rdssim.record import (
     COMMITTED,
+    PROMOTION_STARTED,
     Record,
     StateChange,
     applied_series,
@@ -85,7 +86,6 @@ FloatArray = npt.NDArray[np.float64]
 BEHIND_STATES = ("catching-up", "reconnecting", "restarting", "stranded")
 CATCHING_UP = "catching-up"
 CAUGHT_UP = "replicating"
-PROMOTION_STARTED = "replica-promotion-started"
 STEP_S = 0.05  # the evaluation grid's step: see "Accuracy" above
 _TIE_S = 1e-9  # lags this close (relative) are one plateau: the first instant is the peak
 

@@ -54,26 +54,27 @@ def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[
     if not names:
         return []
 
-    def per_replica(key: str, name: str) -> Callable[[Summary], str]:
+    def per_replica(
+        key: str, name: str, render: Callable[[float | None], str] = _seconds
+    ) -> Callable[[Summary], str]:
         def cell(s: Summary) -> str:
             values = getattr(s.replicas, key, None) or {}
-            return _seconds(values.get(name)) if name in values else "—"
+            return render(values.get(name))
 
         return cell
 
-    def behind(name: str) -> Callable[[Summary], str]:
-        def cell(s: Summary) -> str:
-            value = (getattr(s.replicas, "max_behind_txns", None) or {}).get(name)
-            return "—" if value is None else f"{value:,.0f}"
-
-        return cell
+    def txns(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.0f}"
 
     def field(key: str, render: Callable[[Any], str]) -> Callable[[Summary], str]:
         return lambda s: render(getattr(s.replicas, key, None))
 
     rows: list[tuple[str, Callable[[Summary], str]]] = [("read replicas", lambda s: "")]
     rows += [(f"  {name} max lag (s)", per_replica("max_lag_s", name)) for name in names]
-    rows += [(f"  {name} max behind (txns)", behind(name)) for name in names]
+    rows += [
+        (f"  {name} max behind (txns)", per_replica("max_behind_txns", name, txns))
+        for name in names
+    ]
     rows += [(f"  {name} catch-up (s)", per_replica("catch_up_s", name)) for name in names]
     rows += [
         ("promotion: txns lost", field("promotion_lost_txns", _count)),

@@ -22,12 +22,13 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from rdssim.fluid import Curve, follow
-from rdssim.lag import DETACHED, REPLICATING_STATES, data_lag_s, replica_lag_s, replicas
+from rdssim.lag import REPLICATING_STATES, data_lag_s, replica_lag_s, replicas
 from rdssim.plot import plot_lag
 from rdssim.plot.lag import LAG_GID, NOT_RUNNING_GID, SHADE_GID, WRITE_RATE_GID, lag_times
 from rdssim.plot.reading import origin
 from rdssim.record import (
     COMMITTED,
+    DETACHED,
     WRITE_RATE,
     Breakpoint,
     Event,

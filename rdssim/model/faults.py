@@ -11,6 +11,7 @@ from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
+from rdssim.model.replica import ABSENT
 from rdssim.scenario.schema import ROLE_SELECTORS, FaultSpec
 
 
@@ -75,7 +76,7 @@ class FaultInjector:
             return
         assert fault.target is not None
         inst = self._target(fault.target)
-        if inst is None or inst.op_state == "absent":
+        if inst is None or inst.op_state == ABSENT:
             self.ctx.emit(
                 source,
                 "fault-skipped",

@@ -13,7 +13,7 @@ from rdssim.lag import SERVING_STATES
 from rdssim.model.context import SimContext
 from rdssim.model.replica import ABSENT
 from rdssim.model.replicas import ReplicaSet
-from rdssim.record import Breakpoint, reads_series, ryw_reads_series
+from rdssim.record import reads_series, ryw_reads_series
 from rdssim.scenario.checks_replicas import READER_ENDPOINT
 from rdssim.scenario.schema import ReadSpec
 
@@ -47,19 +47,19 @@ class ReadRouter:
             old = self._rates.get(name)
             if old == rate:
                 continue
-            self._step(reads_series(name), old, rate)
-            share = self.spec.read_your_writes
-            self._step(ryw_reads_series(name), None if old is None else old * share, rate * share)
+            self._put(name, old, rate)
             self._rates[name] = rate
 
-    def _step(self, series: str, old: float | None, new: float) -> None:
-        now = self.ctx.now
-        if old is not None:
-            self.ctx.record.add(Breakpoint(now, series, old))
-        self.ctx.record.add(Breakpoint(now, series, new))
+    def _put(self, replica: str, old: float | None, new: float) -> None:
+        """Both step series of one replica: all reads, and the read-your-writes share."""
+        share = self.spec.read_your_writes
+        record, now = self.ctx.record, self.ctx.now
+        record.add_step(now, reads_series(replica), old, new)
+        record.add_step(
+            now, ryw_reads_series(replica), None if old is None else old * share, new * share
+        )
 
     def finish(self) -> None:
+        """Close the series at the end of the run."""
         for name, rate in self._rates.items():
-            self.ctx.record.add(Breakpoint(self.ctx.now, reads_series(name), rate))
-            share = self.spec.read_your_writes
-            self.ctx.record.add(Breakpoint(self.ctx.now, ryw_reads_series(name), rate * share))
+            self._put(name, None, rate)

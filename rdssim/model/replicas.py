@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from rdssim.engines import replica_rules
-from rdssim.fluid import divergence_time_s, rejoin_time_s
+from rdssim.fluid import Curve, divergence_time_s, rejoin_time_s
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
 from rdssim.model.instance import Instance
@@ -28,6 +28,7 @@ from rdssim.model.links import link_between
 from rdssim.model.network import Network
 from rdssim.model.replica import ABSENT, APPLYING, RUNNING, SERVES_LOG, Replica
 from rdssim.model.writelog import WriteLog
+from rdssim.record import DETACHED, PROMOTION_STARTED
 from rdssim.scenario.schema import Scenario
 
 Proc = Generator[simpy.Event, Any, Any]
@@ -56,8 +57,6 @@ class ReplicaSet:
         self.t = scenario.timings
         self.rules = replica_rules(scenario.engine, scenario.version)
         self.self_managed = scenario.deployment.replication == "self-managed"
-        # RDS emits RDS-EVENTs; hand-built replication on EC2 has nobody to emit them.
-        self.rds_ids = not self.self_managed
         # A MySQL replica retries its source every MASTER_CONNECT_RETRY; PostgreSQL's
         # walreceiver every wal_retrieve_retry_interval (docs/calibration.md).
         self.retry = (
@@ -88,9 +87,9 @@ class ReplicaSet:
         return self.ctx.streams.get(f"replica:{replica.name}")
 
     def emit(self, replica: Replica, kind: str, message: str, rds: str | None = None) -> None:
-        self.ctx.emit(
-            replica.name, kind, message, rds=rds if self.rds_ids else None, replica=replica.name
-        )
+        # RDS emits RDS-EVENTs; hand-built replication on EC2 has nobody to emit them.
+        rds_id = None if self.self_managed else rds
+        self.ctx.emit(replica.name, kind, message, rds=rds_id, replica=replica.name)
 
     # -- sources ----------------------------------------------------------------------------
     def writer(self) -> Instance | None:
@@ -157,8 +156,9 @@ class ReplicaSet:
                 self._dirty = False
                 for replica in self._in_order():
                     self._react(replica)
+                committed = self.log.curve()  # once per pass: every replica of the primary
                 for replica in self._in_order():
-                    self._recompute(replica)
+                    self._recompute(replica, committed)
                 if not self._dirty:
                     break
             else:  # pragma: no cover - a bug, not an input: the rules must settle
@@ -226,16 +226,14 @@ class ReplicaSet:
         replica.busy = True
         self.env.process(process)
 
-    def _recompute(self, replica: Replica) -> None:
+    def _recompute(self, replica: Replica, committed: Curve) -> None:
         state = replica.op_state
         healthy = replica.host.healthy
         running = healthy and state in RUNNING and self.upstream_ok(replica)
         target = None
         if running:
             target = (
-                self.log.curve()
-                if replica.source == "primary"
-                else self.replicas[replica.source].applied
+                committed if replica.source == "primary" else self.replicas[replica.source].applied
             )
         shifted = replica.recompute(target, applying=healthy and state in APPLYING)
         if not running or shifted is None:
@@ -342,7 +340,7 @@ class ReplicaSet:
         lost_s = max(0.0, now - committed.latest_time_at_or_below(applied, now))
         self.ctx.emit(
             name,
-            "replica-promotion-started",
+            PROMOTION_STARTED,
             f"promoting {name}: {lost_s:.1f} s of writes not applied are lost",
             replica=name,
             lost_txns=lost_bytes / self.log.bytes_per_txn,
@@ -351,7 +349,7 @@ class ReplicaSet:
         self.emit(replica, "replication-terminated", "replication terminated", "0057")
         for detached in [replica, *self.descendants(replica)]:
             detached.detached = True
-            self.ctx.emit(detached.name, "replica-detached", "leaves the primary's lineage")
+            self.ctx.emit(detached.name, DETACHED, "leaves the primary's lineage")
         replica.busy = True
         replica.set(op_state="promoting")
         self.env.process(self._promote(replica))

@@ -117,7 +117,7 @@ class WriteLog:
         writer = writers[0].name if writers else None
         rate = self.offered_rate(now)
         if rate != self._rate:
-            self._emit_step(WRITE_RATE, self._rate, rate)
+            self.ctx.record.add_step(now, WRITE_RATE, self._rate if self._rate >= 0 else None, rate)
             self._rate = rate
         if self._writer is not None and writer != self._writer and rate > 0:
             # Transactions open on the writer when it stopped: their outcome is unknown.
@@ -165,11 +165,6 @@ class WriteLog:
         self._emit(WRITE_RATE, self._rate)
         for name, segment in self._applied.items():
             self._emit(applied_series(name), segment.at(now))
-
-    def _emit_step(self, series: str, old: float, new: float) -> None:
-        if old >= 0:
-            self._emit(series, old)
-        self._emit(series, new)
 
     def _emit(self, series: str, value: float) -> None:
         self.ctx.record.add(Breakpoint(self.ctx.now, series, value))

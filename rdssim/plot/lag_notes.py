@@ -19,8 +19,7 @@ from matplotlib.transforms import Bbox, offset_copy
 from rdssim.plot.labels import Placed, place_marker, stagger
 from rdssim.plot.reading import Marker
 from rdssim.plot.style import LAG_MARKER_STYLES
-from rdssim.record import Record
-from rdssim.replica_metrics import PROMOTION_STARTED
+from rdssim.record import PROMOTION_STARTED, Record
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -43,7 +43,9 @@ class InstanceSpec(_Model):
 class LinkSpec(_Model):
     """A replication link; unset values come from the placement (docs/calibration.md)."""
 
-    latency_s: DurationS | None = Field(default=None, alias="latency")
+    # At most a minute: a replica keeps 10 minutes of its applied history for its own
+    # replicas to read through their link delay (rdssim.model.replica.HISTORY_S).
+    latency_s: DurationS | None = Field(default=None, alias="latency", le=60.0)
     bandwidth_mib_per_s: float | None = Field(default=None, gt=0)
 
 
