@@ -6,8 +6,10 @@ Definitions (docs/summary-keys.md documents them for users):
   to RDS-EVENT-0049, when the endpoint answers with the new primary, which accepts writes.
   Phases: detection (trigger -> 0013), promotion (0013 -> 0015), dns (0015 -> 0049).
 * writer unavailable: total time in which no instance is a primary in state ``available``.
-* client-observed downtime: per outage seen by the probe, from the start of its first
-  failed attempt to the end of its next successful one; summed over outages.
+* client-observed downtime: with client groups, the time their requests were not answered
+  successfully (rdssim.client_metrics); without, per outage seen by the probe, from the
+  start of its first failed attempt to the end of its next successful one, summed
+  (``probe_downtime_s`` always holds the probe's).
 * degraded: total time without an in-sync standby (Multi-AZ deployments only).
 * RPO: committed transactions lost (the new writer's log ends before the old one's): the
   downward jumps of the committed position, in transactions.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from rdssim.client_metrics import ClientSummary, mean_downtime_s, summarize_clients
 from rdssim.record import PROMOTION_STARTED, Event, Record
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
@@ -68,6 +71,7 @@ class Summary:
     writer_unavailable_s: float
     client_downtime_s: float | None
     client_recovered: bool | None
+    probe_downtime_s: float | None
     degraded_s: float | None
     rpo_txns: int
     inflight_lost_txns: int
@@ -76,11 +80,17 @@ class Summary:
     failover_details: list[Failover] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: ReplicaSummary | None = None
+    clients: ClientSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat JSON-ready keys; the read replica keys are null when there are no replicas."""
+        """Flat JSON-ready keys; the read replica and client keys are null without them."""
         out = asdict(self)
         del out["replicas"]
+        del out["clients"]
+        if self.clients is not None:
+            out.update(self.clients.to_dict())
+        else:
+            out.update({f.name: None for f in fields(ClientSummary)})
         if self.replicas is not None:
             replica_keys = self.replicas.to_dict()
         else:
@@ -200,6 +210,7 @@ def summarize(record: Record) -> Summary:
     first = all_failovers[0] if all_failovers else None
     downtime, recovered = client_downtime(record)
     rpo, inflight = lost_txns(record)
+    clients = summarize_clients(record)
     errors: dict[str, int] = {}
     for op in record.operations:
         if op.error is not None:
@@ -214,8 +225,9 @@ def summarize(record: Record) -> Summary:
         dns_s=first.dns_s if first else None,
         failovers=len(all_failovers),
         writer_unavailable_s=writer_unavailable_s(record),
-        client_downtime_s=downtime,
+        client_downtime_s=mean_downtime_s(record, clients) if clients else downtime,
         client_recovered=recovered,
+        probe_downtime_s=downtime,
         degraded_s=degraded_s(record),
         rpo_txns=rpo,
         inflight_lost_txns=inflight,
@@ -228,4 +240,5 @@ def summarize(record: Record) -> Summary:
             if e.rds_event is not None or e.kind in LOGGED_KINDS
         ],
         replicas=summarize_replicas(record),
+        clients=clients,
     )

@@ -3,12 +3,13 @@
 Model code only appends to it; metrics and plots only read it. A Record round-trips through
 JSON lines, so a saved run can be re-measured and re-plotted without running it again.
 
-Four kinds of entry:
+Five kinds of entry:
 
 * ``Event``: something that happened at an instant (a fault, an action, an RDS event).
 * ``StateChange``: an instance entered a (role, state) pair; intervals are derived.
 * ``Breakpoint``: a point of a piecewise-linear series (e.g. the committed log position).
 * ``Operation``: one probe client attempt, with its outcome (ok / fail / unknown).
+* ``Flow``: requests of a client cohort arriving at a steady rate, all with one outcome.
 """
 
 from __future__ import annotations
@@ -70,6 +71,35 @@ class Operation:
     address: str | None = None
 
 
+@dataclass(frozen=True)
+class Flow:
+    """Requests of cohort ``cohort`` of client group ``group`` arriving in
+    [``start_s``, ``end_s``) at ``rate_per_s``, all ending in ``outcome`` (``error`` names
+    the failure). A request arriving at t gets its answer at t + latency, the latency
+    running linearly from ``latency_start_s`` (arrival at start_s) to ``latency_end_s``
+    (arrival at end_s): a queue released at one instant gives a latency falling at slope -1.
+    """
+
+    group: str
+    cohort: int
+    start_s: float
+    end_s: float
+    rate_per_s: float
+    outcome: Outcome
+    error: str | None
+    latency_start_s: float
+    latency_end_s: float
+
+    @property
+    def requests(self) -> float:
+        return self.rate_per_s * (self.end_s - self.start_s)
+
+    def latency_at(self, arrival_s: float) -> float:
+        span = self.end_s - self.start_s
+        share = (arrival_s - self.start_s) / span if span > 0 else 0.0
+        return self.latency_start_s + share * (self.latency_end_s - self.latency_start_s)
+
+
 # Names of the piecewise-linear series (positions are bytes of the primary's log).
 COMMITTED = "committed_bytes"
 WRITE_RATE = "offered_writes_per_s"
@@ -102,12 +132,31 @@ def ryw_reads_series(replica: str) -> str:
     return f"ryw_reads_per_s:{replica}"
 
 
-Entry = Event | StateChange | Breakpoint | Operation
+def db_connections_series(instance: str) -> str:
+    """Connections open on a DB instance, from clients directly and from the proxy (step)."""
+    return f"db_connections:{instance}"
+
+
+CONNECTION_OPENS = "connection_opens_per_s"
+"""DB connections opened per second by steady traffic (per-request clients; a step series).
+Bursts (a pool filling, the proxy moving to a new writer) are ``connections-opened`` events."""
+CONNECTIONS_OPENED = "connections-opened"
+"""An event: ``count`` DB connections opened at once on ``instance`` by ``group``."""
+TXNS_CANCELLED = "transactions-cancelled"
+"""An event: the proxy cancelled ``count`` in-flight transactions of ``group``."""
+DNS_LOOKUP = "dns-lookup"
+"""An event: a client cohort resolved ``name`` (a cache miss) and got ``answer``."""
+PROXY_CLIENTS = "proxy_client_connections"
+"""Client connections held open to RDS Proxy (a step series)."""
+
+
+Entry = Event | StateChange | Breakpoint | Operation | Flow
 _TYPES: dict[str, type[Entry]] = {
     "event": Event,
     "state": StateChange,
     "breakpoint": Breakpoint,
     "operation": Operation,
+    "flow": Flow,
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
@@ -148,6 +197,7 @@ class Record:
         self.states: list[StateChange] = []
         self.breakpoints: list[Breakpoint] = []
         self.operations: list[Operation] = []
+        self.flows: list[Flow] = []
 
     # -- writing -----------------------------------------------------------------------
     def add(self, entry: Entry) -> None:
@@ -158,6 +208,8 @@ class Record:
             self.states.append(entry)
         elif isinstance(entry, Breakpoint):
             self.breakpoints.append(entry)
+        elif isinstance(entry, Flow):
+            self.flows.append(entry)
         else:
             self.operations.append(entry)
 
@@ -206,7 +258,7 @@ class Record:
     # -- serialisation -------------------------------------------------------------------
     def entries(self) -> list[Entry]:
         """All entries, in the order the kinds were appended within each kind."""
-        return [*self.events, *self.states, *self.breakpoints, *self.operations]
+        return [*self.events, *self.states, *self.breakpoints, *self.operations, *self.flows]
 
     def to_jsonl(self, path: Path) -> None:
         """Write the record as JSON lines: a header line, then one line per entry."""

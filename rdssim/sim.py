@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import simpy
 
+from rdssim.connections import default_max_connections
 from rdssim.model.actions import ActionRunner
+from rdssim.model.clients import Cohort, DirectCohort
+from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
 from rdssim.model.dns import Endpoint
@@ -14,6 +17,7 @@ from rdssim.model.faults import FaultInjector
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
 from rdssim.model.probe import ProbeClient
+from rdssim.model.proxy import ProxiedCohort, Proxy
 from rdssim.model.reads import ReadRouter
 from rdssim.model.replicas import ReplicaSet
 from rdssim.model.writelog import WriteLog
@@ -33,6 +37,7 @@ class Simulation:
     endpoint: Endpoint
     replicas: ReplicaSet
     reads: ReadRouter | None = None
+    cohorts: list[Cohort] = field(default_factory=list)
     events_processed: int = 0
 
     def run(self) -> Record:
@@ -48,6 +53,8 @@ class Simulation:
         self.replicas.finish()
         if self.reads is not None:
             self.reads.finish()
+        for cohort in self.cohorts:
+            cohort.finish()
         self.events_processed = steps
         self.ctx.record.meta["sim_events"] = steps
         self.ctx.record.meta["dns_lookups"] = self.endpoint.resolutions
@@ -57,6 +64,39 @@ class Simulation:
 def endpoint_name(scenario: Scenario) -> str:
     """An RDS-looking instance endpoint name for the scenario."""
     return f"{scenario.name.replace('_', '-')}.abcdefghijkl.us-east-1.rds.amazonaws.com"
+
+
+def max_connections(scenario: Scenario) -> int:
+    """The parameter group's value, or the engine's formula on the instance class."""
+    deployment = scenario.deployment
+    if deployment.max_connections is not None:
+        return deployment.max_connections
+    return default_max_connections(scenario.engine, deployment.instance_class)
+
+
+def build_clients(ctx: SimContext, endpoint: Endpoint, instances: list[Instance]) -> list[Cohort]:
+    """The client groups' cohorts (through RDS Proxy when it is enabled), started."""
+    scenario = ctx.scenario
+    if not scenario.clients:
+        return []
+    by_name = {i.name: i for i in instances}
+    table = ConnectionTable(ctx, list(by_name), max_connections(scenario))
+    proxy = None
+    if scenario.proxy.enabled:
+        # An RDS Proxy endpoint: <proxy>.proxy-<id>.<region>.rds.amazonaws.com
+        name = endpoint.name.replace(".", "-proxy.proxy-", 1)
+        proxy = Proxy(ctx, scenario.proxy, name, by_name, table)
+    cohorts: list[Cohort] = []
+    for spec in scenario.clients:
+        for index in range(spec.cohort_count):
+            cohort: Cohort
+            if proxy is not None:
+                cohort = ProxiedCohort(ctx, spec, index, proxy)
+            else:
+                cohort = DirectCohort(ctx, spec, index, endpoint, by_name, table)
+            ctx.env.process(cohort.run())
+            cohorts.append(cohort)
+    return cohorts
 
 
 def build(scenario: Scenario, seed: int) -> Simulation:
@@ -76,6 +116,9 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "engine_version": scenario.version,
             "replication": scenario.deployment.replication,
             "read_after_write_s": scenario.reads.read_after_write_s if scenario.reads else None,
+            "max_connections": max_connections(scenario) if scenario.clients else None,
+            "proxy": scenario.proxy.enabled,
+            "client_groups": ",".join(c.name for c in scenario.clients),
         },
         instances=[InstanceInfo(s.name, s.az) for s in specs]
         + [InstanceInfo(r.name, r.az, r.source) for r in scenario.deployment.replicas],
@@ -102,7 +145,8 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     if scenario.probe.enabled:
         probe = ProbeClient(ctx, scenario.probe, endpoint, instances)
         env.process(probe.run())
-    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads)
+    cohorts = build_clients(ctx, endpoint, instances)
+    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads, cohorts)
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Record:

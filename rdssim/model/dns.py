@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import math
+from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
@@ -13,13 +14,18 @@ from rdssim.model.context import SimContext
 class Endpoint:
     """A DNS name resolving to one instance, with a record TTL (RDS: 5 s)."""
 
-    def __init__(self, ctx: SimContext, name: str, target: str, ttl_s: float) -> None:
+    def __init__(
+        self, ctx: SimContext, name: str, target: str, ttl_s: float, *, announce: bool = True
+    ) -> None:
         self.ctx = ctx
         self.name = name
         self.ttl_s = ttl_s
         self._answer = target
         self.resolutions = 0
-        ctx.emit("dns", "dns-answer", f"{name} resolves to {target}", endpoint=name, target=target)
+        if announce:
+            ctx.emit(
+                "dns", "dns-answer", f"{name} resolves to {target}", endpoint=name, target=target
+            )
 
     @property
     def target(self) -> str:
@@ -43,3 +49,44 @@ class Endpoint:
             endpoint=self.name,
             target=target,
         )
+
+
+class DnsCache:
+    """A client's cache of one endpoint's answer: ``ttl`` honours the record's TTL,
+    ``fixed`` keeps answers ``fixed_s`` (a JVM's networkaddress.cache.ttl), ``forever``
+    never asks again. ``on_lookup`` hears every cache miss (name, answer)."""
+
+    def __init__(
+        self,
+        ctx: SimContext,
+        endpoint: Endpoint,
+        policy: str,
+        fixed_s: float,
+        on_lookup: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.endpoint = endpoint
+        self.policy = policy
+        self.fixed_s = fixed_s
+        self.on_lookup = on_lookup
+        self._cached: str | None = None
+        self._expiry_s = -math.inf
+
+    @property
+    def keep_s(self) -> float:
+        if self.policy == "ttl":
+            return self.endpoint.ttl_s
+        if self.policy == "fixed":
+            return self.fixed_s
+        return math.inf
+
+    def resolve(self, *, expires_in_s: float | None = None) -> str:
+        """The cached answer, or a fresh lookup when it expired. ``expires_in_s`` sets when
+        a fresh answer expires (a client that started earlier has its cache out of phase)."""
+        now = self.ctx.now
+        if self._cached is None or now >= self._expiry_s:
+            self._cached = self.endpoint.resolve()
+            self._expiry_s = now + (self.keep_s if expires_in_s is None else expires_in_s)
+            if self.on_lookup is not None:
+                self.on_lookup(self.endpoint.name, self._cached)
+        return self._cached

@@ -8,14 +8,13 @@ measured from.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from typing import Any
 
 import simpy
 
 from rdssim.model.context import SimContext
-from rdssim.model.dns import Endpoint
+from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.instance import Instance
 from rdssim.record import Operation, Outcome
 from rdssim.scenario.schema import ProbeSpec
@@ -35,22 +34,7 @@ class ProbeClient:
         self.endpoint = endpoint
         self.instances = {i.name: i for i in instances}
         self.name = "probe"
-        self._cached: str | None = None
-        self._cache_expiry_s = -math.inf
-
-    def _cache_for_s(self) -> float:
-        if self.spec.dns_cache == "ttl":
-            return self.endpoint.ttl_s
-        if self.spec.dns_cache == "fixed":
-            return self.spec.dns_cache_s
-        return math.inf
-
-    def _resolve(self) -> str:
-        now = self.ctx.now
-        if self._cached is None or now >= self._cache_expiry_s:
-            self._cached = self.endpoint.resolve()
-            self._cache_expiry_s = now + self._cache_for_s()
-        return self._cached
+        self.cache = DnsCache(ctx, endpoint, spec.dns_cache, spec.dns_cache_s)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Process: one attempt per interval (an attempt that times out delays the next)."""
@@ -64,7 +48,7 @@ class ProbeClient:
 
     def _attempt(self, start: float) -> Generator[simpy.Event, Any, None]:
         env = self.ctx.env
-        address = self._resolve()
+        address = self.cache.resolve()
         inst = self.instances[address]
         outcome: Outcome
         error: str | None

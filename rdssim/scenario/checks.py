@@ -6,6 +6,7 @@ ScenarioError.
 
 from __future__ import annotations
 
+from rdssim.scenario.checks_clients import check_clients
 from rdssim.scenario.checks_replicas import (
     check_actions,
     check_reads,
@@ -29,6 +30,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         *check_reads(scenario),
         *_check_faults(scenario),
         *check_actions(scenario),
+        *check_clients(scenario),
     ]
 
 

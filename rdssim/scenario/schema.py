@@ -16,6 +16,11 @@ from rdssim.durations import parse_duration_s
 from rdssim.engines import DEFAULT_VERSIONS
 
 DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
+# A timeout that may be switched off: ``none`` (or YAML null) means the driver never gives up.
+OptionalDurationS = Annotated[
+    float | None,
+    BeforeValidator(lambda v: None if v is None or v == "none" else parse_duration_s(v)),
+]
 Dist = Annotated[Distribution, PlainValidator(parse_distribution)]
 # A version is a string ("15.4"); YAML reads 15.4 or 12 as a number, so take those too.
 EngineVersion = Annotated[
@@ -69,6 +74,10 @@ class DeploymentSpec(_Model):
     replication: Literal["rds-managed", "self-managed"] = "rds-managed"
     """self-managed: engine-native replication set up by hand (e.g. on EC2) with no
     orchestrator: replicas never re-point themselves after a failover."""
+    instance_class: str = "db.r6g.large"
+    """Sets ``max_connections`` through the engine's default formula (rdssim.connections)."""
+    max_connections: int | None = Field(default=None, ge=1)
+    """An explicit parameter-group value; overrides the formula."""
 
 
 class WorkloadPhase(_Model):
@@ -99,6 +108,108 @@ class ProbeSpec(_Model):
     write_latency_s: DurationS = Field(default=0.005, alias="write_latency")
     dns_cache: Literal["ttl", "fixed", "forever"] = "ttl"
     dns_cache_s: DurationS = Field(default=30.0, alias="dns_cache_for")  # JDK default
+
+
+class PoolSpec(_Model):
+    """An application instance's connection pool (HikariCP-style names and defaults)."""
+
+    size: int = Field(default=10, ge=1)  # HikariCP maximumPoolSize
+    min_idle: int | None = Field(default=None, ge=0)
+    """Connections kept when idle; unset keeps ``size`` (HikariCP: minimumIdle = size)."""
+    max_lifetime_s: DurationS = Field(default=1800.0, alias="max_lifetime", gt=0)  # HikariCP
+    idle_timeout_s: DurationS = Field(default=600.0, alias="idle_timeout", gt=0)  # HikariCP
+    validate_on_borrow: bool = False
+    """Test a connection before lending it (what bounds the wait on a dead connection)."""
+    validation_timeout_s: DurationS = Field(default=5.0, alias="validation_timeout", gt=0)
+
+
+class RetrySpec(_Model):
+    """Exponential backoff with full jitter between connection attempts."""
+
+    base_s: DurationS = Field(default=0.1, alias="base", gt=0)  # assumption
+    multiplier: float = Field(default=2.0, ge=1.0)
+    cap_s: DurationS = Field(default=5.0, alias="cap", gt=0)  # assumption
+
+
+class ConnectCostSpec(_Model):
+    """What opening one connection costs the client (docs/calibration.md, "Clients")."""
+
+    tcp_handshake_s: DurationS = Field(default=0.001, alias="tcp_handshake")  # assumption
+    tls_handshake_s: DurationS = Field(default=0.005, alias="tls_handshake")  # assumption
+    authentication_s: DurationS = Field(default=0.005, alias="authentication")  # assumption
+    session_setup_s: DurationS = Field(default=0.002, alias="session_setup")  # assumption
+
+
+class ClientSpec(_Model):
+    """A client population: identical application instances, simulated as rates."""
+
+    name: Name
+    kind: Literal["pool", "per-request"] = "pool"
+    """``pool``: long-lived pooled connections; ``per-request``: a short-lived client (a
+    serverless function) opening a connection for every request."""
+    instances: int = Field(ge=1)
+    """Application instances (``pool``) or concurrent functions (``per-request``)."""
+    requests_per_s: float = Field(gt=0)
+    """Requests per second from each instance."""
+    writes_share: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Share of requests that write; all go to the writer (the proxy's default endpoint)."""
+    txn_duration_s: DurationS = Field(default=0.02, alias="txn_duration", gt=0)  # assumption
+    start_s: DurationS = Field(default=0.0, alias="start", ge=0)
+    pool: PoolSpec = Field(default_factory=PoolSpec)
+    connect_timeout_s: OptionalDurationS = Field(default=10.0, alias="connect_timeout", gt=0)
+    """PgJDBC's default; ``none`` waits for the OS to give up on SYNs (~127 s on Linux)."""
+    read_timeout_s: OptionalDurationS = Field(default=None, alias="read_timeout", gt=0)
+    """Driver default: none (the hang: TCP gives up after ~15 minutes of retransmissions)."""
+    dns_cache: Literal["ttl", "fixed", "forever"] = "ttl"
+    dns_cache_s: DurationS = Field(default=30.0, alias="dns_cache_for")  # JDK default
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    tls: bool = True
+    connect_cost: ConnectCostSpec = Field(default_factory=ConnectCostSpec)
+    pinned_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Through RDS Proxy: share of client connections whose session pins a DB connection."""
+    cohorts: int | None = Field(default=None, ge=1, le=1000)
+    """Independent groups the instances are simulated as (default: min(instances, 50))."""
+
+    @property
+    def cohort_count(self) -> int:
+        return min(self.instances, self.cohorts or 50)
+
+    @property
+    def offered_per_s(self) -> float:
+        return self.instances * self.requests_per_s
+
+    @property
+    def connect_s(self) -> float:
+        """Time to open one connection when the server answers at once."""
+        cost = self.connect_cost
+        tls = cost.tls_handshake_s if self.tls else 0.0
+        return cost.tcp_handshake_s + tls + cost.authentication_s + cost.session_setup_s
+
+
+class ProxySpec(_Model):
+    """RDS Proxy in front of the writer (defaults: rds-facts.md, "RDS Proxy")."""
+
+    enabled: bool = False
+    max_connections_percent: float | None = Field(default=None, gt=0, le=100)
+    """Unset: 100, or 10 on SQL Server (AWS defaults)."""
+    max_idle_connections_percent: float | None = Field(default=None, ge=0, le=100)
+    """Unset: half of max_connections_percent (AWS default)."""
+    connection_borrow_timeout_s: DurationS = Field(
+        default=120.0, alias="connection_borrow_timeout", gt=0
+    )
+    idle_client_timeout_s: DurationS = Field(default=1800.0, alias="idle_client_timeout", gt=0)
+    failover_detection: Dist = Uniform(1.0, 3.0)  # assumption: the proxy polls the writer
+    latency_s: DurationS = Field(default=0.001, alias="latency")  # assumption: one extra hop
+
+    def max_percent(self, engine: str) -> float:
+        if self.max_connections_percent is not None:
+            return self.max_connections_percent
+        return 10.0 if engine == "sqlserver" else 100.0
+
+    def max_idle_percent(self, engine: str) -> float:
+        if self.max_idle_connections_percent is not None:
+            return self.max_idle_connections_percent
+        return self.max_percent(engine) / 2
 
 
 class ReadSpec(_Model):
@@ -176,6 +287,8 @@ class Scenario(_Model):
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     probe: ProbeSpec = Field(default_factory=ProbeSpec)
     reads: ReadSpec | None = None
+    clients: list[ClientSpec] = Field(default_factory=list)
+    proxy: ProxySpec = Field(default_factory=ProxySpec)
     faults: list[FaultSpec] = Field(default_factory=list)
     actions: list[ActionSpec] = Field(default_factory=list)
     timings: TimingsSpec = Field(default_factory=TimingsSpec)

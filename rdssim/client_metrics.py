@@ -1,0 +1,161 @@
+"""What the application saw: downtime, errors by kind, latency, connections (from Flows).
+
+Definitions (docs/summary-keys.md documents them for users):
+
+* client downtime of a group: the time during which its requests were not being answered
+  successfully, weighted by the share missing: the integral over t of
+  max(0, 1 - ok(t) / offered(t)), where offered(t) is the rate of requests arriving at t and
+  ok(t) the rate of successful answers arriving at t. A queue released at one instant
+  answers nothing while it waits, so a proxy that holds requests through a failover counts
+  the wait as downtime even though the requests succeed in the end. The summary's
+  ``client_downtime_s`` is the mean over groups, weighted by their request rates.
+* latency: time from a request's arrival to its answer, success or error, over all groups.
+* connections: the most open at once on any DB instance (clients directly and the proxy),
+  and every DB connection opened (bursts and per-request opens).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rdssim.record import CONNECTION_OPENS, CONNECTIONS_OPENED, Flow, Record
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """What the client groups of one run amount to. Keys are stable (merged into Summary)."""
+
+    client_downtime_by_group: dict[str, float]
+    client_requests: int
+    errors_by_kind: dict[str, int]
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    db_connections_max: float | None
+    max_connections: int | None
+    connection_opens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _step_integral(knots: FloatArray, rates: FloatArray) -> FloatArray:
+    """Per interval between knots, the summed rate of the [start, end) pieces in ``rates``
+    (rows: start, end, rate)."""
+    change = np.zeros(knots.size, dtype=np.float64)
+    np.add.at(change, np.searchsorted(knots, rates[:, 0]), rates[:, 2])
+    np.add.at(change, np.searchsorted(knots, rates[:, 1]), -rates[:, 2])
+    return np.cumsum(change)[:-1]
+
+
+def group_downtime_s(flows: list[Flow], end_s: float) -> float:
+    """Downtime of one group (see the module docstring), up to ``end_s``."""
+    offered = np.array([(f.start_s, f.end_s, f.rate_per_s) for f in flows], dtype=np.float64)
+    answered = np.array(
+        [
+            (f.start_s + f.latency_start_s, f.end_s + f.latency_end_s, f.rate_per_s)
+            for f in flows
+            if f.outcome == "ok" and f.end_s + f.latency_end_s > f.start_s + f.latency_start_s
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 3)
+    for pieces in (offered, answered):
+        pieces[:, :2] = np.minimum(pieces[:, :2], end_s)
+    knots = np.unique(np.concatenate([offered[:, :2].ravel(), answered[:, :2].ravel(), [end_s]]))
+    offered_rate = _step_integral(knots, offered)
+    ok_rate = _step_integral(knots, answered) if answered.size else np.zeros_like(offered_rate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        missing = np.where(offered_rate > 1e-12, 1.0 - ok_rate / offered_rate, 0.0)
+    return float(np.sum(np.clip(missing, 0.0, 1.0) * np.diff(knots)))
+
+
+def latency_quantile(flows: list[Flow], q: float) -> float | None:
+    """Quantile ``q`` of the latency of all requests: within a Flow, latency is uniform
+    between its two ends, so the distribution is a mixture of uniforms (exact)."""
+    if not flows:
+        return None
+    lo = np.array([min(f.latency_start_s, f.latency_end_s) for f in flows])
+    hi = np.array([max(f.latency_start_s, f.latency_end_s) for f in flows])
+    weight = np.array([f.requests for f in flows])
+    knots = np.unique(np.concatenate([lo, hi]))
+    spread = hi > lo
+    # CDF at each knot (right-continuous): uniform parts rise linearly, points jump.
+    cdf = np.zeros(knots.size)
+    if spread.any():
+        share = (knots[None, :] - lo[spread, None]) / (hi[spread] - lo[spread])[:, None]
+        cdf += (np.clip(share, 0.0, 1.0) * weight[spread, None]).sum(axis=0)
+    jumps = np.zeros(knots.size)
+    np.add.at(jumps, np.searchsorted(knots, lo[~spread]), weight[~spread])
+    cdf += np.cumsum(jumps)
+    target = q * cdf[-1]
+    i = int(np.searchsorted(cdf, target))
+    if i == 0:
+        return float(knots[0])
+    left_limit = cdf[i] - jumps[i]
+    if target >= left_limit:
+        return float(knots[i])
+    share = (target - cdf[i - 1]) / (left_limit - cdf[i - 1])
+    return float(knots[i - 1] + share * (knots[i] - knots[i - 1]))
+
+
+def db_connections_max(record: Record) -> float | None:
+    """The most connections open at once on any DB instance."""
+    values = [b.value for b in record.breakpoints if b.series.startswith("db_connections:")]
+    return max(values) if values else None
+
+
+def connection_opens(record: Record) -> float:
+    """DB connections opened: bursts, plus the integral of the per-request open rate."""
+    bursts = 0.0
+    for event in record.events:
+        count = event.data.get("count")
+        if event.kind == CONNECTIONS_OPENED and isinstance(count, int | float):
+            bursts += float(count)
+    times, rates = record.series(CONNECTION_OPENS)
+    if times.size == 0:
+        return bursts
+    spans = np.diff(np.append(times, record.duration_s))  # a step's two points: span 0
+    return bursts + float(np.sum(rates * spans))
+
+
+def summarize_clients(record: Record) -> ClientSummary | None:
+    """The ClientSummary of one run; None if it has no client groups."""
+    if not record.flows:
+        return None
+    by_group: dict[str, list[Flow]] = defaultdict(list)
+    for flow in record.flows:
+        by_group[flow.group].append(flow)
+    errors: dict[str, float] = defaultdict(float)
+    for flow in record.flows:
+        if flow.error is not None:
+            errors[flow.error] += flow.requests
+    p50 = latency_quantile(record.flows, 0.50)
+    p99 = latency_quantile(record.flows, 0.99)
+    limit = record.meta.get("max_connections")
+    return ClientSummary(
+        client_downtime_by_group={
+            name: group_downtime_s(flows, record.duration_s) for name, flows in by_group.items()
+        },
+        client_requests=round(sum(f.requests for f in record.flows)),
+        errors_by_kind={kind: round(n) for kind, n in sorted(errors.items()) if round(n) > 0},
+        latency_p50_ms=None if p50 is None else p50 * 1000,
+        latency_p99_ms=None if p99 is None else p99 * 1000,
+        db_connections_max=db_connections_max(record),
+        max_connections=int(limit) if isinstance(limit, int) else None,
+        connection_opens=round(connection_opens(record)),
+    )
+
+
+def mean_downtime_s(record: Record, summary: ClientSummary) -> float:
+    """Groups' downtimes averaged with their request counts as weights."""
+    requests: dict[str, float] = defaultdict(float)
+    for flow in record.flows:
+        requests[flow.group] += flow.requests
+    total = sum(requests.values())
+    return sum(summary.client_downtime_by_group[g] * n / total for g, n in requests.items())

@@ -1,0 +1,123 @@
+"""Write a cohort's traffic as Flow entries: steady segments, cut where something changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdssim.model.context import SimContext
+from rdssim.record import Flow, Outcome
+
+
+@dataclass(frozen=True)
+class Part:
+    """A share of a cohort's traffic: its rate, outcome and (constant) latency."""
+
+    rate_per_s: float
+    outcome: Outcome
+    error: str | None
+    latency_s: float
+
+
+class FlowWriter:
+    """The open segments of one cohort; each change closes them and opens new ones."""
+
+    def __init__(self, ctx: SimContext, group: str, cohort: int) -> None:
+        self.ctx = ctx
+        self.group = group
+        self.cohort = cohort
+        self._since_s = 0.0
+        self._parts: list[Part] = []
+
+    def set(
+        self,
+        parts: list[Part],
+        *,
+        cut_back_s: float = 0.0,
+        cut: Part | None = None,
+        answered_now: bool = True,
+    ) -> None:
+        """From now on the traffic is ``parts``. With ``cut``, the successful requests that
+        arrived in the last ``cut_back_s`` (in flight now) end as ``cut`` says: answered
+        now, or after ``cut.latency_s`` (a hang until a timeout)."""
+        now = self.ctx.now
+        split = max(self._since_s, now - cut_back_s) if cut is not None else now
+        self._close(split)
+        if cut is not None and now > split:
+            rate = sum(p.rate_per_s for p in self._parts if p.outcome == "ok")
+            if rate > 0:
+                first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
+                self.write(split, now, rate, cut.outcome, cut.error, first, last)
+        self._parts = [p for p in parts if p.rate_per_s > 0]
+        self._since_s = now
+
+    def stop(self) -> None:
+        """No traffic from now on (until the next ``set``)."""
+        self.set([])
+
+    def write(
+        self,
+        start_s: float,
+        end_s: float,
+        rate_per_s: float,
+        outcome: Outcome,
+        error: str | None,
+        latency_start_s: float,
+        latency_end_s: float,
+    ) -> None:
+        """One segment, written as is (a queue released at once, a cut)."""
+        if end_s > start_s and rate_per_s > 0:
+            self.ctx.record.add(
+                Flow(
+                    self.group,
+                    self.cohort,
+                    start_s,
+                    end_s,
+                    rate_per_s,
+                    outcome,
+                    error,
+                    latency_start_s,
+                    latency_end_s,
+                )
+            )
+
+    def _close(self, end_s: float) -> None:
+        for part in self._parts:
+            self.write(
+                self._since_s,
+                end_s,
+                part.rate_per_s,
+                part.outcome,
+                part.error,
+                part.latency_s,
+                part.latency_s,
+            )
+        self._since_s = end_s
+
+    @property
+    def parts(self) -> list[Part]:
+        return list(self._parts)
+
+
+def write_queue(
+    flows: FlowWriter,
+    start_s: float,
+    release_s: float,
+    rate_per_s: float,
+    limit_s: float,
+    limit_error: str,
+    served_latency_s: float,
+) -> None:
+    """Requests that arrived in [``start_s``, ``release_s``) waited for a release at
+    ``release_s``: those that would wait longer than ``limit_s`` fail at the limit, the
+    rest are served ``served_latency_s`` after the release."""
+    split = min(release_s, max(start_s, release_s - limit_s))
+    flows.write(start_s, split, rate_per_s, "fail", limit_error, limit_s, limit_s)
+    flows.write(
+        split,
+        release_s,
+        rate_per_s,
+        "ok",
+        None,
+        release_s - split + served_latency_s,
+        served_latency_s,
+    )

@@ -1,0 +1,249 @@
+"""RDS Proxy: one endpoint that never moves, a multiplexed pool of DB connections.
+
+Behaviour and defaults from rds-facts.md, "RDS Proxy": the proxy tracks the writer itself,
+so clients see no DNS change; idle client connections survive a failover; in-flight
+transactions are cancelled; new requests queue until the new writer is up, each for at most
+ConnectionBorrowTimeout. A DB connection is borrowed per transaction unless the session is
+pinned. The pool is bounded by MaxConnectionsPercent of ``max_connections``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from rdssim.model.clients import Cohort, session_connections
+from rdssim.model.conntable import ConnectionTable
+from rdssim.model.context import SimContext
+from rdssim.model.dns import DnsCache, Endpoint
+from rdssim.model.flows import Part, write_queue
+from rdssim.model.instance import Instance
+from rdssim.record import PROXY_CLIENTS, TXNS_CANCELLED
+from rdssim.scenario.schema import ClientSpec, ProxySpec
+
+Proc = Generator[simpy.Event, Any, None]
+HOLDER = "proxy"
+# assumption: the pool keeps enough connections for the peaks of a Poisson number of
+# concurrent transactions (mean + 3 standard deviations); those idle between peaks are what
+# MaxIdleConnectionsPercent trims.
+PEAK_SIGMAS = 3.0
+
+
+class Proxy:
+    """The proxy's view of the writer and its pool of DB connections."""
+
+    def __init__(
+        self,
+        ctx: SimContext,
+        spec: ProxySpec,
+        name: str,
+        instances: dict[str, Instance],
+        table: ConnectionTable,
+    ) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.instances = instances
+        self.table = table
+        engine = ctx.scenario.engine
+        self.max_pool = math.floor(table.max_connections * spec.max_percent(engine) / 100)
+        self.max_idle = math.floor(table.max_connections * spec.max_idle_percent(engine) / 100)
+        # The proxy endpoint resolves to the proxy, whatever happens to the instances.
+        self.endpoint = Endpoint(ctx, name, HOLDER, ctx.scenario.timings.dns_ttl_s, announce=False)
+        self.rng = ctx.streams.get("proxy")
+        self.cohorts: list[ProxiedCohort] = []
+        self.writer: str | None = self._accepting_writer()
+        self.pool = 0.0
+        self._finding = False
+        self._suspended: str | None = None
+        self._clients_shown: float | None = None
+        ctx.listeners.add(self._on_change)
+
+    # -- the pool -----------------------------------------------------------------------
+    @property
+    def demand(self) -> float:
+        """DB connections the clients need at once: busy transactions plus pinned sessions."""
+        return sum(c.borrowed for c in self.cohorts)
+
+    def served_share(self) -> float:
+        demand = self.demand
+        return 1.0 if demand <= self.pool else self.pool / demand
+
+    def _target(self) -> float:
+        busy = self.demand
+        idle = min(PEAK_SIGMAS * math.sqrt(busy), self.max_idle)
+        return float(min(self.max_pool, math.ceil(busy + idle)))
+
+    def _resize(self) -> None:
+        if self.writer is not None:
+            self.pool = self.table.hold(self.writer, HOLDER, self._target(), group=HOLDER)
+
+    def join(self, cohort: ProxiedCohort) -> None:
+        """A cohort starts sending through the proxy."""
+        self.cohorts.append(cohort)
+        self._resize()
+        clients = sum(c.client_connections for c in self.cohorts)
+        self.ctx.record.add_step(self.ctx.now, PROXY_CLIENTS, self._clients_shown, clients)
+        self._clients_shown = clients
+        for other in self.cohorts:
+            other.reshape()
+
+    # -- following the writer ------------------------------------------------------------
+    def _accepting_writer(self) -> str | None:
+        for inst in self.instances.values():
+            if inst.accepting_writes:
+                return inst.name
+        return None
+
+    def _on_change(self) -> None:
+        """Topology listener: lose the writer at once, find the next one after a delay."""
+        if self.writer is not None:
+            inst = self.instances[self.writer]
+            if inst.accepting_writes:
+                return
+            broken = not inst.healthy or inst.role != "primary" or inst.op_state != "io-suspended"
+            self._lose_writer(broken)
+        if self.writer is None and not self._finding and self._accepting_writer() is not None:
+            self._finding = True
+            self.ctx.env.process(self._find_writer())
+
+    def _lose_writer(self, broken: bool) -> None:
+        assert self.writer is not None
+        in_flight = sum(c.in_flight for c in self.cohorts)
+        if broken:
+            self.table.release(self.writer, HOLDER)
+            self.pool = 0.0
+            if in_flight > 0:
+                self.ctx.emit(
+                    HOLDER,
+                    TXNS_CANCELLED,
+                    f"{in_flight:,.1f} in-flight transactions cancelled",
+                    count=in_flight,
+                    instance=self.writer,
+                )
+            self.writer = None
+        else:
+            # I/O suspended: connections stay open, transactions wait with new requests.
+            self._suspended = self.writer
+            self.writer = None
+        for cohort in self.cohorts:
+            cohort.writer_lost(cancel=broken)
+
+    def _find_writer(self) -> Proc:
+        """The proxy notices the new writer after its detection delay."""
+        if self._accepting_writer() != self._suspended:
+            yield self.ctx.env.timeout(self.spec.failover_detection.sample(self.rng))
+        else:
+            yield self.ctx.env.timeout(0)
+        self._finding = False
+        self._suspended = None
+        writer = self._accepting_writer()
+        if writer is None:
+            return  # lost again meanwhile; the next change starts a new search
+        self.writer = writer
+        self._resize()
+        for cohort in self.cohorts:
+            cohort.writer_back()
+
+    def finish(self) -> None:
+        for cohort in self.cohorts:
+            cohort.finish()
+
+
+class ProxiedCohort(Cohort):
+    """Instances that send every request through the proxy endpoint."""
+
+    def __init__(self, ctx: SimContext, spec: ClientSpec, index: int, proxy: Proxy) -> None:
+        super().__init__(ctx, spec, index)
+        self.proxy = proxy
+        self.cache = DnsCache(
+            ctx, proxy.endpoint, spec.dns_cache, spec.dns_cache_s, self._looked_up
+        )
+        self.client_connections = self.weight * session_connections(spec)
+        busy = self.rate_per_s * spec.txn_duration_s
+        self.borrowed = (1 - spec.pinned_share) * busy + spec.pinned_share * max(
+            busy, self.client_connections
+        )
+        connect_s = spec.connect_s if spec.kind == "per-request" else 0.0
+        self.ok_latency_s = connect_s + proxy.spec.latency_s + spec.txn_duration_s
+        self.started = False
+
+    @property
+    def in_flight(self) -> float:
+        """Transactions under way now (Little's law on the served rate)."""
+        if not self.started or self.waiting_since_s is not None:
+            return 0.0
+        return self.rate_per_s * self.proxy.served_share() * self.spec.txn_duration_s
+
+    @property
+    def limit(self) -> tuple[float, str]:
+        borrow_s = self.proxy.spec.connection_borrow_timeout_s
+        read_s = self.spec.read_timeout_s
+        if read_s is not None and read_s < borrow_s:
+            return read_s, "read-timeout"
+        return borrow_s, "borrow-timeout"
+
+    def run(self) -> Proc:
+        """Process: resolve the proxy endpoint once, connect, then follow the proxy."""
+        if self.spec.start_s > 0:
+            yield self.ctx.env.timeout(self.spec.start_s)
+        self.cache.resolve()
+        self.started = True
+        self.proxy.join(self)
+        if self.proxy.writer is None:
+            self.waiting_since_s = self.ctx.now
+
+    def _parts(self) -> list[Part]:
+        share = self.proxy.served_share()
+        if share >= 1.0:
+            return [Part(self.rate_per_s, "ok", None, self.ok_latency_s)]
+        # Pool exhausted: an overloaded FIFO queue whose requests give up after the bound;
+        # the served ones have waited about that long (steady state; the fill is skipped).
+        limit_s, error = self.limit
+        return [
+            Part(self.rate_per_s * share, "ok", None, limit_s + self.ok_latency_s),
+            Part(self.rate_per_s * (1 - share), "fail", error, limit_s),
+        ]
+
+    def reshape(self) -> None:
+        """The pool or the demand changed: serve the new shares."""
+        if self.started and self.waiting_since_s is None:
+            self.flows.set(self._parts())
+
+    def writer_lost(self, *, cancel: bool) -> None:
+        if not self.started or self.waiting_since_s is not None:
+            return
+        now = self.ctx.now
+        if cancel:
+            cut = Part(0.0, "fail", "cancelled-in-transaction", 0.0)
+            self.flows.set([], cut_back_s=self.spec.txn_duration_s, cut=cut)
+        else:
+            self.flows.stop()
+        self.waiting_since_s = now
+        limit_s, error = self.limit
+        if error == "read-timeout":
+            self.ctx.env.process(self._reconnect_after(limit_s, now))
+
+    def _reconnect_after(self, delay_s: float, since_s: float) -> Proc:
+        """A client that timed out drops its connection and opens one to the proxy again."""
+        yield self.ctx.env.timeout(delay_s)
+        if self.waiting_since_s == since_s:
+            self.cache.resolve()
+
+    def writer_back(self) -> None:
+        if self.waiting_since_s is None:
+            return
+        limit_s, error = self.limit
+        write_queue(
+            self.flows,
+            self.waiting_since_s,
+            self.ctx.now,
+            self.rate_per_s,
+            limit_s,
+            error,
+            self.ok_latency_s,
+        )
+        self.waiting_since_s = None
+        self.flows.set(self._parts())

@@ -1,0 +1,55 @@
+"""Cross-reference checks for client groups and RDS Proxy."""
+
+from __future__ import annotations
+
+from rdssim.connections import CLASS_MEMORY_GIB
+from rdssim.scenario.schema import Scenario
+
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+
+def check_clients(scenario: Scenario) -> list[Problem]:
+    """Unknown instance classes, duplicate group names, pools too small for their load."""
+    problems: list[Problem] = []
+    deployment = scenario.deployment
+    if deployment.max_connections is None and deployment.instance_class not in CLASS_MEMORY_GIB:
+        problems.append(
+            (
+                ("deployment", "instance_class"),
+                f"unknown instance class {deployment.instance_class!r}",
+                "one of " + ", ".join(sorted(CLASS_MEMORY_GIB)) + ", or set max_connections",
+            )
+        )
+    seen: set[str] = set()
+    for i, group in enumerate(scenario.clients):
+        if group.name in seen or group.name == "probe":
+            problems.append(
+                (("clients", i, "name"), f"duplicate client group name {group.name!r}", None)
+            )
+        seen.add(group.name)
+        if group.start_s >= scenario.duration_s:
+            problems.append((("clients", i, "start"), "starts after the end of the run", None))
+        busy = group.requests_per_s * group.txn_duration_s
+        if group.kind == "pool" and busy > group.pool.size:
+            problems.append(
+                (
+                    ("clients", i, "requests_per_s"),
+                    f"{group.requests_per_s:g} requests/s of {group.txn_duration_s:g} s keep "
+                    f"{busy:g} connections busy, more than the pool's {group.pool.size}",
+                    "raise pool.size or lower requests_per_s",
+                )
+            )
+        if group.kind == "per-request" and busy > 1:
+            problems.append(
+                (
+                    ("clients", i, "requests_per_s"),
+                    f"one function cannot run {group.requests_per_s:g} requests/s of "
+                    f"{group.txn_duration_s:g} s one after another",
+                    "raise instances (concurrent functions) instead",
+                )
+            )
+        if group.pool.min_idle is not None and group.pool.min_idle > group.pool.size:
+            problems.append(
+                (("clients", i, "pool", "min_idle"), "min_idle is larger than size", None)
+            )
+    return problems
