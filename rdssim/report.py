@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rdssim.client_metrics import ClientSummary
 from rdssim.metrics import Summary
 
 
@@ -41,6 +42,7 @@ _ROWS: list[tuple[str, Callable[[Summary], str]]] = [
     ("committed txns lost (RPO)", lambda s: _count(s.rpo_txns)),
     ("in-flight txns cut off", lambda s: _count(s.inflight_lost_txns)),
     ("probe errors", lambda s: ", ".join(f"{k} {v}" for k, v in s.probe_errors.items()) or "none"),
+    ("probe downtime (s)", lambda s: _seconds(s.probe_downtime_s)),
 ]
 
 
@@ -87,6 +89,50 @@ def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[
     return rows
 
 
+def _client_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[Summary], str]]]:
+    """Rows for client groups, if any variant has them: errors, latency, connections."""
+    if all(s.clients is None for s in summaries.values()):
+        return []
+
+    def field(render: Callable[[ClientSummary], str]) -> Callable[[Summary], str]:
+        return lambda s: "—" if s.clients is None else render(s.clients)
+
+    def ms(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.0f}"
+
+    def connections(c: ClientSummary) -> str:
+        most = "—" if c.db_connections_max is None else f"{c.db_connections_max:,.0f}"
+        return most + ("" if c.max_connections is None else f" of {c.max_connections:,}")
+
+    return [
+        ("clients", lambda s: ""),
+        ("  requests", field(lambda c: _count(c.client_requests))),
+        *[
+            (
+                f"  {name} downtime (s)",
+                field(lambda c, n=name: _seconds(c.client_downtime_by_group.get(n))),
+            )
+            for name in _group_names(summaries)
+        ],
+        (
+            "  errors",
+            field(lambda c: ", ".join(f"{k} {v:,}" for k, v in c.errors_by_kind.items()) or "none"),
+        ),
+        ("  latency p50 (ms)", field(lambda c: ms(c.latency_p50_ms))),
+        ("  latency p99 (ms)", field(lambda c: ms(c.latency_p99_ms))),
+        ("  DB connections, most", field(connections)),
+        ("  DB connections opened", field(lambda c: _count(c.connection_opens))),
+    ]
+
+
+def _group_names(summaries: Mapping[str, Summary]) -> list[str]:
+    names: list[str] = []
+    for summary in summaries.values():
+        if summary.clients is not None:
+            names += [n for n in summary.clients.client_downtime_by_group if n not in names]
+    return names if len(names) > 1 else []
+
+
 def print_summaries(
     console: Console, title: str, summaries: Mapping[str, Summary], footer: str | None = None
 ) -> None:
@@ -95,7 +141,7 @@ def print_summaries(
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
-    for label, cell in [*_ROWS, *_replica_rows(summaries)]:
+    for label, cell in [*_ROWS, *_client_rows(summaries), *_replica_rows(summaries)]:
         table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
     console.print(table)
     for name, summary in summaries.items():

@@ -60,7 +60,7 @@ def session_connections(spec: ClientSpec) -> float:
     it connects and runs its request."""
     if spec.kind == "pool":
         return pool_connections(spec)
-    return spec.requests_per_s * (spec.connect_s + spec.txn_duration_s)
+    return spec.requests_per_s * (spec.connect_s + spec.session_hold_s)
 
 
 class Cohort:

@@ -41,12 +41,16 @@ class FlowWriter:
         now, or after ``cut.latency_s`` (a hang until a timeout)."""
         now = self.ctx.now
         split = max(self._since_s, now - cut_back_s) if cut is not None else now
-        self._close(split)
-        if cut is not None and now > split:
-            rate = sum(p.rate_per_s for p in self._parts if p.outcome == "ok")
-            if rate > 0:
-                first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
-                self.write(split, now, rate, cut.outcome, cut.error, first, last)
+        cut_rate = 0.0
+        for part in self._parts:
+            # Successful requests still in flight are the ones the cut reaches.
+            end_s = split if part.outcome == "ok" else now
+            if part.outcome == "ok":
+                cut_rate += part.rate_per_s
+            self._write_part(part, self._since_s, end_s)
+        if cut is not None:
+            first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
+            self.write(split, now, cut_rate, cut.outcome, cut.error, first, last)
         self._parts = [p for p in parts if p.rate_per_s > 0]
         self._since_s = now
 
@@ -80,18 +84,16 @@ class FlowWriter:
                 )
             )
 
-    def _close(self, end_s: float) -> None:
-        for part in self._parts:
-            self.write(
-                self._since_s,
-                end_s,
-                part.rate_per_s,
-                part.outcome,
-                part.error,
-                part.latency_s,
-                part.latency_s,
-            )
-        self._since_s = end_s
+    def _write_part(self, part: Part, start_s: float, end_s: float) -> None:
+        self.write(
+            start_s,
+            end_s,
+            part.rate_per_s,
+            part.outcome,
+            part.error,
+            part.latency_s,
+            part.latency_s,
+        )
 
     @property
     def parts(self) -> list[Part]:

@@ -39,12 +39,13 @@ def check_clients(scenario: Scenario) -> list[Problem]:
                     "raise pool.size or lower requests_per_s",
                 )
             )
-        if group.kind == "per-request" and busy > 1:
+        session = group.requests_per_s * (group.connect_s + group.session_hold_s)
+        if group.kind == "per-request" and session > 1:
             problems.append(
                 (
                     ("clients", i, "requests_per_s"),
                     f"one function cannot run {group.requests_per_s:g} requests/s of "
-                    f"{group.txn_duration_s:g} s one after another",
+                    f"{group.connect_s + group.session_hold_s:g} s one after another",
                     "raise instances (concurrent functions) instead",
                 )
             )

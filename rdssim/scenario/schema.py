@@ -154,6 +154,10 @@ class ClientSpec(_Model):
     writes_share: float = Field(default=1.0, ge=0.0, le=1.0)
     """Share of requests that write; all go to the writer (the proxy's default endpoint)."""
     txn_duration_s: DurationS = Field(default=0.02, alias="txn_duration", gt=0)  # assumption
+    """How long a request's transaction holds a DB connection (what a proxy multiplexes)."""
+    session_s: DurationS | None = Field(default=None, alias="session", gt=0)
+    """``per-request``: how long a function keeps its connection for one request (its whole
+    invocation); default: the transaction."""
     start_s: DurationS = Field(default=0.0, alias="start", ge=0)
     pool: PoolSpec = Field(default_factory=PoolSpec)
     connect_timeout_s: OptionalDurationS = Field(default=10.0, alias="connect_timeout", gt=0)
@@ -177,6 +181,10 @@ class ClientSpec(_Model):
     @property
     def offered_per_s(self) -> float:
         return self.instances * self.requests_per_s
+
+    @property
+    def session_hold_s(self) -> float:
+        return self.session_s if self.session_s is not None else self.txn_duration_s
 
     @property
     def connect_s(self) -> float:

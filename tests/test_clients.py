@@ -1,0 +1,282 @@
+"""Client groups and RDS Proxy: connections, DNS, timeouts, queues and what the app saw."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from conftest import MULTI_AZ, SCENARIOS, SINGLE_AZ, scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rdssim.client_metrics import latency_quantile, summarize_clients
+from rdssim.connections import class_memory_bytes, default_max_connections
+from rdssim.metrics import summarize
+from rdssim.record import DNS_LOOKUP, Flow, Record
+from rdssim.scenario import load_scenario
+from rdssim.sim import run
+
+STORM = load_scenario(SCENARIOS / "connection_storm.yaml")
+PROXY_VS_DIRECT = load_scenario(SCENARIOS / "proxy_vs_direct_failover.yaml")
+
+
+def clients_yaml(group: str, *, fault: str, proxy: bool = False, extra: str = "") -> str:
+    return (
+        "name: c\nduration: 15m\n" + MULTI_AZ + f"clients:\n  - {group}\n"
+        f"faults:\n  - {fault}\n" + ("proxy: {enabled: true}\n" if proxy else "") + extra
+    )
+
+
+def offered(record: Record, group: str) -> float:
+    return sum(f.requests for f in record.flows if f.group == group)
+
+
+def last_failure_answer_s(record: Record, group: str) -> float:
+    """When the last failed request of ``group`` got its error."""
+    fails = [f for f in record.flows if f.group == group and f.outcome == "fail"]
+    return max(f.end_s + f.latency_end_s for f in fails)
+
+
+# -- conservation and limits -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("bundle", [STORM, PROXY_VS_DIRECT], ids=["storm", "proxy_vs_direct"])
+def test_every_offered_request_is_answered_once(bundle: object, seed: int) -> None:
+    for variant in bundle.variants.values():  # type: ignore[attr-defined]
+        record = run(variant, seed)
+        for group in variant.clients:
+            expected = group.offered_per_s * (variant.duration_s - group.start_s)
+            assert offered(record, group.name) == pytest.approx(expected, rel=1e-9)
+        # Per cohort, the segments tile time: no request is counted twice or lost.
+        by_cohort: dict[tuple[str, int], list[Flow]] = defaultdict(list)
+        for flow in record.flows:
+            by_cohort[(flow.group, flow.cohort)].append(flow)
+        for (name, _), flows in by_cohort.items():
+            group = next(g for g in variant.clients if g.name == name)
+            per_cohort = group.offered_per_s / group.cohort_count
+            expected = per_cohort * (variant.duration_s - group.start_s)
+            assert sum(f.requests for f in flows) == pytest.approx(expected, rel=1e-9)
+            assert all(f.end_s > f.start_s and f.rate_per_s > 0 for f in flows)
+
+
+def _connections(record: Record) -> list[float]:
+    return [b.value for b in record.breakpoints if b.series.startswith("db_connections:")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    instances=st.integers(1, 400),
+    pool=st.integers(1, 20),
+    limit=st.integers(5, 600),
+    kind=st.sampled_from(["pool", "per-request"]),
+    proxy=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_connections_never_exceed_the_pools_or_max_connections(
+    instances: int, pool: int, limit: int, kind: str, proxy: bool, seed: int
+) -> None:
+    group = (
+        f"{{name: app, kind: {kind}, instances: {instances}, requests_per_s: 2, "
+        f"session: 300ms, pool: {{size: {pool}}}, read_timeout: 10s}}"
+    )
+    text = clients_yaml(group, fault="{at: 5m, kind: host-crash, target: primary}", proxy=proxy)
+    text = text.replace(
+        "type: multi-az-instance", f"type: multi-az-instance\n  max_connections: {limit}"
+    )
+    record = run(scenario(text), seed)
+    values = _connections(record)
+    assert values and max(values) <= limit + 1e-9
+    if not proxy and kind == "pool":
+        assert max(values) <= instances * pool + 1e-9
+    if proxy:
+        assert max(values) <= limit  # MaxConnectionsPercent 100 by default
+
+
+def test_max_connections_follows_the_engine_formula() -> None:
+    # db.t3.medium (4 GiB): MySQL {DBInstanceClassMemory/12582880}.
+    assert default_max_connections("mysql", "db.t3.medium") == int(
+        class_memory_bytes("db.t3.medium") // 12582880
+    )
+    # Observed on PostgreSQL, 4 GiB (db.t2.medium): 413. Within the reserve assumption.
+    assert default_max_connections("postgres", "db.t3.medium") == pytest.approx(413, rel=0.05)
+    assert default_max_connections("postgres", "db.r6g.2xlarge") == 5000  # LEAST(..., 5000)
+    big = default_max_connections("mysql", "db.r6g.xlarge")
+    assert big == pytest.approx(2 * default_max_connections("mysql", "db.r6g.large"), abs=1)
+
+
+# -- the storm --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_storm_is_refused_direct_and_absorbed_by_the_proxy(seed: int) -> None:
+    direct = summarize(run(STORM.variants["direct"], seed)).clients
+    proxy = summarize(run(STORM.variants["proxy"], seed)).clients
+    assert direct is not None and proxy is not None
+    limit = direct.max_connections
+    assert limit is not None and limit < 1000 * 0.8  # the functions want more than there is
+    assert direct.errors_by_kind.get("too-many-connections", 0) > 0
+    assert direct.db_connections_max == pytest.approx(limit)
+    assert "too-many-connections" not in proxy.errors_by_kind
+    assert proxy.db_connections_max is not None and proxy.db_connections_max < limit / 4
+    # Every direct invocation opens a connection; the proxy reuses a few.
+    assert direct.connection_opens > 100 * proxy.connection_opens
+
+
+# -- DNS --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_through_the_proxy_the_client_never_resolves_dns_after_start(seed: int) -> None:
+    for name, variant in PROXY_VS_DIRECT.variants.items():
+        record = run(variant, seed)
+        lookups = [e for e in record.events if e.kind == DNS_LOOKUP and e.source == "app"]
+        late = [e for e in lookups if e.time_s > variant.clients[0].start_s]
+        if name == "proxy":
+            assert lookups and not late
+            assert {e.data["answer"] for e in lookups} == {"proxy"}
+        else:
+            assert late  # the direct client follows the failover through DNS
+            assert {e.data["answer"] for e in late} == {"db-1", "db-2"}
+
+
+DNS_GROUP = (
+    "{{name: app, instances: 40, requests_per_s: 5, read_timeout: 10s, connect_timeout: 5s, "
+    "dns_cache: {cache}}}"
+)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_ttl_client_recovers_no_later_than_a_caching_one(seed: int) -> None:
+    fault = "{at: 5m, kind: host-crash, target: primary}"
+    recovered = {}
+    for cache in ("ttl", "fixed", "forever"):
+        record = run(scenario(clients_yaml(DNS_GROUP.format(cache=cache), fault=fault)), seed)
+        recovered[cache] = last_failure_answer_s(record, "app")
+    assert recovered["ttl"] <= recovered["fixed"] <= recovered["forever"]
+    assert recovered["forever"] >= 14 * 60  # never comes back: fails to the end
+
+
+# -- timeouts ---------------------------------------------------------------------------
+
+
+def test_without_a_read_timeout_a_pool_hangs_on_a_dead_host() -> None:
+    fault = "{at: 5m, kind: host-crash, target: primary}"
+    group = "{name: app, instances: 10, requests_per_s: 5, pool: {size: 5}}"
+    hung = run(scenario(clients_yaml(group, fault=fault)), 1)
+    errors = {f.error for f in hung.flows if f.outcome == "fail"}
+    assert "read-timeout" in errors
+    timeouts = [f for f in hung.flows if f.error == "read-timeout"]
+    assert {f.latency_start_s for f in timeouts} == {924.6}
+    validated = group.replace("pool: {size: 5}", "pool: {size: 5, validate_on_borrow: true}")
+    quick = run(scenario(clients_yaml(validated, fault=fault)), 1)
+    assert {f.latency_start_s for f in quick.flows if f.error == "read-timeout"} == {5.0}
+    assert last_failure_answer_s(quick, "app") < last_failure_answer_s(hung, "app") - 800
+
+
+# -- the proxy's queue ------------------------------------------------------------------
+
+LONG_OUTAGE = (
+    "name: q\nduration: 30m\n" + SINGLE_AZ + "clients:\n  - GROUP\n"
+    "proxy: {enabled: true}\n"
+    "faults:\n  - {at: 5m, kind: host-crash, target: primary}\n"
+)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_borrow_timeouts_start_exactly_when_the_wait_passes_the_bound(seed: int) -> None:
+    group = "{name: app, instances: 10, requests_per_s: 5}"
+    record = run(scenario(LONG_OUTAGE.replace("GROUP", group)), seed)
+    lost = min(s.time_s for s in record.states if s.instance == "db-1" and s.state == "failed")
+    timeouts = [f for f in record.flows if f.error == "borrow-timeout"]
+    assert timeouts, "a Single-AZ host replacement outlasts the 120 s borrow timeout"
+    assert min(f.start_s for f in timeouts) == pytest.approx(lost)
+    assert all(f.latency_start_s == f.latency_end_s == 120.0 for f in timeouts)
+    # The first borrow-timeout error is answered exactly 120 s after the writer was lost.
+    assert min(f.start_s + f.latency_start_s for f in timeouts) == pytest.approx(lost + 120.0)
+    # Requests queued less than the bound are served, none waited longer.
+    served = [f for f in record.flows if f.outcome == "ok"]
+    assert max(max(f.latency_start_s, f.latency_end_s) for f in served) <= 120.0 + 0.05
+    for cohort in {f.cohort for f in timeouts}:
+        mine = sorted((f for f in record.flows if f.cohort == cohort), key=lambda f: f.start_s)
+        last_timeout = max(f.end_s for f in mine if f.error == "borrow-timeout")
+        after = next(f for f in mine if f.start_s == last_timeout)
+        assert after.outcome == "ok"
+        assert after.latency_start_s == pytest.approx(120.0 + after.latency_end_s)
+
+
+def test_a_short_failover_queues_without_borrow_timeouts() -> None:
+    for seed in range(5):
+        summary = summarize(run(PROXY_VS_DIRECT.variants["proxy"], seed)).clients
+        assert summary is not None
+        assert set(summary.errors_by_kind) <= {"cancelled-in-transaction"}
+
+
+def test_a_client_read_timeout_shorter_than_the_bound_fails_first() -> None:
+    group = "{name: app, instances: 10, requests_per_s: 5, read_timeout: 30s}"
+    record = run(scenario(LONG_OUTAGE.replace("GROUP", group)), 0)
+    errors = {f.error for f in record.flows if f.outcome == "fail"}
+    assert "read-timeout" in errors and "borrow-timeout" not in errors
+    # Its connection is dropped and reopened: a lookup of the proxy's name, same answer.
+    lookups = [e for e in record.events if e.kind == DNS_LOOKUP]
+    assert {e.data["answer"] for e in lookups} == {"proxy"}
+
+
+def test_an_exhausted_proxy_pool_serves_its_share_and_times_out_the_rest() -> None:
+    # 100 transactions/s of 1 s need ~100 connections; the proxy may use 20% of 100.
+    group = "{name: app, instances: 10, requests_per_s: 10, txn_duration: 1s, pool: {size: 20}}"
+    text = (
+        "name: x\nduration: 10m\n"
+        + MULTI_AZ.replace(
+            "type: multi-az-instance", "type: multi-az-instance\n  max_connections: 100"
+        )
+        + f"clients:\n  - {group}\nproxy: {{enabled: true, max_connections_percent: 20}}\n"
+    )
+    clients = summarize(run(scenario(text), 0)).clients
+    assert clients is not None
+    assert clients.db_connections_max == 20
+    failed = clients.errors_by_kind["borrow-timeout"]
+    assert failed / clients.client_requests == pytest.approx(1 - 20 / 100, rel=1e-6)
+
+
+# -- what the app saw -------------------------------------------------------------------
+
+
+def test_through_the_proxy_in_flight_transactions_are_cancelled_not_timed_out() -> None:
+    record = run(PROXY_VS_DIRECT.variants["proxy"], 1)
+    cancelled = [e for e in record.events if e.kind == "transactions-cancelled"]
+    assert len(cancelled) == 1
+    # 500 requests/s of 20 ms in flight: about 10.
+    assert cancelled[0].data["count"] == pytest.approx(500 * 0.02)
+    clients = summarize(record).clients
+    assert clients is not None
+    assert clients.errors_by_kind == {"cancelled-in-transaction": 10}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_proxy_downtime_is_the_promotion_plus_its_detection(seed: int) -> None:
+    record = run(PROXY_VS_DIRECT.variants["proxy"], seed)
+    ids = {e.rds_event[-4:]: e.time_s for e in record.rds_events() if e.rds_event}
+    shutdown, promoted = ids["0004"], ids["0015"]
+    downtime = summarize(record).client_downtime_s
+    assert downtime is not None
+    # detection ~ Uniform(1 s, 3 s); the answers then take one transaction (+1 ms hop).
+    assert promoted - shutdown + 1.0 <= downtime <= promoted - shutdown + 3.0 + 0.05
+
+
+def test_latency_quantiles_of_a_uniform_mixture() -> None:
+    flows = [
+        Flow("a", 0, 0.0, 10.0, 1.0, "ok", None, 0.01, 0.01),  # 10 requests at 10 ms
+        Flow("a", 0, 10.0, 20.0, 1.0, "ok", None, 10.0, 0.0),  # 10 spread over 0-10 s
+    ]
+    assert latency_quantile(flows, 0.25) == pytest.approx(0.01)
+    assert latency_quantile(flows, 0.75) == pytest.approx(5.0)
+    assert latency_quantile(flows, 1.0) == pytest.approx(10.0)
+
+
+def test_no_client_groups_no_client_keys() -> None:
+    record = run(scenario("name: n\nduration: 5m\n" + MULTI_AZ), 0)
+    assert summarize_clients(record) is None
+    summary = summarize(record).to_dict()
+    assert summary["errors_by_kind"] is None and summary["latency_p99_ms"] is None
+    assert summary["client_downtime_s"] == summary["probe_downtime_s"]
