@@ -27,6 +27,11 @@ def clients_yaml(group: str, *, fault: str, proxy: bool = False, extra: str = ""
     )
 
 
+def with_max_connections(text: str, limit: int) -> str:
+    setting = f"type: multi-az-instance\n  max_connections: {limit}"
+    return text.replace("type: multi-az-instance", setting)
+
+
 def offered(record: Record, group: str) -> float:
     return sum(f.requests for f in record.flows if f.group == group)
 
@@ -80,7 +85,8 @@ def test_connections_never_exceed_the_pools_or_max_connections(
         f"{{name: app, kind: {kind}, instances: {instances}, requests_per_s: 2, "
         f"session: 300ms, pool: {{size: {pool}}}, read_timeout: 10s}}"
     )
-    text = clients_yaml(group, fault="{at: 5m, kind: host-crash, target: primary}", proxy=proxy)
+    fault = "{at: 5m, kind: host-crash, target: primary}"
+    text = with_max_connections(clients_yaml(group, fault=fault, proxy=proxy), limit)
     text = text.replace(
         "type: multi-az-instance", f"type: multi-az-instance\n  max_connections: {limit}"
     )
