@@ -108,10 +108,7 @@ def _client_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[
         ("clients", lambda s: ""),
         ("  requests", field(lambda c: _count(c.client_requests))),
         *[
-            (
-                f"  {name} downtime (s)",
-                field(lambda c, n=name: _seconds(c.client_downtime_by_group.get(n))),
-            )
+            (f"  {name} downtime (s)", field(_group_downtime(name)))
             for name in _group_names(summaries)
         ],
         (
@@ -123,6 +120,10 @@ def _client_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[
         ("  DB connections, most", field(connections)),
         ("  DB connections opened", field(lambda c: _count(c.connection_opens))),
     ]
+
+
+def _group_downtime(name: str) -> Callable[[ClientSummary], str]:
+    return lambda c: _seconds(c.client_downtime_by_group.get(name))
 
 
 def _group_downtime(name: str) -> Callable[[ClientSummary], str]:

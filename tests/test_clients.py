@@ -87,9 +87,6 @@ def test_connections_never_exceed_the_pools_or_max_connections(
     )
     fault = "{at: 5m, kind: host-crash, target: primary}"
     text = with_max_connections(clients_yaml(group, fault=fault, proxy=proxy), limit)
-    text = text.replace(
-        "type: multi-az-instance", f"type: multi-az-instance\n  max_connections: {limit}"
-    )
     record = run(scenario(text), seed)
     values = _connections(record)
     assert values and max(values) <= limit + 1e-9
