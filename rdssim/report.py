@@ -126,10 +126,6 @@ def _group_downtime(name: str) -> Callable[[ClientSummary], str]:
     return lambda c: _seconds(c.client_downtime_by_group.get(name))
 
 
-def _group_downtime(name: str) -> Callable[[ClientSummary], str]:
-    return lambda c: _seconds(c.client_downtime_by_group.get(name))
-
-
 def _group_names(summaries: Mapping[str, Summary]) -> list[str]:
     names: list[str] = []
     for summary in summaries.values():
