@@ -49,4 +49,7 @@ def test_a_client_caching_forever_never_recovers() -> None:
     summary = summarize(record)
     assert summary.client_recovered is False
     assert summary.failover_s is not None  # RDS did fail over; the client never followed
-    assert record.meta["dns_lookups"] == 1  # resolved once, at start-up
+    # Resolved once, at start-up: the probe and each of the app's cohorts.
+    cohorts = VARIANTS["forever"].clients[0].cohort_count
+    assert record.meta["dns_lookups"] == 1 + cohorts
+    assert {e.time_s for e in record.events if e.kind == "dns-lookup"} == {0.0}
