@@ -74,11 +74,13 @@ def max_connections(scenario: Scenario) -> int:
     return default_max_connections(scenario.engine, deployment.instance_class)
 
 
-def build_clients(ctx: SimContext, endpoint: Endpoint, instances: list[Instance]) -> list[Cohort]:
-    """The client groups' cohorts (through RDS Proxy when it is enabled), started."""
+def build_clients(
+    ctx: SimContext, endpoint: Endpoint, instances: list[Instance]
+) -> tuple[list[Cohort], Proxy | None]:
+    """RDS Proxy if enabled, and the client groups' cohorts (through it if so), started."""
     scenario = ctx.scenario
-    if not scenario.clients:
-        return []
+    if not (scenario.clients or scenario.proxy.enabled):
+        return [], None
     by_name = {i.name: i for i in instances}
     table = ConnectionTable(ctx, list(by_name), max_connections(scenario))
     proxy = None
@@ -96,7 +98,7 @@ def build_clients(ctx: SimContext, endpoint: Endpoint, instances: list[Instance]
                 cohort = DirectCohort(ctx, spec, index, endpoint, by_name, table)
             ctx.env.process(cohort.run())
             cohorts.append(cohort)
-    return cohorts
+    return cohorts, proxy
 
 
 def build(scenario: Scenario, seed: int) -> Simulation:
@@ -116,7 +118,9 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "engine_version": scenario.version,
             "replication": scenario.deployment.replication,
             "read_after_write_s": scenario.reads.read_after_write_s if scenario.reads else None,
-            "max_connections": max_connections(scenario) if scenario.clients else None,
+            "max_connections": (
+                max_connections(scenario) if scenario.clients or scenario.proxy.enabled else None
+            ),
             "proxy": scenario.proxy.enabled,
             "client_groups": ",".join(c.name for c in scenario.clients),
         },
@@ -142,10 +146,10 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     actions = ActionRunner(ctx, controller, replicas, scenario.deployment.type == "single-az")
     for index, action in enumerate(scenario.actions):
         env.process(actions.run(index, action))
+    cohorts, proxy = build_clients(ctx, endpoint, instances)
     if scenario.probe.enabled:
-        probe = ProbeClient(ctx, scenario.probe, endpoint, instances)
+        probe = ProbeClient(ctx, scenario.probe, endpoint, instances, proxy)
         env.process(probe.run())
-    cohorts = build_clients(ctx, endpoint, instances)
     return Simulation(ctx, instances, log, controller, endpoint, replicas, reads, cohorts)
 
 

@@ -9,7 +9,7 @@ measured from.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
@@ -17,6 +17,9 @@ from rdssim.model.context import SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.instance import Instance
 from rdssim.record import Operation, Outcome
+
+if TYPE_CHECKING:
+    from rdssim.model.proxy import Proxy
 from rdssim.scenario.schema import ProbeSpec
 
 # assumption: a refused connection (RST from a live host) fails after about one round trip.
@@ -27,14 +30,21 @@ class ProbeClient:
     """Connect, insert, wait ``interval``; repeat until the end of the run."""
 
     def __init__(
-        self, ctx: SimContext, spec: ProbeSpec, endpoint: Endpoint, instances: list[Instance]
+        self,
+        ctx: SimContext,
+        spec: ProbeSpec,
+        endpoint: Endpoint,
+        instances: list[Instance],
+        proxy: Proxy | None = None,
     ) -> None:
         self.ctx = ctx
         self.spec = spec
         self.endpoint = endpoint
         self.instances = {i.name: i for i in instances}
         self.name = "probe"
-        self.cache = DnsCache(ctx, endpoint, spec.dns_cache, spec.dns_cache_s)
+        self.proxy = proxy
+        target = proxy.endpoint if proxy is not None else endpoint
+        self.cache = DnsCache(ctx, target, spec.dns_cache, spec.dns_cache_s)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Process: one attempt per interval (an attempt that times out delays the next)."""
@@ -47,6 +57,9 @@ class ProbeClient:
                 yield env.timeout(next_start - self.ctx.now)
 
     def _attempt(self, start: float) -> Generator[simpy.Event, Any, None]:
+        if self.proxy is not None:
+            yield from self._through_proxy(start, self.proxy)
+            return
         env = self.ctx.env
         address = self.cache.resolve()
         inst = self.instances[address]
@@ -73,3 +86,20 @@ class ProbeClient:
             else:
                 outcome, error = "unknown", "connection-lost"
         self.ctx.record.add(Operation(self.name, start, self.ctx.now, outcome, error, address))
+
+    def _through_proxy(self, start: float, proxy: Proxy) -> Generator[simpy.Event, Any, None]:
+        """The proxy always accepts the connection; the insert waits for a writer."""
+        env = self.ctx.env
+        self.cache.resolve()
+        outcome: Outcome = "ok"
+        error: str | None = None
+        if proxy.writer is None:
+            limit_s, limit_error = proxy.wait_limit(self.spec.read_timeout_s)
+            yield proxy.writer_found.wait() | env.timeout(limit_s)
+            if proxy.writer is None:
+                outcome, error = "fail", limit_error
+        if error is None:
+            yield env.timeout(self.spec.write_latency_s + proxy.spec.latency_s)
+            if proxy.writer is None:
+                outcome, error = "unknown", "cancelled-in-transaction"
+        self.ctx.record.add(Operation(self.name, start, self.ctx.now, outcome, error, proxy.writer))

@@ -17,7 +17,7 @@ import simpy
 
 from rdssim.model.clients import Cohort, session_connections
 from rdssim.model.conntable import ConnectionTable
-from rdssim.model.context import SimContext
+from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import Instance
@@ -59,6 +59,8 @@ class Proxy:
         self._finding = False
         self._suspended: str | None = None
         self._clients_shown: float | None = None
+        self.writer_found = Signal(ctx.env)
+        """Fires when the proxy has found a (new) writer: queued requests go through."""
         ctx.listeners.add(self._on_change)
 
     # -- the pool -----------------------------------------------------------------------
@@ -146,6 +148,15 @@ class Proxy:
         self._resize()
         for cohort in self.cohorts:
             cohort.writer_back()
+        self.writer_found.fire()
+
+    def wait_limit(self, read_timeout_s: float | None) -> tuple[float, str]:
+        """How long a queued request waits at most, and the error when it gives up: the
+        borrow timeout, or the client's own read timeout if that is shorter."""
+        borrow_s = self.spec.connection_borrow_timeout_s
+        if read_timeout_s is not None and read_timeout_s < borrow_s:
+            return read_timeout_s, "read-timeout"
+        return borrow_s, "borrow-timeout"
 
     def finish(self) -> None:
         for cohort in self.cohorts:
@@ -179,11 +190,7 @@ class ProxiedCohort(Cohort):
 
     @property
     def limit(self) -> tuple[float, str]:
-        borrow_s = self.proxy.spec.connection_borrow_timeout_s
-        read_s = self.spec.read_timeout_s
-        if read_s is not None and read_s < borrow_s:
-            return read_s, "read-timeout"
-        return borrow_s, "borrow-timeout"
+        return self.proxy.wait_limit(self.spec.read_timeout_s)
 
     def run(self) -> Proc:
         """Process: resolve the proxy endpoint once, connect, then follow the proxy."""
