@@ -283,3 +283,16 @@ def test_no_client_groups_no_client_keys() -> None:
     summary = summarize(record).to_dict()
     assert summary["errors_by_kind"] is None and summary["latency_p99_ms"] is None
     assert summary["client_downtime_s"] == summary["probe_downtime_s"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_probe_goes_through_the_proxy_when_there_is_one(seed: int) -> None:
+    direct = run(PROXY_VS_DIRECT.variants["direct"], seed)
+    proxied = run(PROXY_VS_DIRECT.variants["proxy"], seed)
+    assert direct.meta["dns_lookups"] and not proxied.meta["dns_lookups"]
+    probe_errors = {o.error for o in proxied.operations if o.error is not None}
+    assert probe_errors <= {"read-timeout", "cancelled-in-transaction"}  # never refused
+    direct_summary, proxied_summary = summarize(direct), summarize(proxied)
+    assert direct_summary.probe_downtime_s is not None
+    assert proxied_summary.probe_downtime_s is not None
+    assert proxied_summary.probe_downtime_s < direct_summary.probe_downtime_s
