@@ -28,9 +28,6 @@ class ConnectionTable:
     def total(self, instance: str) -> float:
         return sum(self._held[instance].values())
 
-    def held(self, instance: str, holder: str) -> float:
-        return self._held[instance].get(holder, 0.0)
-
     def hold(self, instance: str, holder: str, wanted: float, *, group: str) -> float:
         """Set ``holder``'s connections on ``instance`` to ``wanted`` or as many as fit;
         return how many it holds. New connections are recorded as opened."""

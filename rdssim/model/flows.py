@@ -95,10 +95,6 @@ class FlowWriter:
             part.latency_s,
         )
 
-    @property
-    def parts(self) -> list[Part]:
-        return list(self._parts)
-
 
 def write_queue(
     flows: FlowWriter,
