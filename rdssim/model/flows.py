@@ -39,6 +39,9 @@ class FlowWriter:
         """From now on the traffic is ``parts``. With ``cut``, the successful requests that
         arrived in the last ``cut_back_s`` (in flight now) end as ``cut`` says: answered
         now, or after ``cut.latency_s`` (a hang until a timeout)."""
+        parts = [p for p in parts if p.rate_per_s > 0]
+        if cut is None and parts == self._parts:
+            return  # the same traffic goes on: one segment, however many retries
         now = self.ctx.now
         split = max(self._since_s, now - cut_back_s) if cut is not None else now
         cut_rate = 0.0
@@ -51,7 +54,7 @@ class FlowWriter:
         if cut is not None:
             first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
             self.write(split, now, cut_rate, cut.outcome, cut.error, first, last)
-        self._parts = [p for p in parts if p.rate_per_s > 0]
+        self._parts = parts
         self._since_s = now
 
     def stop(self) -> None:
