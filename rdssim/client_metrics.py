@@ -7,7 +7,8 @@ Definitions (docs/summary-keys.md documents them for users):
   max(0, 1 - ok(t) / offered(t)), where offered(t) is the rate of requests arriving at t and
   ok(t) the rate of successful answers arriving at t. A queue released at one instant
   answers nothing while it waits, so a proxy that holds requests through a failover counts
-  the wait as downtime even though the requests succeed in the end. The summary's
+  the wait as downtime even though the requests succeed in the end. The first latency of a
+  group that starts healthy is not downtime (its first answers are on their way). The summary's
   ``client_downtime_s`` is the mean over groups, weighted by their request rates.
 * latency: time from a request's arrival to its answer, success or error, over all groups.
 * connections: the most open at once on any DB instance (clients directly and the proxy),
@@ -72,7 +73,19 @@ def group_downtime_s(flows: list[Flow], end_s: float) -> float:
     ok_rate = _step_integral(knots, answered) if answered.size else np.zeros_like(offered_rate)
     with np.errstate(divide="ignore", invalid="ignore"):
         missing = np.where(offered_rate > 1e-12, 1.0 - ok_rate / offered_rate, 0.0)
+    # The first answers of a group that starts healthy are on their way for one latency:
+    # that is not downtime (later, the answers of earlier requests fill the same gap).
+    missing[knots[:-1] < _pipeline_filled_s(flows)] = 0.0
     return float(np.sum(np.clip(missing, 0.0, 1.0) * np.diff(knots)))
+
+
+def _pipeline_filled_s(flows: list[Flow]) -> float:
+    """When the first answers arrive, if every request at the group's start succeeds."""
+    start_s = min(f.start_s for f in flows)
+    first = [f for f in flows if f.start_s == start_s and f.rate_per_s > 0]
+    if not first or any(f.outcome != "ok" for f in first):
+        return start_s
+    return start_s + min(f.latency_start_s for f in first)
 
 
 def latency_quantile(flows: list[Flow], q: float) -> float | None:

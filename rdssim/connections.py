@@ -3,7 +3,9 @@
 Source: Amazon RDS User Guide, "Quotas and constraints", Maximum number of database
 connections (CHAP_Limits, RDS_Limits.MaxConnections):
 
-* MySQL, MariaDB: ``{DBInstanceClassMemory/12582880}``
+* MySQL:          ``{DBInstanceClassMemory/12582880}``
+* MariaDB 10.5+:  ``LEAST({DBInstanceClassMemory/25165760}, 12000)`` (10.4, end of life,
+  used MySQL's formula)
 * PostgreSQL:     ``LEAST({DBInstanceClassMemory/9531392}, 5000)``
 * Oracle:         ``LEAST({DBInstanceClassMemory/9868951}, 20000)``
 * SQL Server:     0, i.e. unlimited (the engine's own cap, 32,767)
@@ -41,9 +43,18 @@ CLASS_MEMORY_GIB: dict[str, float] = {
     "db.r5.large": 16,
     "db.r5.xlarge": 32,
     "db.r5.2xlarge": 64,
+    "db.r5.4xlarge": 128,
+    "db.r5.8xlarge": 256,
+    "db.r5.12xlarge": 384,
+    "db.r5.16xlarge": 512,
+    "db.r5.24xlarge": 768,
     "db.r6g.large": 16,
     "db.r6g.xlarge": 32,
     "db.r6g.2xlarge": 64,
+    "db.r6g.4xlarge": 128,
+    "db.r6g.8xlarge": 256,
+    "db.r6g.12xlarge": 384,
+    "db.r6g.16xlarge": 512,
     "db.r6i.large": 16,
     "db.r6i.xlarge": 32,
 }
@@ -59,8 +70,10 @@ def class_memory_bytes(instance_class: str) -> float:
 def default_max_connections(engine: str, instance_class: str) -> int:
     """The engine's default ``max_connections`` on ``instance_class``."""
     memory = class_memory_bytes(instance_class)
-    if engine in ("mysql", "mariadb"):
+    if engine == "mysql":
         return int(memory // 12582880)
+    if engine == "mariadb":
+        return int(min(memory // 25165760, 12000))
     if engine == "postgres":
         return int(min(memory // 9531392, 5000))
     if engine == "oracle":

@@ -104,6 +104,11 @@ def test_max_connections_follows_the_engine_formula() -> None:
     # Observed on PostgreSQL, 4 GiB (db.t2.medium): 413. Within the reserve assumption.
     assert default_max_connections("postgres", "db.t3.medium") == pytest.approx(413, rel=0.05)
     assert default_max_connections("postgres", "db.r6g.2xlarge") == 5000  # LEAST(..., 5000)
+    # MariaDB 10.5+: LEAST({DBInstanceClassMemory/25165760}, 12000), about half of MySQL's.
+    assert default_max_connections("mariadb", "db.t3.medium") == int(
+        class_memory_bytes("db.t3.medium") // 25165760
+    )
+    assert default_max_connections("mariadb", "db.r6g.16xlarge") == 12000
     big = default_max_connections("mysql", "db.r6g.xlarge")
     assert big == pytest.approx(2 * default_max_connections("mysql", "db.r6g.large"), abs=1)
 
@@ -296,3 +301,59 @@ def test_the_probe_goes_through_the_proxy_when_there_is_one(seed: int) -> None:
     assert direct_summary.probe_downtime_s is not None
     assert proxied_summary.probe_downtime_s is not None
     assert proxied_summary.probe_downtime_s < direct_summary.probe_downtime_s
+
+
+# -- quiet runs, partial grants, sick storage ---------------------------------------------
+
+
+def quiet_yaml(group: str) -> str:
+    return "name: quiet\nduration: 10m\n" + MULTI_AZ + f"clients:\n  - {group}\nfaults: []\n"
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        "{name: app, instances: 20, requests_per_s: 25}",
+        "{name: fn, kind: per-request, instances: 200, requests_per_s: 1, session: 100ms}",
+    ],
+    ids=["pool", "per-request"],
+)
+def test_without_a_failure_the_app_sees_no_downtime_and_no_error(group: str) -> None:
+    summary = summarize(run(scenario(quiet_yaml(group)), 3))
+    clients = summary.clients
+    assert clients is not None
+    assert summary.client_downtime_s == 0.0
+    assert clients.errors_by_kind == {}
+
+
+def test_a_function_opens_one_connection_per_request_and_no_more() -> None:
+    group = "{name: fn, kind: per-request, instances: 200, requests_per_s: 1, session: 100ms}"
+    record = run(scenario(quiet_yaml(group)), 4)
+    clients = summarize_clients(record)
+    assert clients is not None
+    assert clients.connection_opens == pytest.approx(offered(record, "fn"), abs=1)
+
+
+def test_a_pool_short_of_its_size_but_not_of_its_busy_connections_serves_everything() -> None:
+    # 10 instances x pool 10 want 100 connections; 25 rps x 20 ms keep 0.5 busy each.
+    group = "{name: app, instances: 10, requests_per_s: 25, pool: {size: 10}}"
+    record = run(scenario(with_max_connections(quiet_yaml(group), 50)), 5)
+    clients = summarize_clients(record)
+    assert clients is not None
+    assert clients.db_connections_max == pytest.approx(50)
+    assert clients.errors_by_kind == {}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nothing_succeeds_on_a_primary_whose_storage_failed(seed: int) -> None:
+    group = "{name: app, instances: 10, requests_per_s: 10, read_timeout: 5s, connect_timeout: 2s}"
+    fault = "{at: 2m, kind: storage-failure, target: primary}"
+    record = run(scenario(clients_yaml(group, fault=fault)), seed)
+    promoted = next(e.time_s for e in record.events if e.kind == "failover-promoted")
+    assert promoted > 120.0
+    # Requests that arrived after the failure and before the promotion all failed.
+    for flow in record.flows:
+        if flow.outcome == "ok" and flow.rate_per_s > 0:
+            assert flow.end_s <= 120.0 + 1e-9 or flow.start_s >= promoted - 1e-9, flow
+    errors = {f.error for f in record.flows if 120.0 <= f.start_s < promoted}
+    assert errors and errors <= {"read-timeout", "connect-timeout"}

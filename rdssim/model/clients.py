@@ -41,6 +41,10 @@ def connect_outcome(spec: ClientSpec, inst: Instance) -> tuple[str | None, float
     """(error or None, seconds) of one attempt to open a connection to ``inst``."""
     if not (inst.host_up and inst.reachable):
         return "connect-timeout", spec.connect_timeout_s or SYN_GIVE_UP_S
+    if not inst.storage_ok:
+        # assumption: the host accepts the TCP connection but the login, which needs the
+        # storage, never completes; the driver gives up at its connect (login) timeout.
+        return "connect-timeout", spec.connect_timeout_s or SYN_GIVE_UP_S
     if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
         return "refused", REFUSED_AFTER_S
     return None, spec.connect_s
@@ -130,6 +134,16 @@ class DirectCohort(Cohort):
         )
         self.address: str | None = None
         self.granted = 0.0
+        # A pool opens its connections at once; functions open one per request, a steady
+        # rate counted by the table's open rate, not as a burst.
+        self.bursts = spec.kind == "pool"
+        # A pool opens what its traffic needs first and fills up to its size afterwards
+        # (HikariCP fills in the background), so that instances starting together share a
+        # short max_connections instead of the first ones taking it all.
+        self.first_wanted = self.wanted
+        if spec.kind == "pool":
+            busy = math.ceil(spec.requests_per_s * spec.txn_duration_s)
+            self.first_wanted = min(self.wanted, self.weight * max(1, busy))
 
     def run(self) -> Proc:
         """Process: connect, serve until the connection breaks, reconnect; until the end."""
@@ -154,7 +168,9 @@ class DirectCohort(Cohort):
             address = self.cache.resolve()
             error, duration_s = connect_outcome(self.spec, self.instances[address])
             if error is None:
-                self.granted = self.table.hold(address, self.key, self.wanted, group=self.spec.name)
+                self.granted = self.table.hold(
+                    address, self.key, self.first_wanted, group=self.spec.name, burst=self.bursts
+                )
                 if self.granted > 0:
                     self.address = address
                     return
@@ -172,8 +188,16 @@ class DirectCohort(Cohort):
         self.granted = 0.0
 
     # -- serving -----------------------------------------------------------------------
+    def _needed(self) -> float:
+        """Connections the traffic needs at once: a pool's busy ones (Little's law), or
+        every open request's own connection for per-request clients."""
+        if self.spec.kind == "pool":
+            return min(self.wanted, self.rate_per_s * self.spec.txn_duration_s)
+        return self.wanted
+
     def _serve_parts(self) -> list[Part]:
-        served = self.granted / self.wanted
+        needed = self._needed()
+        served = 1.0 if needed <= 0 else min(1.0, self.granted / needed)
         refused = "too-many-connections"
         return [
             Part(self.rate_per_s * served, "ok", None, self.ok_latency_s),
@@ -189,15 +213,16 @@ class DirectCohort(Cohort):
             self.table.set_open_rate(self.key, self.rate_per_s * self.granted / self.wanted)
         self.flows.set(self._serve_parts())
         lifetime_s = spec.pool.max_lifetime_s
-        recycle_at = env.now + (self.rng.uniform(0, lifetime_s) if first else lifetime_s)
+        # One timer per lifetime (not one per wake-up): a pool's connections are replaced
+        # when they reach max_lifetime; the instances started out of phase.
+        recycle = None
+        if spec.kind == "pool":
+            recycle = env.timeout(self.rng.uniform(0, lifetime_s) if first else lifetime_s)
+        # The pool fills up once its first connections are open.
+        fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
+        inst = self.instances[self.address]
         while True:
-            wakers = [self.ctx.changed.wait()]
-            if self.granted < self.wanted:
-                wakers.append(self.table.released.wait())
-            if spec.kind == "pool":
-                wakers.append(env.timeout(max(0.0, recycle_at - env.now)))
-            yield env.any_of(wakers)
-            inst = self.instances[self.address]
+            # The state is checked before waiting: it may have changed while connecting.
             if not (inst.host_up and inst.reachable and inst.storage_ok):
                 yield from self._dead()
                 return
@@ -210,19 +235,28 @@ class DirectCohort(Cohort):
             if inst.op_state == "io-suspended":
                 yield from self._stalled(inst)
                 continue
-            if spec.kind == "pool" and env.now >= recycle_at:
-                recycle_at = env.now + lifetime_s
+            if recycle is not None and recycle.processed:
+                recycle = env.timeout(lifetime_s)
                 if self.cache.resolve() != self.address:
                     self._drop()  # max_lifetime: new connections follow the new answer
                     return
                 self.table.opened(self.address, spec.name, self.granted)
-            if self.granted < self.wanted:
-                more = self.table.hold(self.address, self.key, self.wanted, group=spec.name)
+            if self.granted < self.wanted and (fill is None or fill.processed):
+                fill = None
+                more = self.table.hold(
+                    self.address, self.key, self.wanted, group=spec.name, burst=self.bursts
+                )
                 if more != self.granted:
                     self.granted = more
                     if spec.kind == "per-request":
                         self.table.set_open_rate(self.key, self.rate_per_s * more / self.wanted)
                     self.flows.set(self._serve_parts())
+            wakers = [self.ctx.changed.wait()]
+            if self.granted < self.wanted:
+                wakers.append(fill if fill is not None else self.table.released.wait())
+            if recycle is not None:
+                wakers.append(recycle)
+            yield env.any_of(wakers)
 
     def _dead(self) -> Proc:
         """The host is gone without closing anything: requests hang until a timeout."""

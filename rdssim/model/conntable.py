@@ -28,15 +28,18 @@ class ConnectionTable:
     def total(self, instance: str) -> float:
         return sum(self._held[instance].values())
 
-    def hold(self, instance: str, holder: str, wanted: float, *, group: str) -> float:
+    def hold(
+        self, instance: str, holder: str, wanted: float, *, group: str, burst: bool = True
+    ) -> float:
         """Set ``holder``'s connections on ``instance`` to ``wanted`` or as many as fit;
-        return how many it holds. New connections are recorded as opened."""
+        return how many it holds. New connections are recorded as opened at once, unless
+        ``burst`` is false: a holder whose opens are a steady rate (``set_open_rate``)."""
         mine = self._held[instance]
         before = mine.get(holder, 0.0)
         room = self.max_connections - (self.total(instance) - before)
         granted = max(0.0, min(wanted, room))
         mine[holder] = granted
-        if granted > before:
+        if granted > before and burst:
             self.opened(instance, group, granted - before)
         elif granted < before:
             self.released.fire()

@@ -56,6 +56,10 @@ class Proxy:
         self.cohorts: list[ProxiedCohort] = []
         self.writer: str | None = self._accepting_writer()
         self.pool = 0.0
+        self.demand = 0.0
+        """DB connections the clients need at once: busy transactions plus pinned sessions."""
+        self.client_connections = 0.0
+        """Client connections open to the proxy."""
         self._finding = False
         self._suspended: str | None = None
         self._clients_shown: float | None = None
@@ -64,14 +68,9 @@ class Proxy:
         ctx.listeners.add(self._on_change)
 
     # -- the pool -----------------------------------------------------------------------
-    @property
-    def demand(self) -> float:
-        """DB connections the clients need at once: busy transactions plus pinned sessions."""
-        return sum(c.borrowed for c in self.cohorts)
-
     def served_share(self) -> float:
-        demand = self.demand
-        return 1.0 if demand <= self.pool else self.pool / demand
+        """Share of the requests the pool serves at once (1 unless it is exhausted)."""
+        return 1.0 if self.demand <= self.pool else self.pool / self.demand
 
     def _target(self) -> float:
         busy = self.demand
@@ -84,13 +83,21 @@ class Proxy:
 
     def join(self, cohort: ProxiedCohort) -> None:
         """A cohort starts sending through the proxy."""
+        share_before = self.served_share()
         self.cohorts.append(cohort)
+        # Kept as running sums: a join must not cost a pass over every cohort.
+        self.demand += cohort.borrowed
+        self.client_connections += cohort.client_connections
         self._resize()
-        clients = sum(c.client_connections for c in self.cohorts)
-        self.ctx.record.add_step(self.ctx.now, PROXY_CLIENTS, self._clients_shown, clients)
-        self._clients_shown = clients
-        for other in self.cohorts:
-            other.reshape()
+        self.ctx.record.add_step(
+            self.ctx.now, PROXY_CLIENTS, self._clients_shown, self.client_connections
+        )
+        self._clients_shown = self.client_connections
+        if self.served_share() != share_before:
+            for other in self.cohorts:
+                other.reshape()
+        else:
+            cohort.reshape()
 
     # -- following the writer ------------------------------------------------------------
     def _accepting_writer(self) -> str | None:
@@ -113,7 +120,8 @@ class Proxy:
 
     def _lose_writer(self, broken: bool) -> None:
         assert self.writer is not None
-        in_flight = sum(c.in_flight for c in self.cohorts)
+        share = self.served_share()
+        in_flight = sum(c.in_flight(share) for c in self.cohorts)
         if broken:
             self.table.release(self.writer, HOLDER)
             self.pool = 0.0
@@ -181,12 +189,11 @@ class ProxiedCohort(Cohort):
         self.ok_latency_s = connect_s + proxy.spec.latency_s + spec.txn_duration_s
         self.started = False
 
-    @property
-    def in_flight(self) -> float:
+    def in_flight(self, served_share: float) -> float:
         """Transactions under way now (Little's law on the served rate)."""
         if not self.started or self.waiting_since_s is not None:
             return 0.0
-        return self.rate_per_s * self.proxy.served_share() * self.spec.txn_duration_s
+        return self.rate_per_s * served_share * self.spec.txn_duration_s
 
     @property
     def limit(self) -> tuple[float, str]:
