@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from rdssim.metrics import Summary, summarize
-from rdssim.output import combined_summary, write_atomically, write_run
+from rdssim.output import combined_summary, write_atomically, write_comparison, write_run
 from rdssim.report import print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.sim import run as run_scenario
@@ -80,6 +80,8 @@ def run(
         for name, record in records.items():
             target = scratch if name == "base" else scratch / name
             write_run(target, record, summaries[name], plot=plot)
+        if plot:
+            write_comparison(scratch, records)
         (scratch / "summary.json").write_text(
             json.dumps(combined, indent=2) + "\n", encoding="utf-8"
         )

@@ -1,4 +1,4 @@
-"""Write a run's artefacts (summary, event log, Record, timeline) all or nothing."""
+"""Write a run's artefacts (summary, event log, Record, plots) all or nothing."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def write_event_log(record: Record, path: Path) -> None:
 
 def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = True) -> None:
     """The artefacts of one variant: record.jsonl, events.csv, summary.json, timeline.png,
-    and lag.png when it has read replicas."""
+    lag.png when it has read replicas, and clients.png and connections.png when it has
+    client groups."""
     folder.mkdir(parents=True, exist_ok=True)
     record.to_jsonl(folder / "record.jsonl")
     write_event_log(record, folder / "events.csv")
@@ -59,11 +60,27 @@ def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = Tr
         json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
     if plot:
-        from rdssim.plot import plot_lag, plot_timeline  # matplotlib only when plotting
+        # matplotlib only when plotting
+        from rdssim.plot import plot_clients, plot_connections, plot_lag, plot_timeline
 
         plot_timeline(record, folder / "timeline.png")
         if any(info.is_replica for info in record.instances):
             plot_lag(record, folder / "lag.png")
+        if record.flows:
+            plot_clients(record, folder / "clients.png")
+            plot_connections(record, folder / "connections.png")
+
+
+def write_comparison(folder: Path, records: Mapping[str, Record]) -> bool:
+    """clients_compare.png in ``folder``: the variants' client plots side by side, when more
+    than one variant has client groups. Returns whether it was drawn."""
+    with_clients = {name: record for name, record in records.items() if record.flows}
+    if len(with_clients) < 2:
+        return False
+    from rdssim.plot import plot_client_comparison
+
+    plot_client_comparison(with_clients, folder / "clients_compare.png")
+    return True
 
 
 def combined_summary(scenario: str, seed: int, summaries: Mapping[str, Summary]) -> dict[str, Any]:

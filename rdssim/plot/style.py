@@ -85,3 +85,26 @@ def ink(colour: str) -> str:
     """Black or white, whichever reads better on ``colour``."""
     r, g, b = to_rgb(colour)
     return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+
+
+# What a client request ended in (the client plots' success/error strip): a pale green for
+# success, so that errors stand out; one saturated colour per error kind, in this order
+# (connection-level errors first, then those of an open connection, then the proxy's).
+REQUEST_COLOURS: dict[str, str] = {
+    "ok": "#b8e0b0",
+    "refused": "#d62728",
+    "connect-timeout": "#ff7f0e",
+    "too-many-connections": "#7b3294",
+    "connection-lost": "#525252",
+    "read-timeout": "#8c510a",
+    "borrow-timeout": "#c51b7d",
+    "cancelled-in-transaction": "#0072b2",
+}
+UNKNOWN_REQUEST_COLOURS = ("#e7ba52", "#17becf", "#969696", "#bdbdbd")
+
+# Failover events marked on the client plots: (label, colour, line style). The 0049 style is
+# the lag plot's "failover-complete".
+FAILOVER_EVENT_STYLES: dict[str, tuple[str, str, str]] = {
+    "RDS-EVENT-0013": ("failover started (0013)", "#3182bd", "--"),
+    "RDS-EVENT-0049": ("failover complete (0049)", "#238b45", ":"),
+}
