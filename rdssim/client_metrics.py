@@ -88,6 +88,21 @@ def _pipeline_filled_s(flows: list[Flow]) -> float:
     return start_s + min(f.latency_start_s for f in first)
 
 
+def group_recovered(flows: list[Flow], end_s: float) -> bool:
+    """Whether a group's requests arriving at the end of the run succeed as often as they
+    ever did (within 0.1%), and some do: back to its best, not necessarily to all."""
+    offered = np.array([(f.start_s, f.end_s, f.rate_per_s) for f in flows], dtype=np.float64)
+    ok = offered[[f.outcome == "ok" for f in flows]]
+    knots = np.unique(np.concatenate([offered[:, :2].ravel(), [end_s]]))
+    offered_rate = _step_integral(knots, offered)
+    ok_rate = _step_integral(knots, ok) if ok.size else np.zeros_like(offered_rate)
+    live = offered_rate > 1e-12
+    if not live.any():
+        return True
+    shares = ok_rate[live] / offered_rate[live]
+    return bool(shares[-1] > 0 and shares[-1] >= shares.max() - 1e-3)
+
+
 def latency_quantile(flows: list[Flow], q: float) -> float | None:
     """Quantile ``q`` of the latency of all requests: within a Flow, latency is uniform
     between its two ends, so the distribution is a mixture of uniforms (exact)."""
@@ -163,6 +178,14 @@ def summarize_clients(record: Record) -> ClientSummary | None:
         max_connections=int(limit) if isinstance(limit, int) else None,
         connection_opens=round(connection_opens(record)),
     )
+
+
+def groups_recovered(record: Record) -> bool:
+    """Whether every client group is back to its best at the end (:func:`group_recovered`)."""
+    by_group: dict[str, list[Flow]] = defaultdict(list)
+    for flow in record.flows:
+        by_group[flow.group].append(flow)
+    return all(group_recovered(flows, record.duration_s) for flows in by_group.values())
 
 
 def mean_downtime_s(record: Record, summary: ClientSummary) -> float:

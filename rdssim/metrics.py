@@ -23,7 +23,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from rdssim.client_metrics import ClientSummary, mean_downtime_s, summarize_clients
+from rdssim.client_metrics import (
+    ClientSummary,
+    groups_recovered,
+    mean_downtime_s,
+    summarize_clients,
+)
 from rdssim.record import PROMOTION_STARTED, Event, Record
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
@@ -226,7 +231,7 @@ def summarize(record: Record) -> Summary:
         failovers=len(all_failovers),
         writer_unavailable_s=writer_unavailable_s(record),
         client_downtime_s=mean_downtime_s(record, clients) if clients else downtime,
-        client_recovered=recovered,
+        client_recovered=groups_recovered(record) if clients else recovered,
         probe_downtime_s=downtime,
         degraded_s=degraded_s(record),
         rpo_txns=rpo,

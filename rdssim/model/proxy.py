@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from rdssim.model.clients import Cohort, session_connections
+from rdssim.model.clients import Cohort, pool_connections, session_connections
 from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
@@ -87,17 +87,21 @@ class Proxy:
         self.cohorts.append(cohort)
         # Kept as running sums: a join must not cost a pass over every cohort.
         self.demand += cohort.borrowed
-        self.client_connections += cohort.client_connections
         self._resize()
-        self.ctx.record.add_step(
-            self.ctx.now, PROXY_CLIENTS, self._clients_shown, self.client_connections
-        )
-        self._clients_shown = self.client_connections
+        self.add_client_connections(cohort.client_connections)
         if self.served_share() != share_before:
             for other in self.cohorts:
                 other.reshape()
         else:
             cohort.reshape()
+
+    def add_client_connections(self, count: float) -> None:
+        """Client connections opened (``count`` > 0) or closed (< 0) to the proxy."""
+        self.client_connections += count
+        self.ctx.record.add_step(
+            self.ctx.now, PROXY_CLIENTS, self._clients_shown, self.client_connections
+        )
+        self._clients_shown = self.client_connections
 
     # -- following the writer ------------------------------------------------------------
     def _accepting_writer(self) -> str | None:
@@ -208,6 +212,39 @@ class ProxiedCohort(Cohort):
         self.proxy.join(self)
         if self.proxy.writer is None:
             self.waiting_since_s = self.ctx.now
+        yield from self._idle_connections_closed()
+
+    def _idle_connections_closed(self) -> Proc:
+        """IdleClientTimeout: the proxy closes a pool's connections that sit idle longer.
+
+        A pool lends its first free connections again and again (HikariCP's ConcurrentBag),
+        so those beyond its load's peaks sit idle. Unless the pool retires them first
+        (``max_lifetime`` not longer than the timeout: HikariCP retires a connection up to
+        2.5% before its max lifetime), the proxy closes them after ``idle_client_timeout``;
+        the pool does not notice until it retires them and opens new ones, which sit idle
+        again. Nothing fails: under steady load the closed ones are never lent.
+        """
+        spec, env = self.spec, self.ctx.env
+        timeout_s = self.proxy.spec.idle_client_timeout_s
+        lifetime_s = spec.pool.max_lifetime_s
+        if spec.kind != "pool" or lifetime_s <= timeout_s:
+            return
+        busy = spec.requests_per_s * spec.txn_duration_s
+        in_use = min(
+            pool_connections(spec), max(1.0, math.ceil(busy + PEAK_SIGMAS * math.sqrt(busy)))
+        )
+        idle = self.client_connections - self.weight * in_use
+        if idle <= 0:
+            return
+        # Instances running when the run starts opened their connections at some point of
+        # the last lifetime; those that start later, at their start.
+        age_s = float(self.rng.uniform(0, lifetime_s)) if spec.start_s == 0 else 0.0
+        while True:
+            yield env.timeout(max(0.0, timeout_s - age_s))
+            self.proxy.add_client_connections(-idle)
+            yield env.timeout(lifetime_s - max(age_s, timeout_s))
+            self.proxy.add_client_connections(idle)
+            age_s = 0.0
 
     def _parts(self) -> list[Part]:
         share = self.proxy.served_share()
