@@ -177,6 +177,13 @@ def test_without_a_read_timeout_a_pool_hangs_on_a_dead_host() -> None:
     assert "read-timeout" in errors
     timeouts = [f for f in hung.flows if f.error == "read-timeout"]
     assert {f.latency_start_s for f in timeouts} == {924.6}
+    # Only the requests in flight hang; the next find every pooled connection stuck and give
+    # up after the pool's connection timeout (HikariCP: 30 s), until the hang ends.
+    assert sum(f.requests for f in timeouts) == pytest.approx(10 * 5 * 0.020)
+    waits = [f for f in hung.flows if f.error == "pool-timeout"]
+    assert waits and {f.latency_start_s for f in waits} == {30.0}
+    assert min(f.start_s for f in waits) == pytest.approx(300.0)
+    assert max(f.end_s for f in waits) == pytest.approx(900.0)  # the hang outlasts the run
     validated = group.replace("pool: {size: 5}", "pool: {size: 5, validate_on_borrow: true}")
     quick = run(scenario(clients_yaml(validated, fault=fault)), 1)
     assert {f.latency_start_s for f in quick.flows if f.error == "read-timeout"} == {5.0}

@@ -265,9 +265,13 @@ class DirectCohort(Cohort):
         if spec.kind == "pool" and spec.pool.validate_on_borrow:
             hang_s = min(hang_s, spec.pool.validation_timeout_s)
         timeout = Part(self.rate_per_s, "fail", "read-timeout", hang_s)
-        # A function's next request opens a new connection; a pool lends the dead ones
-        # until the first timeouts evict them.
+        # A function's next request opens a new connection. A pool lends the dead ones
+        # until the first timeouts evict them: once all are stuck, the requests that find
+        # none free give up after the pool's connection timeout if that comes first.
         parts = [timeout] if spec.kind == "pool" else []
+        wait_s = spec.pool.connection_timeout_s
+        if spec.kind == "pool" and wait_s < hang_s:
+            parts = [Part(self.rate_per_s, "fail", "pool-timeout", wait_s)]
         self.flows.set(parts, cut_back_s=spec.txn_duration_s, cut=timeout, answered_now=False)
         self._drop()
         if parts:

@@ -97,6 +97,7 @@ REQUEST_COLOURS: dict[str, str] = {
     "too-many-connections": "#7b3294",
     "connection-lost": "#525252",
     "read-timeout": "#8c510a",
+    "pool-timeout": "#bf812d",
     "borrow-timeout": "#c51b7d",
     "cancelled-in-transaction": "#0072b2",
 }

@@ -121,6 +121,8 @@ class PoolSpec(_Model):
     validate_on_borrow: bool = False
     """Test a connection before lending it (what bounds the wait on a dead connection)."""
     validation_timeout_s: DurationS = Field(default=5.0, alias="validation_timeout", gt=0)
+    connection_timeout_s: DurationS = Field(default=30.0, alias="connection_timeout", gt=0)
+    """How long a request waits for a free pooled connection (HikariCP connectionTimeout)."""
 
 
 class RetrySpec(_Model):
