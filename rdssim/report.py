@@ -42,7 +42,6 @@ _ROWS: list[tuple[str, Callable[[Summary], str]]] = [
     ("committed txns lost (RPO)", lambda s: _count(s.rpo_txns)),
     ("in-flight txns cut off", lambda s: _count(s.inflight_lost_txns)),
     ("probe errors", lambda s: ", ".join(f"{k} {v}" for k, v in s.probe_errors.items()) or "none"),
-    ("probe downtime (s)", lambda s: _seconds(s.probe_downtime_s)),
 ]
 
 
@@ -105,6 +104,8 @@ def _client_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[
         return most + ("" if c.max_connections is None else f" of {c.max_connections:,}")
 
     return [
+        # With client groups, client-observed downtime is theirs: the probe's is shown apart.
+        ("probe downtime (s)", lambda s: _seconds(s.probe_downtime_s)),
         ("clients", lambda s: ""),
         ("  requests", field(lambda c: _count(c.client_requests))),
         *[
