@@ -42,6 +42,7 @@ from rdssim.plot.client_panels import (
 )
 from rdssim.plot.client_series import ClientView, bin_edges, bin_width_s, client_view
 from rdssim.plot.reading import origin
+from rdssim.plot.style import legend_right
 from rdssim.record import Record
 
 DPI = 140
@@ -222,17 +223,7 @@ def _legend(ax: Axes, legend: Legend, title: str, labels: Sequence[str] | None =
     """At the right of ``ax``, top-aligned."""
     if not legend.handles:
         return
-    ax.legend(
-        legend.handles,
-        list(labels if labels is not None else legend.labels),
-        title=title,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=8,
-        title_fontsize=8.5,
-        frameon=False,
-        alignment="left",
-    )
+    legend_right(ax, legend.handles, title, labels if labels is not None else legend.labels)
 
 
 def _marker_legend(fig: Figure, marks: Legend) -> None:

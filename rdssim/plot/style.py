@@ -5,6 +5,10 @@ Fixed, so a state (or phase, or outcome) means the same colour in every picture.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 
 from rdssim.record import Record
@@ -109,3 +113,20 @@ FAILOVER_EVENT_STYLES: dict[str, tuple[str, str, str]] = {
     "RDS-EVENT-0013": ("failover started (0013)", "#3182bd", "--"),
     "RDS-EVENT-0049": ("failover complete (0049)", "#238b45", ":"),
 }
+
+
+def legend_right(
+    ax: Axes, handles: Sequence[Any], title: str, labels: Sequence[str] | None = None
+) -> None:
+    """A legend at the right of ``ax``, top-aligned, the plots' one legend style."""
+    ax.legend(
+        handles=list(handles),
+        labels=list(labels) if labels is not None else None,
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        title_fontsize=8.5,
+        frameon=False,
+        alignment="left",
+    )

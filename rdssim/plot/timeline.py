@@ -47,7 +47,13 @@ from rdssim.plot.lanes import (
     label_roles,
 )
 from rdssim.plot.reading import markers, origin, phase_bounds, probe_operations
-from rdssim.plot.style import MARKER_STYLES, OUTCOME_COLOURS, PHASES, state_colours
+from rdssim.plot.style import (
+    MARKER_STYLES,
+    OUTCOME_COLOURS,
+    PHASES,
+    legend_right,
+    state_colours,
+)
 from rdssim.plot.windows import Window, windows
 from rdssim.record import Record
 
@@ -185,18 +191,7 @@ def _tint_phases(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> N
 def _add_legends(panel: Panel, record: Record) -> None:
     """Legends at the right of the row each explains: phases, states, probe outcomes."""
 
-    def legend(ax: Axes, handles: Sequence[Patch | Line2D], title: str) -> None:
-        ax.legend(
-            handles=handles,
-            title=title,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            fontsize=8,
-            title_fontsize=8.5,
-            frameon=False,
-            alignment="left",
-        )
-
+    legend = legend_right
     if failovers(record):
         legend(
             panel.header,
