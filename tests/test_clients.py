@@ -10,7 +10,7 @@ from conftest import MULTI_AZ, SCENARIOS, SINGLE_AZ, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdssim.client_metrics import latency_quantile, summarize_clients
+from rdssim.client_metrics import latency_quantile, mixture_quantiles, summarize_clients
 from rdssim.connections import class_memory_bytes, default_max_connections
 from rdssim.metrics import summarize
 from rdssim.record import DNS_LOOKUP, PROXY_CLIENTS, Flow, Record
@@ -407,3 +407,31 @@ def test_the_proxy_closes_idle_pool_connections_unless_the_pool_retires_them_fir
     # The default max_lifetime (30 min) retires them before IdleClientTimeout (30 min).
     default = run(scenario(text.replace(", max_lifetime: 1h", "")), seed)
     assert proxy_client_connections(default) == [200.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.floats(0, 100), st.floats(0, 50), st.floats(0.01, 10), st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+    q=st.floats(0.01, 0.99),
+)
+def test_mixture_quantiles_invert_the_cdf(
+    parts: list[tuple[float, float, float, bool]], q: float
+) -> None:
+    lo = np.array([a for a, _, _, _ in parts])
+    hi = np.array([a + (0.0 if point else width) for a, width, _, point in parts])
+    weight = np.array([w for _, _, w, _ in parts])
+
+    def cdf(x: float) -> float:
+        spread = hi > lo
+        share = np.clip((x - lo[spread]) / (hi[spread] - lo[spread]), 0.0, 1.0)
+        return float(np.sum(share * weight[spread]) + np.sum(weight[~spread] * (lo[~spread] <= x)))
+
+    x = float(mixture_quantiles(lo, hi, weight, [q])[0])
+    target = q * float(weight.sum())
+    nudge = 1e-9 * (1 + abs(x))  # the resolution of x itself, in seconds
+    assert cdf(x + nudge) >= target * (1 - 1e-12)  # enough mass at or below x
+    assert cdf(x - nudge) <= target * (1 + 1e-12)  # and not before

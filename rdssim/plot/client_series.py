@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rdssim.client_metrics import mixture_quantiles
 from rdssim.record import (
     CONNECTION_OPENS,
     CONNECTIONS_OPENED,
@@ -131,36 +132,6 @@ def outcome_bins(flows: Sequence[Flow], edges: FloatArray) -> OutcomeBins:
 
 
 # -- latency ------------------------------------------------------------------------------------
-def mixture_quantiles(
-    lo: FloatArray, hi: FloatArray, weight: FloatArray, qs: Sequence[float]
-) -> FloatArray:
-    """Quantiles of a mixture of uniform distributions on [lo, hi] (a point where lo == hi)
-    with the given weights; NaN for each if the weights sum to zero."""
-    keep = weight > 0
-    lo, hi, weight = lo[keep], hi[keep], weight[keep]
-    if weight.size == 0:
-        return np.full(len(qs), np.nan)
-    knots = np.unique(np.concatenate([lo, hi]))
-    spread = hi > lo
-    # The CDF at each knot, right-continuous: uniforms rise linearly, points jump.
-    share = (knots[None, :] - lo[spread, None]) / (hi[spread] - lo[spread])[:, None]
-    cdf = (np.clip(share, 0.0, 1.0) * weight[spread, None]).sum(axis=0)
-    jumps = np.zeros(knots.size, dtype=np.float64)
-    np.add.at(jumps, np.searchsorted(knots, lo[~spread]), weight[~spread])
-    cdf += np.cumsum(jumps)
-    out = np.empty(len(qs), dtype=np.float64)
-    for n, q in enumerate(qs):
-        target = q * cdf[-1]
-        i = min(int(np.searchsorted(cdf, target * (1 - 1e-12))), knots.size - 1)
-        left_limit = cdf[i] - jumps[i]
-        if i == 0 or target >= left_limit:
-            out[n] = knots[i]
-        else:
-            part = (target - cdf[i - 1]) / (left_limit - cdf[i - 1])
-            out[n] = knots[i - 1] + part * (knots[i] - knots[i - 1])
-    return out
-
-
 def latency_percentiles(
     flows: Sequence[Flow], edges: FloatArray, qs: Sequence[float] = QUANTILES
 ) -> FloatArray:
