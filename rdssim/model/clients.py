@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,19 +21,17 @@ from rdssim.model.context import SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import FlowWriter, Part, write_queue
 from rdssim.model.instance import Instance
+from rdssim.model.tcp import (
+    REFUSED_AFTER_S,
+    RETRANSMIT_GIVE_UP_S,
+    SYN_GIVE_UP_S,
+    next_retransmission_s,
+)
 from rdssim.record import DNS_LOOKUP
 from rdssim.scenario.schema import ClientSpec
 
 Proc = Generator[simpy.Event, Any, None]
 
-# assumption: a refused connection (RST from a live host) fails after about one round trip.
-REFUSED_AFTER_S = 0.001
-# assumption (Linux defaults): with no connect timeout the kernel gives up on SYNs after
-# tcp_syn_retries=6 retransmissions, 1+2+4+8+16+32+64 s.
-SYN_GIVE_UP_S = 127.0
-# assumption (Linux defaults): with no read timeout a request on a connection to a dead
-# host waits for tcp_retries2=15 retransmissions, about 924.6 s: "the hang".
-RETRANSMIT_GIVE_UP_S = 924.6
 # Operational states in which an instance keeps its client connections.
 _KEEPS_CONNECTIONS = ("available", "io-suspended")
 
@@ -134,6 +133,10 @@ class DirectCohort(Cohort):
         )
         self.address: str | None = None
         self.granted = 0.0
+        self.stuck: _Stuck | None = None
+        """Requests queued on connections that stopped answering, until they end."""
+        self.stuck_until_s = math.inf
+        """When the stuck connections time out (infinite while the I/O is only suspended)."""
         # A pool opens its connections at once; functions open one per request, a steady
         # rate counted by the table's open rate, not as a burst.
         self.bursts = spec.kind == "pool"
@@ -178,6 +181,11 @@ class DirectCohort(Cohort):
             # Requests that find no connection wait for this attempt and fail with it.
             self.flows.set([Part(self.rate_per_s, "fail", error, duration_s)])
             yield env.timeout(duration_s)
+            full = self.table.total(address) >= self.table.max_connections
+            if error == "too-many-connections" and full:
+                # Attempts fail the same way until connections are released or the topology
+                # changes: skip them (one event, not one per back-off; the same Flows).
+                yield env.any_of([self.table.released.wait(), self.ctx.changed.wait()])
             yield env.timeout(self._backoff_s(attempt))
             attempt += 1
 
@@ -223,18 +231,18 @@ class DirectCohort(Cohort):
         inst = self.instances[self.address]
         while True:
             # The state is checked before waiting: it may have changed while connecting.
-            if not (inst.host_up and inst.reachable and inst.storage_ok):
-                yield from self._dead()
-                return
+            if not _answers(inst) or inst.op_state == "io-suspended":
+                resumed = yield from self._wait_for_answers(inst)
+                if not resumed:
+                    self._drop()
+                    return
+                self.flows.set(self._serve_parts())
             if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
                 # A reboot or a demotion closes the connections: in-flight requests fail.
                 cut = Part(0.0, "fail", "connection-lost", 0.0)
                 self.flows.set([], cut_back_s=spec.txn_duration_s, cut=cut)
                 self._drop()
                 return
-            if inst.op_state == "io-suspended":
-                yield from self._stalled(inst)
-                continue
             if recycle is not None and recycle.processed:
                 recycle = env.timeout(lifetime_s)
                 if self.cache.resolve() != self.address:
@@ -258,34 +266,135 @@ class DirectCohort(Cohort):
                 wakers.append(recycle)
             yield env.any_of(wakers)
 
-    def _dead(self) -> Proc:
-        """The host is gone without closing anything: requests hang until a timeout."""
-        spec = self.spec
-        hang_s = spec.read_timeout_s or RETRANSMIT_GIVE_UP_S
-        if spec.kind == "pool" and spec.pool.validate_on_borrow:
-            hang_s = min(hang_s, spec.pool.validation_timeout_s)
-        timeout = Part(self.rate_per_s, "fail", "read-timeout", hang_s)
-        # A function's next request opens a new connection. A pool lends the dead ones
-        # until the first timeouts evict them: once all are stuck, the requests that find
-        # none free give up after the pool's connection timeout if that comes first.
-        parts = [timeout] if spec.kind == "pool" else []
-        wait_s = spec.pool.connection_timeout_s
-        if spec.kind == "pool" and wait_s < hang_s:
-            parts = [Part(self.rate_per_s, "fail", "pool-timeout", wait_s)]
-        self.flows.set(parts, cut_back_s=spec.txn_duration_s, cut=timeout, answered_now=False)
-        self._drop()
-        if parts:
-            yield self.ctx.env.timeout(hang_s)
+    # -- waiting on connections that do not answer ---------------------------------------------
+    def _wait_for_answers(self, inst: Instance) -> Generator[simpy.Event, Any, bool]:
+        """The instance stopped answering (host, network or storage gone) or suspended its
+        I/O, without closing the connections: requests queue on them. Returns whether the
+        connections serve again.
 
-    def _stalled(self, inst: Instance) -> Proc:
-        """I/O suspended: requests wait for it to resume, up to the read timeout."""
-        self.waiting_since_s = start_s = self.ctx.now
-        self.flows.stop()
-        while inst.op_state == "io-suspended" and inst.healthy:
-            yield self.ctx.changed.wait()
-        limit_s, error = self.limit
+        They serve again if the same instance answers as the writer it was: at once after
+        suspended I/O or failed storage, at the next TCP retransmission after lost packets
+        (a network loss that ends). An instance that answers again but is no longer the
+        writer (demoted, rebooting) resets them at that retransmission (``connection-lost``).
+        A crashed or replaced host never answers on them (assumption: a replacement host
+        does not take over the connections' address; the hang reported for failovers
+        without a socket timeout is this). Otherwise the requests in flight fail at the
+        read timeout (924.6 s without one, "the hang"), and the connections are dropped.
+        """
+        spec, env = self.spec, self.ctx.env
+        read_limit_s, _ = self.limit
+        if spec.kind == "per-request" and not _answers(inst):
+            # Each function's request has its own connection: those in flight hang, the next
+            # ones open new connections.
+            timeout = Part(self.rate_per_s, "fail", "read-timeout", read_limit_s)
+            self.flows.set([], cut_back_s=spec.txn_duration_s, cut=timeout, answered_now=False)
+            return False
+        first_s, held_rate = self.flows.hold_back(spec.txn_duration_s)
+        stuck = _Stuck(first_s, held_rate, since_s=env.now)
+        self.stuck, self.stuck_until_s = stuck, math.inf
+        lost_s = env.now
+        deadline_s = math.inf  # while only suspended, requests wait for it to resume
+        cut_off = restarted = False
+        host = inst.hosts_replaced
+        end: str | None = "read-timeout"
+        while True:
+            cut_off = cut_off or not (inst.host_up and inst.reachable)
+            restarted = restarted or not inst.host_up or inst.hosts_replaced != host
+            if not _answers(inst) and math.isinf(deadline_s):
+                lost_s, deadline_s = env.now, env.now + self._hang_s()
+                self.stuck_until_s = deadline_s
+            if inst.host_up and inst.reachable and cut_off and not restarted:
+                # Packets get through again: the connection notices at its next retransmission.
+                at_s = lost_s + next_retransmission_s(env.now - lost_s)
+                if at_s < deadline_s:
+                    yield env.timeout(at_s - env.now)
+                    cut_off = not (inst.host_up and inst.reachable)
+                    continue
+            if not cut_off and not restarted:
+                if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
+                    end = "connection-lost"
+                    break
+                if _answers(inst) and inst.op_state == "available":
+                    end = None
+                    break
+            if env.now >= deadline_s:
+                break
+            yield env.any_of([self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
+        self._release(stuck, end, dead=not math.isinf(deadline_s))
+        return end is None
+
+    def _hang_s(self) -> float:
+        """How long connections to a host that stopped answering stay stuck: the read
+        timeout, or the validation timeout of a pool that tests what it lends."""
+        hang_s, _ = self.limit
+        if self.spec.kind == "pool" and self.spec.pool.validate_on_borrow:
+            hang_s = min(hang_s, self.spec.pool.validation_timeout_s)
+        return hang_s
+
+    def _arrival_limit(self, dead: bool) -> tuple[float, str]:
+        """How long a request arriving while the connections are stuck waits, and its error:
+        a pool's requests wait for a free connection (HikariCP ``connectionTimeout``; with
+        validation, a dead connection fails its test); a function's waits on its own."""
+        pool = self.spec.pool
+        if self.spec.kind != "pool":
+            return self.limit
+        if dead and pool.validate_on_borrow:
+            return pool.validation_timeout_s, "read-timeout"
+        return pool.connection_timeout_s, "pool-timeout"
+
+    def _release(
+        self, stuck: _Stuck, end: str | None, *, dead: bool, at_s: float | None = None
+    ) -> None:
+        """The stuck requests end at ``at_s`` (default now): served (``end`` None), or
+        failed with ``end``; those that waited longer than their limit failed at the limit.
+        Requests arrive until now."""
+        read_limit_s, read_error = self.limit
+        now = self.ctx.now
+        release_s = now if at_s is None else at_s
         write_queue(
-            self.flows, start_s, self.ctx.now, self.rate_per_s, limit_s, error, self.ok_latency_s
+            self.flows,
+            stuck.first_s,
+            stuck.since_s,
+            stuck.held_rate_per_s,
+            read_limit_s,
+            read_error,
+            self.ok_latency_s,
+            release_s=release_s,
+            release_error=end,
         )
-        self.waiting_since_s = None
-        self.flows.set(self._serve_parts())
+        limit_s, error = self._arrival_limit(dead)
+        write_queue(
+            self.flows,
+            stuck.since_s,
+            now,
+            self.rate_per_s,
+            limit_s,
+            error,
+            self.ok_latency_s,
+            release_s=release_s,
+            release_error=end,
+        )
+        self.stuck = None
+
+    def finish(self) -> None:
+        """The run ends: requests still stuck fail at their limits (never released)."""
+        if self.stuck is not None:
+            # As they would end: at the hang's timeout, or never (while only suspended).
+            at_s = self.stuck_until_s
+            self._release(self.stuck, "read-timeout", dead=math.isfinite(at_s), at_s=at_s)
+        super().finish()
+
+
+def _answers(inst: Instance) -> bool:
+    """Whether the instance answers on its open connections (its I/O may be suspended)."""
+    return inst.host_up and inst.reachable and inst.storage_ok
+
+
+@dataclass(frozen=True)
+class _Stuck:
+    """Requests queued on connections that do not answer: the ones in flight when they
+    stopped (arrived from ``first_s`` at ``held_rate_per_s``), then every arrival since."""
+
+    first_s: float
+    held_rate_per_s: float
+    since_s: float

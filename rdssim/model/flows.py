@@ -43,7 +43,25 @@ class FlowWriter:
         if cut is None and parts == self._parts:
             return  # the same traffic goes on: one segment, however many retries
         now = self.ctx.now
-        split = max(self._since_s, now - cut_back_s) if cut is not None else now
+        split, cut_rate = self._close(cut_back_s if cut is not None else 0.0)
+        if cut is not None:
+            first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
+            self.write(split, now, cut_rate, cut.outcome, cut.error, first, last)
+        self._parts = parts
+
+    def hold_back(self, cut_back_s: float) -> tuple[float, float]:
+        """No traffic from now on, and the successful requests of the last ``cut_back_s``
+        (in flight now) are not written: the caller writes them once it knows how they
+        end. Returns (the first of them to arrive, their rate)."""
+        held = self._close(cut_back_s)
+        self._parts = []
+        return held
+
+    def _close(self, cut_back_s: float) -> tuple[float, float]:
+        """Write the open segments up to now, the successful ones up to ``cut_back_s``
+        before: return (that instant, the successful rate cut off)."""
+        now = self.ctx.now
+        split = max(self._since_s, now - cut_back_s)
         cut_rate = 0.0
         for part in self._parts:
             # Successful requests still in flight are the ones the cut reaches.
@@ -51,11 +69,8 @@ class FlowWriter:
             if part.outcome == "ok":
                 cut_rate += part.rate_per_s
             self._write_part(part, self._since_s, end_s)
-        if cut is not None:
-            first, last = (now - split, 0.0) if answered_now else (cut.latency_s,) * 2
-            self.write(split, now, cut_rate, cut.outcome, cut.error, first, last)
-        self._parts = parts
         self._since_s = now
+        return split, cut_rate
 
     def stop(self) -> None:
         """No traffic from now on (until the next ``set``)."""
@@ -102,23 +117,33 @@ class FlowWriter:
 def write_queue(
     flows: FlowWriter,
     start_s: float,
-    release_s: float,
+    end_s: float,
     rate_per_s: float,
     limit_s: float,
     limit_error: str,
     served_latency_s: float,
+    *,
+    release_s: float | None = None,
+    release_error: str | None = None,
 ) -> None:
-    """Requests that arrived in [``start_s``, ``release_s``) waited for a release at
-    ``release_s``: those that would wait longer than ``limit_s`` fail at the limit, the
-    rest are served ``served_latency_s`` after the release."""
-    split = min(release_s, max(start_s, release_s - limit_s))
+    """Requests that arrived in [``start_s``, ``end_s``) waited for a release at
+    ``release_s`` (default ``end_s``): those that would wait longer than ``limit_s`` fail at
+    the limit, the rest are served ``served_latency_s`` after the release, or, with
+    ``release_error``, fail with it at the release (a reset connection)."""
+    release = end_s if release_s is None else release_s
+    split = min(end_s, max(start_s, release - limit_s))
     flows.write(start_s, split, rate_per_s, "fail", limit_error, limit_s, limit_s)
+    if release_error is None:
+        outcome: Outcome = "ok"
+        after_s = served_latency_s
+    else:
+        outcome, after_s = "fail", 0.0
     flows.write(
         split,
-        release_s,
+        end_s,
         rate_per_s,
-        "ok",
-        None,
-        release_s - split + served_latency_s,
-        served_latency_s,
+        outcome,
+        release_error,
+        release - split + after_s,
+        release - end_s + after_s,
     )

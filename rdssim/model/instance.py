@@ -26,6 +26,8 @@ class Instance:
         self.host_up = True
         self.storage_ok = True
         self.net_ok = True
+        self.hosts_replaced = 0
+        """How many times a new host took this instance's place (its connections died)."""
         self._shown: tuple[str, str] | None = None
 
     @property
@@ -71,6 +73,7 @@ class Instance:
     def replace_host(self) -> None:
         """A new host in the same AZ takes this one's place: healthy again."""
         self.host_up = self.storage_ok = self.net_ok = True
+        self.hosts_replaced += 1
 
     def sync(self) -> None:
         """Record the (role, state) pair if it changed, and tell the listeners."""

@@ -16,14 +16,12 @@ import simpy
 from rdssim.model.context import SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.instance import Instance
+from rdssim.model.tcp import REFUSED_AFTER_S
 from rdssim.record import Operation, Outcome
 
 if TYPE_CHECKING:
     from rdssim.model.proxy import Proxy
 from rdssim.scenario.schema import ProbeSpec
-
-# assumption: a refused connection (RST from a live host) fails after about one round trip.
-REFUSED_AFTER_S = 0.001
 
 
 class ProbeClient:
