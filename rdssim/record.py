@@ -143,7 +143,8 @@ Bursts (a pool filling, the proxy moving to a new writer) are ``connections-open
 CONNECTIONS_OPENED = "connections-opened"
 """An event: ``count`` DB connections opened at once on ``instance`` by ``group``."""
 TXNS_CANCELLED = "transactions-cancelled"
-"""An event: the proxy cancelled ``count`` in-flight transactions of ``group``."""
+"""An event: the proxy cancelled ``count`` in-flight transactions (all groups) on
+``instance``, the writer it lost."""
 DNS_LOOKUP = "dns-lookup"
 """An event: a client cohort resolved ``name`` (a cache miss) and got ``answer``."""
 PROXY_CLIENTS = "proxy_client_connections"

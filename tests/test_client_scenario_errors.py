@@ -65,6 +65,37 @@ BAD = [
         id="proxy-percent",
     ),
     pytest.param(
+        doc(tail="proxy: {enabled: true, max_connections_percent: 12.5}\n"),
+        ["proxy.max_connections_percent", "integer"],
+        id="proxy-percent-fraction",
+    ),
+    pytest.param(
+        doc(
+            deployment="  max_connections: 50",
+            tail="proxy: {enabled: true, max_connections_percent: 1}\n",
+        ),
+        ["proxy.max_connections_percent", "no DB connection", "raise max_connections_percent"],
+        id="proxy-pool-empty",
+    ),
+    pytest.param(
+        doc(
+            tail="proxy: {enabled: true, max_connections_percent: 40,"
+            " max_idle_connections_percent: 60}\n"
+        ),
+        ["proxy.max_idle_connections_percent", "more than max_connections_percent (40%)"],
+        id="proxy-idle-above-max",
+    ),
+    pytest.param(
+        doc(tail="proxy: {enabled: true}\n").replace("name: c\n", "name: c\nengine: oracle\n"),
+        ["proxy.enabled", "not available for oracle"],
+        id="proxy-oracle",
+    ),
+    pytest.param(
+        doc("{name: proxy, instances: 10, requests_per_s: 20}"),
+        ["clients[0].name", "taken by RDS Proxy"],
+        id="group-named-proxy",
+    ),
+    pytest.param(
         doc(tail="proxy: {enabled: true, borrow_timeout: 30s}\n"),
         ["proxy.borrow_timeout", "unknown key"],
         id="proxy-unknown-key",

@@ -61,6 +61,7 @@ class Proxy:
         self.client_connections = 0.0
         """Client connections open to the proxy."""
         self._finding = False
+        self._reshaping = False
         self._suspended: str | None = None
         self._clients_shown: float | None = None
         self.writer_found = Signal(ctx.env)
@@ -90,10 +91,24 @@ class Proxy:
         self._resize()
         self.add_client_connections(cohort.client_connections)
         if self.served_share() != share_before:
-            for other in self.cohorts:
-                other.reshape()
+            self._reshape_all_soon()
         else:
             cohort.reshape()
+
+    def _reshape_all_soon(self) -> None:
+        """Every cohort serves the new share, once for all the joins at this instant (not
+        once per join: cohorts join together, and a pass over all per join is quadratic)."""
+        if self._reshaping:
+            return
+        self._reshaping = True
+
+        def reshape() -> Proc:
+            yield self.ctx.env.timeout(0)
+            self._reshaping = False
+            for cohort in self.cohorts:
+                cohort.reshape()
+
+        self.ctx.env.process(reshape())
 
     def add_client_connections(self, count: float) -> None:
         """Client connections opened (``count`` > 0) or closed (< 0) to the proxy."""
@@ -112,6 +127,12 @@ class Proxy:
 
     def _on_change(self) -> None:
         """Topology listener: lose the writer at once, find the next one after a delay."""
+        if self._suspended is not None and not self.instances[self._suspended].healthy:
+            # The writer whose I/O was suspended failed meanwhile: its connections are gone,
+            # so finding it again (recovered in place) takes the detection delay too.
+            self.table.release(self._suspended, HOLDER)
+            self.pool = 0.0
+            self._suspended = None
         if self.writer is not None:
             inst = self.instances[self.writer]
             if inst.accepting_writes:
@@ -209,9 +230,11 @@ class ProxiedCohort(Cohort):
             yield self.ctx.env.timeout(self.spec.start_s)
         self.cache.resolve()
         self.started = True
-        self.proxy.join(self)
         if self.proxy.writer is None:
+            # No writer yet: requests queue from the start (set before joining, so that
+            # the join does not also write them as served).
             self.waiting_since_s = self.ctx.now
+        self.proxy.join(self)
         yield from self._idle_connections_closed()
 
     def _idle_connections_closed(self) -> Proc:

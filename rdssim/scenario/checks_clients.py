@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
-from rdssim.connections import CLASS_MEMORY_GIB
+from rdssim.connections import CLASS_MEMORY_GIB, default_max_connections
 from rdssim.scenario.schema import Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
+
+# Sources that write Events and Flows under their own names.
+RESERVED_NAMES = {"probe": "the probe client", "proxy": "RDS Proxy"}
+# "RDS Proxy isn't available for the following engines: RDS for Db2, RDS for Oracle"
+# (RDS:Concepts.RDS_Fea_Regions_DB-eng.Feature.RDSProxy).
+PROXY_ENGINES = ("mysql", "mariadb", "postgres", "sqlserver")
+
+
+def _check_proxy(scenario: Scenario) -> list[Problem]:
+    proxy = scenario.proxy
+    if not proxy.enabled:
+        return []
+    problems: list[Problem] = []
+    if scenario.engine not in PROXY_ENGINES:
+        problems.append(
+            (
+                ("proxy", "enabled"),
+                f"RDS Proxy is not available for {scenario.engine}",
+                "RDS Proxy supports " + ", ".join(PROXY_ENGINES),
+            )
+        )
+    deployment = scenario.deployment
+    limit = deployment.max_connections
+    if limit is None and deployment.instance_class in CLASS_MEMORY_GIB:
+        limit = default_max_connections(scenario.engine, deployment.instance_class)
+    if limit is not None and limit * proxy.max_percent(scenario.engine) / 100 < 1:
+        problems.append(
+            (
+                ("proxy", "max_connections_percent"),
+                f"{proxy.max_percent(scenario.engine):g}% of max_connections {limit} leaves "
+                "the proxy no DB connection",
+                "raise max_connections_percent",
+            )
+        )
+    idle = proxy.max_idle_connections_percent
+    if idle is not None and idle > proxy.max_percent(scenario.engine):
+        problems.append(
+            (
+                ("proxy", "max_idle_connections_percent"),
+                f"{idle}% is more than max_connections_percent "
+                f"({proxy.max_percent(scenario.engine):g}%)",
+                None,
+            )
+        )
+    return problems
 
 
 def check_clients(scenario: Scenario) -> list[Problem]:
@@ -20,9 +65,18 @@ def check_clients(scenario: Scenario) -> list[Problem]:
                 "one of " + ", ".join(sorted(CLASS_MEMORY_GIB)) + ", or set max_connections",
             )
         )
+    problems += _check_proxy(scenario)
     seen: set[str] = set()
     for i, group in enumerate(scenario.clients):
-        if group.name in seen or group.name == "probe":
+        if group.name in RESERVED_NAMES:
+            problems.append(
+                (
+                    ("clients", i, "name"),
+                    f"the name {group.name!r} is taken by {RESERVED_NAMES[group.name]}",
+                    "choose another name",
+                )
+            )
+        elif group.name in seen:
             problems.append(
                 (("clients", i, "name"), f"duplicate client group name {group.name!r}", None)
             )

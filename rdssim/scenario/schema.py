@@ -200,10 +200,10 @@ class ProxySpec(_Model):
     """RDS Proxy in front of the writer (defaults: rds-facts.md, "RDS Proxy")."""
 
     enabled: bool = False
-    max_connections_percent: float | None = Field(default=None, gt=0, le=100)
-    """Unset: 100, or 10 on SQL Server (AWS defaults)."""
-    max_idle_connections_percent: float | None = Field(default=None, ge=0, le=100)
-    """Unset: half of max_connections_percent (AWS default)."""
+    max_connections_percent: int | None = Field(default=None, ge=1, le=100)
+    """Unset: 100, or 10 on SQL Server (AWS defaults; AWS takes whole percents 1-100)."""
+    max_idle_connections_percent: int | None = Field(default=None, ge=0, le=100)
+    """Unset: half of max_connections_percent (AWS default); at most that."""
     connection_borrow_timeout_s: DurationS = Field(
         default=120.0, alias="connection_borrow_timeout", gt=0
     )
@@ -213,12 +213,12 @@ class ProxySpec(_Model):
 
     def max_percent(self, engine: str) -> float:
         if self.max_connections_percent is not None:
-            return self.max_connections_percent
+            return float(self.max_connections_percent)
         return 10.0 if engine == "sqlserver" else 100.0
 
     def max_idle_percent(self, engine: str) -> float:
         if self.max_idle_connections_percent is not None:
-            return self.max_idle_connections_percent
+            return float(self.max_idle_connections_percent)
         return self.max_percent(engine) / 2
 
 
