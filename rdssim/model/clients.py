@@ -135,8 +135,9 @@ class DirectCohort(Cohort):
         self.granted = 0.0
         self.stuck: _Stuck | None = None
         """Requests queued on connections that stopped answering, until they end."""
-        self.stuck_until_s = math.inf
-        """When the stuck connections time out (infinite while the I/O is only suspended)."""
+        self.backlog: list[tuple[float, float, bool]] = []
+        """Arrivals still waiting for a pooled connection when the stuck ones were dropped:
+        (first arrival, last, whether the host was dead), written at the next attempt."""
         # A pool opens its connections at once; functions open one per request, a steady
         # rate counted by the table's open rate, not as a burst.
         self.bursts = spec.kind == "pool"
@@ -176,8 +177,11 @@ class DirectCohort(Cohort):
                 )
                 if self.granted > 0:
                     self.address = address
+                    self._write_backlog(env.now, None)
                     return
                 error = "too-many-connections"
+            # Requests queued for a connection when the old ones were dropped get this one's.
+            self._write_backlog(env.now + duration_s, error)
             # Requests that find no connection wait for this attempt and fail with it.
             self.flows.set([Part(self.rate_per_s, "fail", error, duration_s)])
             yield env.timeout(duration_s)
@@ -272,16 +276,18 @@ class DirectCohort(Cohort):
         I/O, without closing the connections: requests queue on them. Returns whether the
         connections serve again.
 
-        They serve again if the same instance answers as the writer it was: at once after
-        suspended I/O or failed storage, at the next TCP retransmission after lost packets
-        (a network loss that ends). An instance that answers again but is no longer the
-        writer (demoted, rebooting) resets them at that retransmission (``connection-lost``).
-        A crashed or replaced host never answers on them (assumption: a replacement host
-        does not take over the connections' address; the hang reported for failovers
-        without a socket timeout is this). Otherwise the requests in flight fail at the
-        read timeout (924.6 s without one, "the hang"), and the connections are dropped.
+        They serve again if the same instance answers as the writer it was: when its I/O
+        resumes, or at the next TCP retransmission after lost packets (a network loss that
+        ends). An instance that answers again but is no longer the writer (demoted,
+        rebooting) resets them at that retransmission (``connection-lost``). A crashed or
+        replaced host never answers on them (assumption: a replacement host does not take
+        over the connections' address; the hang reported for failovers without a socket
+        timeout is this): the requests in flight fail at the read timeout (924.6 s without
+        one, "the hang"), and the pool drops the connections then, or at the validation
+        timeout of a pool that tests what it lends.
         """
         spec, env = self.spec, self.ctx.env
+        assert self.address is not None
         read_limit_s, _ = self.limit
         if spec.kind == "per-request" and not _answers(inst):
             # Each function's request has its own connection: those in flight hang, the next
@@ -290,42 +296,56 @@ class DirectCohort(Cohort):
             self.flows.set([], cut_back_s=spec.txn_duration_s, cut=timeout, answered_now=False)
             return False
         first_s, held_rate = self.flows.hold_back(spec.txn_duration_s)
-        stuck = _Stuck(first_s, held_rate, since_s=env.now)
-        self.stuck, self.stuck_until_s = stuck, math.inf
+        stuck = self.stuck = _Stuck(first_s, held_rate, since_s=env.now)
         lost_s = env.now
         deadline_s = math.inf  # while only suspended, requests wait for it to resume
         cut_off = restarted = False
         host = inst.hosts_replaced
-        end: str | None = "read-timeout"
         while True:
             cut_off = cut_off or not (inst.host_up and inst.reachable)
-            restarted = restarted or not inst.host_up or inst.hosts_replaced != host
+            if not restarted and (not inst.host_up or inst.hosts_replaced != host):
+                # The connections died with the host: the instance no longer counts them.
+                restarted = True
+                self.table.release(self.address, self.key)
             if not _answers(inst) and math.isinf(deadline_s):
                 lost_s, deadline_s = env.now, env.now + self._hang_s()
-                self.stuck_until_s = deadline_s
+                stuck.dead_since_s = lost_s
+                stuck.ends = (deadline_s, "read-timeout")
             if inst.host_up and inst.reachable and cut_off and not restarted:
                 # Packets get through again: the connection notices at its next retransmission.
                 at_s = lost_s + next_retransmission_s(env.now - lost_s)
                 if at_s < deadline_s:
+                    stuck.ends = (at_s, self._answer_at_retransmission(inst))
                     yield env.timeout(at_s - env.now)
                     cut_off = not (inst.host_up and inst.reachable)
+                    if cut_off:  # lost again: the hang goes on
+                        stuck.ends = (deadline_s, "read-timeout")
                     continue
             if not cut_off and not restarted:
                 if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
-                    end = "connection-lost"
+                    end: str | None = "connection-lost"
                     break
                 if _answers(inst) and inst.op_state == "available":
                     end = None
                     break
             if env.now >= deadline_s:
+                end = "read-timeout"
                 break
             yield env.any_of([self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
-        self._release(stuck, end, dead=not math.isinf(deadline_s))
+        self._release(stuck, end, env.now)
         return end is None
 
+    @staticmethod
+    def _answer_at_retransmission(inst: Instance) -> str | None:
+        """How stuck connections end when a retransmission gets through now: served, or
+        reset by an instance that is no longer the writer."""
+        if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
+            return "connection-lost"
+        return None
+
     def _hang_s(self) -> float:
-        """How long connections to a host that stopped answering stay stuck: the read
-        timeout, or the validation timeout of a pool that tests what it lends."""
+        """How long after a host stops answering the pool drops its connections: at the
+        read timeout, or at the validation timeout of a pool that tests what it lends."""
         hang_s, _ = self.limit
         if self.spec.kind == "pool" and self.spec.pool.validate_on_borrow:
             hang_s = min(hang_s, self.spec.pool.validation_timeout_s)
@@ -342,15 +362,14 @@ class DirectCohort(Cohort):
             return pool.validation_timeout_s, "read-timeout"
         return pool.connection_timeout_s, "pool-timeout"
 
-    def _release(
-        self, stuck: _Stuck, end: str | None, *, dead: bool, at_s: float | None = None
-    ) -> None:
-        """The stuck requests end at ``at_s`` (default now): served (``end`` None), or
-        failed with ``end``; those that waited longer than their limit failed at the limit.
-        Requests arrive until now."""
+    def _release(self, stuck: _Stuck, end: str | None, release_s: float) -> None:
+        """Write the stuck requests, which end at ``release_s``: served (``end`` None),
+        reset (``connection-lost``) or timed out (``read-timeout``), each unless it gave up
+        at its limit first. Those in flight time out at the read timeout. A pool's arrivals,
+        waiting for a pooled connection, are not on the stuck ones: unless served, they wait
+        on for the new connections the pool opens (the backlog, see :meth:`_connect`)."""
+        timed_out = end == "read-timeout"
         read_limit_s, read_error = self.limit
-        now = self.ctx.now
-        release_s = now if at_s is None else at_s
         write_queue(
             self.flows,
             stuck.first_s,
@@ -359,29 +378,44 @@ class DirectCohort(Cohort):
             read_limit_s,
             read_error,
             self.ok_latency_s,
-            release_s=release_s,
+            release_s=math.inf if timed_out else release_s,
             release_error=end,
         )
-        limit_s, error = self._arrival_limit(dead)
-        write_queue(
-            self.flows,
-            stuck.since_s,
-            now,
-            self.rate_per_s,
-            limit_s,
-            error,
-            self.ok_latency_s,
-            release_s=release_s,
-            release_error=end,
-        )
+        now = self.ctx.now
+        dead_since_s = min(stuck.dead_since_s, now)
+        # Arrivals while the I/O was only suspended wait as for a stall, the later ones as
+        # for a dead host.
+        self.backlog = [(stuck.since_s, dead_since_s, False), (dead_since_s, now, True)]
         self.stuck = None
+        if end is None or self.spec.kind != "pool":
+            self._write_backlog(math.inf if timed_out else release_s, end)
+
+    def _write_backlog(self, release_s: float, error: str | None) -> None:
+        """The queued arrivals get what a connection gets at ``release_s``: served (``error``
+        None) or ``error``, unless they gave up at their limit first."""
+        for start_s, end_s, dead in self.backlog:
+            limit_s, limit_error = self._arrival_limit(dead)
+            write_queue(
+                self.flows,
+                start_s,
+                end_s,
+                self.rate_per_s,
+                limit_s,
+                limit_error,
+                self.ok_latency_s,
+                release_s=release_s,
+                release_error=error,
+            )
+        self.backlog = []
 
     def finish(self) -> None:
-        """The run ends: requests still stuck fail at their limits (never released)."""
+        """The run ends: requests still stuck end as they would (at a known release, else
+        at their limits)."""
         if self.stuck is not None:
-            # As they would end: at the hang's timeout, or never (while only suspended).
-            at_s = self.stuck_until_s
-            self._release(self.stuck, "read-timeout", dead=math.isfinite(at_s), at_s=at_s)
+            release_s, end = self.stuck.ends
+            self._release(self.stuck, end, release_s)
+        if self.backlog:
+            self._write_backlog(math.inf, "read-timeout")
         super().finish()
 
 
@@ -390,7 +424,7 @@ def _answers(inst: Instance) -> bool:
     return inst.host_up and inst.reachable and inst.storage_ok
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Stuck:
     """Requests queued on connections that do not answer: the ones in flight when they
     stopped (arrived from ``first_s`` at ``held_rate_per_s``), then every arrival since."""
@@ -398,3 +432,7 @@ class _Stuck:
     first_s: float
     held_rate_per_s: float
     since_s: float
+    dead_since_s: float = math.inf
+    """When the host stopped answering (after suspended I/O, or at ``since_s``)."""
+    ends: tuple[float, str | None] = (math.inf, "read-timeout")
+    """How they end if nothing changes: when, and with what (None: served)."""

@@ -132,6 +132,11 @@ def write_queue(
     ``release_error``, fail with it at the release (a reset connection)."""
     release = end_s if release_s is None else release_s
     split = min(end_s, max(start_s, release - limit_s))
+    # No sliver of 1e-12 requests from rounding (a release exactly a limit after the start).
+    if split - start_s < 1e-9:
+        split = start_s
+    elif end_s - split < 1e-9:
+        split = end_s
     flows.write(start_s, split, rate_per_s, "fail", limit_error, limit_s, limit_s)
     if release_error is None:
         outcome: Outcome = "ok"

@@ -129,9 +129,19 @@ class Proxy:
         """Topology listener: lose the writer at once, find the next one after a delay."""
         if self._suspended is not None and not self.instances[self._suspended].healthy:
             # The writer whose I/O was suspended failed meanwhile: its connections are gone,
-            # so finding it again (recovered in place) takes the detection delay too.
+            # with the transactions waiting on them, and finding it again (recovered in
+            # place) takes the detection delay too.
             self.table.release(self._suspended, HOLDER)
             self.pool = 0.0
+            cancelled = sum(cohort.held_cancelled() for cohort in self.cohorts)
+            if cancelled > 0:
+                self.ctx.emit(
+                    HOLDER,
+                    TXNS_CANCELLED,
+                    f"{cancelled:,.1f} in-flight transactions cancelled",
+                    count=cancelled,
+                    instance=self._suspended,
+                )
             self._suspended = None
         if self.writer is not None:
             inst = self.instances[self.writer]
@@ -213,6 +223,8 @@ class ProxiedCohort(Cohort):
         connect_s = spec.connect_s if spec.kind == "per-request" else 0.0
         self.ok_latency_s = connect_s + proxy.spec.latency_s + spec.txn_duration_s
         self.started = False
+        self.held: tuple[float, float] | None = None
+        """Transactions under way when the writer suspended its I/O: (first arrival, rate)."""
 
     def in_flight(self, served_share: float) -> float:
         """Transactions under way now (Little's law on the served rate)."""
@@ -294,7 +306,8 @@ class ProxiedCohort(Cohort):
             cut = Part(0.0, "fail", "cancelled-in-transaction", 0.0)
             self.flows.set([], cut_back_s=self.spec.txn_duration_s, cut=cut)
         else:
-            self.flows.stop()
+            # I/O suspended: the transactions under way wait on their DB connections.
+            self.held = self.flows.hold_back(self.spec.txn_duration_s)
         self.waiting_since_s = now
         limit_s, error = self.limit
         if error == "read-timeout":
@@ -310,6 +323,19 @@ class ProxiedCohort(Cohort):
         if self.waiting_since_s is None:
             return
         limit_s, error = self.limit
+        if self.held is not None:
+            first_s, rate_per_s = self.held
+            write_queue(
+                self.flows,
+                first_s,
+                self.waiting_since_s,
+                rate_per_s,
+                limit_s,
+                error,
+                self.ok_latency_s,
+                release_s=self.ctx.now,
+            )
+            self.held = None
         write_queue(
             self.flows,
             self.waiting_since_s,
@@ -321,3 +347,33 @@ class ProxiedCohort(Cohort):
         )
         self.waiting_since_s = None
         self.flows.set(self._parts())
+
+    def held_cancelled(self) -> float:
+        """The writer whose I/O was suspended failed: the transactions that were under way
+        on it are cancelled now. Returns how many."""
+        if self.held is None or self.waiting_since_s is None:
+            return 0.0
+        first_s, rate_per_s = self.held
+        now, end_s = self.ctx.now, self.waiting_since_s
+        self.flows.write(
+            first_s,
+            end_s,
+            rate_per_s,
+            "fail",
+            "cancelled-in-transaction",
+            now - first_s,
+            now - end_s,
+        )
+        self.held = None
+        return rate_per_s * (end_s - first_s)
+
+    def finish(self) -> None:
+        """The run ends: transactions still held on suspended I/O fail at their limit."""
+        if self.held is not None and self.waiting_since_s is not None:
+            limit_s, error = self.limit
+            first_s, rate_per_s = self.held
+            self.flows.write(
+                first_s, self.waiting_since_s, rate_per_s, "fail", error, limit_s, limit_s
+            )
+            self.held = None
+        super().finish()
