@@ -8,10 +8,11 @@ import simpy
 
 from rdssim.connections import default_max_connections
 from rdssim.model.actions import ActionRunner
-from rdssim.model.clients import Cohort, DirectCohort
+from rdssim.model.cohort import Cohort
 from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
+from rdssim.model.direct import DirectCohort
 from rdssim.model.dns import Endpoint
 from rdssim.model.faults import FaultInjector
 from rdssim.model.instance import Instance

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from rdssim.model.clients import Cohort, pool_connections, session_connections
+from rdssim.model.cohort import Cohort, pool_connections, session_connections
 from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
