@@ -295,6 +295,20 @@ def test_a_primary_back_before_initiation_ends_is_not_failed_over(seed: int) -> 
     assert state_at(record, "db-1", record.duration_s) == ("primary", "available")
 
 
+def test_overlapping_network_losses_end_with_the_last() -> None:
+    # [300, 305) and [302, 310): the primary is unreachable until 310, not 305.
+    record = run_yaml(
+        multi_az(
+            "  - {at: 300s, kind: network-loss, target: primary, duration: 5s}\n"
+            "  - {at: 302s, kind: network-loss, target: primary, duration: 8s}\n"
+        ),
+        seed=1,
+    )
+    assert state_at(record, "db-1", 307.0) == ("primary", "unreachable")
+    assert state_at(record, "db-1", 311.0) == ("primary", "available")
+    assert summarize(record).writer_unavailable_s == pytest.approx(10.0)
+
+
 # -- AZ outage -------------------------------------------------------------------------------------
 def test_az_outage_keeps_the_instance_degraded_until_the_az_returns() -> None:
     text = (

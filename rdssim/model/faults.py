@@ -29,6 +29,8 @@ class FaultInjector:
         self.instances = instances
         self.network = network
         self.controller = controller
+        # Network losses under way per instance: overlapping ones end with the last.
+        self._losses: dict[str, int] = {}
 
     def _target(self, name: str) -> Instance | None:
         if name in ROLE_SELECTORS:
@@ -101,6 +103,7 @@ class FaultInjector:
             inst.storage_ok = False
         else:
             inst.net_ok = False
+            self._losses[inst.name] = self._losses.get(inst.name, 0) + 1
         inst.sync()
         if fault.kind == "network-loss" and fault.duration_s is not None:
             yield env.timeout(fault.duration_s)
@@ -112,7 +115,9 @@ class FaultInjector:
                 fault_kind=fault.kind,
                 target=inst.name,
             )
-            inst.net_ok = True
+            self._losses[inst.name] -= 1
+            if self._losses[inst.name] == 0:
+                inst.net_ok = True
             inst.sync()
 
     def _set_az(self, az: str, *, dark: bool) -> None:
