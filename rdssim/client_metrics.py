@@ -126,7 +126,9 @@ def mixture_quantiles(
     s_lo, s_hi, s_weight = lo[spread], hi[spread], weight[spread]
     for first in range(0, s_lo.size, _CHUNK):
         part = slice(first, first + _CHUNK)
-        share = (knots[None, :] - s_lo[part, None]) / (s_hi[part] - s_lo[part])[:, None]
+        # A very narrow uniform overflows to +-inf outside its ends: clipped to 0 or 1.
+        with np.errstate(over="ignore"):
+            share = (knots[None, :] - s_lo[part, None]) / (s_hi[part] - s_lo[part])[:, None]
         cdf += (np.clip(share, 0.0, 1.0) * s_weight[part, None]).sum(axis=0)
     jumps = np.zeros(knots.size, dtype=np.float64)
     np.add.at(jumps, np.searchsorted(knots, lo[~spread]), weight[~spread])
