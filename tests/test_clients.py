@@ -628,3 +628,54 @@ def test_the_proxy_cancels_the_transactions_held_by_a_suspended_writer_that_fail
     assert {round(f.end_s, 9) for f in cancelled} == {round(suspended, 9)}
     events = [e for e in record.events if e.kind == "transactions-cancelled"]
     assert events and events[0].time_s == pytest.approx(110.0)
+
+
+STALL = (
+    "name: c\nduration: DURATION\n" + SINGLE_AZ + "  replicas:\n"
+    "    - {name: r1, az: us-east-1c, source: primary}\n"
+    "clients:\n  - GROUP\n"
+    "actions:\n  - {at: 100s, kind: create-replica, target: r1}\n"
+    "faults:\n  - FAULT\n"
+)
+
+
+def stall_yaml(group: str, fault: str, duration: str, extra: str = "") -> str:
+    text = STALL.replace("DURATION", duration).replace("GROUP", group)
+    return text.replace("FAULT", fault) + extra
+
+
+def test_a_run_ending_during_a_stall_after_a_network_blip_serves_nothing_early() -> None:
+    group = "{name: g, instances: 10, requests_per_s: 2, txn_duration: 1s}"
+    fault = "{at: 106s, kind: network-loss, target: primary, duration: 10s}"
+    text = stall_yaml(group, fault, "150s")
+    record = run(scenario(text), 1)
+    conserved(record, text)
+    assert all(min(f.latency_start_s, f.latency_end_s) >= 0 for f in record.flows)
+    # I/O is still suspended when the run ends: nothing that arrived since is served.
+    assert not [f for f in record.flows if f.outcome == "ok" and f.end_s > 100.0]
+
+
+def test_transactions_held_by_the_proxy_give_up_at_the_client_read_timeout() -> None:
+    group = "{name: g, instances: 10, requests_per_s: 2, txn_duration: 1s, read_timeout: 5s}"
+    text = stall_yaml(
+        group, "{at: 120s, kind: host-crash, target: primary}", "600s", "proxy: {enabled: true}\n"
+    )
+    record = run(scenario(text), 1)
+    conserved(record, text)
+    held = [f for f in record.flows if f.start_s < 100.0 <= f.end_s + 1e-9 and f.outcome == "fail"]
+    assert held and {(f.error, f.latency_start_s) for f in held} == {("read-timeout", 5.0)}
+    assert not [f for f in record.flows if f.error == "cancelled-in-transaction"]
+
+
+def test_functions_whose_host_dies_during_a_stall_open_new_connections() -> None:
+    group = (
+        "{name: f, kind: per-request, instances: 10, requests_per_s: 1, connect_timeout: 2s,"
+        " session: 300ms}"
+    )
+    text = stall_yaml(group, "{at: 110s, kind: host-crash, target: primary}", "900s")
+    record = run(scenario(text), 1)
+    conserved(record, text)
+    recovered = next(e.time_s for e in record.events if e.kind == "recovery-completed")
+    after_crash = {f.error for f in record.flows if f.start_s >= 110.0 and f.end_s <= recovered}
+    assert "connect-timeout" in after_crash and "read-timeout" not in after_crash
+    assert any(f.outcome == "ok" and f.start_s >= recovered for f in record.flows)

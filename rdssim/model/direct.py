@@ -237,21 +237,29 @@ class DirectCohort(Cohort):
                 self.table.release(self.address, self.key)
             if not _answers(inst) and math.isinf(deadline_s):
                 lost_s, deadline_s = env.now, env.now + self._hang_s()
-                stuck.dead_since_s = lost_s
-                stuck.ends = (deadline_s, "read-timeout")
+                stuck.dead_since_s = min(stuck.dead_since_s, lost_s)
+            # How they end if nothing changes from now (what the run's end writes).
+            stuck.ends = (deadline_s, "read-timeout")
+            if spec.kind == "per-request" and not _answers(inst):
+                # A function's next requests open new connections (its own are stuck).
+                end: str | None = "read-timeout"
+                break
             if inst.host_up and inst.reachable and cut_off and not restarted:
                 # Packets get through again: the connection notices at its next retransmission.
                 at_s = lost_s + next_retransmission_s(env.now - lost_s)
                 if at_s < deadline_s:
-                    stuck.ends = (at_s, self._answer_at_retransmission(inst))
-                    yield env.timeout(at_s - env.now)
-                    cut_off = not (inst.host_up and inst.reachable)
-                    if cut_off:  # lost again: the hang goes on
-                        stuck.ends = (deadline_s, "read-timeout")
+                    answer = _answer_at_retransmission(inst)
+                    if answer != "stuck":
+                        stuck.ends = (at_s, answer)
+                    yield env.any_of([self.ctx.changed.wait(), env.timeout(at_s - env.now)])
+                    if env.now >= at_s:
+                        cut_off = not (inst.host_up and inst.reachable)
+                        if not cut_off and _answers(inst):
+                            deadline_s = math.inf  # through: only a stall can remain
                     continue
             if not cut_off and not restarted:
                 if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
-                    end: str | None = "connection-lost"
+                    end = "connection-lost"
                     break
                 if _answers(inst) and inst.op_state == "available":
                     end = None
@@ -262,14 +270,6 @@ class DirectCohort(Cohort):
             yield env.any_of([self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
         self._release(stuck, end, env.now)
         return end is None
-
-    @staticmethod
-    def _answer_at_retransmission(inst: Instance) -> str | None:
-        """How stuck connections end when a retransmission gets through now: served, or
-        reset by an instance that is no longer the writer."""
-        if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
-            return "connection-lost"
-        return None
 
     def _hang_s(self) -> float:
         """How long after a host stops answering the pool drops its connections: at the
@@ -341,10 +341,20 @@ class DirectCohort(Cohort):
         at their limits)."""
         if self.stuck is not None:
             release_s, end = self.stuck.ends
-            self._release(self.stuck, end, release_s)
+            self._release(self.stuck, end, max(release_s, self.ctx.now))
         if self.backlog:
             self._write_backlog(math.inf, "read-timeout")
         super().finish()
+
+
+def _answer_at_retransmission(inst: Instance) -> str | None:
+    """How stuck connections end if a retransmission gets through now: served (None),
+    reset by an instance that is no longer the writer, or "stuck" (I/O still suspended)."""
+    if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
+        return "connection-lost"
+    if _answers(inst) and inst.op_state == "available":
+        return None
+    return "stuck"
 
 
 def _answers(inst: Instance) -> bool:

@@ -131,6 +131,7 @@ def write_queue(
     the limit, the rest are served ``served_latency_s`` after the release, or, with
     ``release_error``, fail with it at the release (a reset connection)."""
     release = end_s if release_s is None else release_s
+    assert release >= end_s - 1e-9, "a queue is released before its last arrival"
     split = min(end_s, max(start_s, release - limit_s))
     # No sliver of 1e-12 requests from rounding (a release exactly a limit after the start).
     if split - start_s < 1e-9:

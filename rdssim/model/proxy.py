@@ -21,6 +21,7 @@ from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import Instance
+from rdssim.model.tcp import RETRANSMIT_GIVE_UP_S
 from rdssim.record import PROXY_CLIENTS, TXNS_CANCELLED
 from rdssim.scenario.schema import ClientSpec, ProxySpec
 
@@ -324,18 +325,7 @@ class ProxiedCohort(Cohort):
             return
         limit_s, error = self.limit
         if self.held is not None:
-            first_s, rate_per_s = self.held
-            write_queue(
-                self.flows,
-                first_s,
-                self.waiting_since_s,
-                rate_per_s,
-                limit_s,
-                error,
-                self.ok_latency_s,
-                release_s=self.ctx.now,
-            )
-            self.held = None
+            self._write_held(release_s=self.ctx.now, release_error=None)
         write_queue(
             self.flows,
             self.waiting_since_s,
@@ -348,32 +338,42 @@ class ProxiedCohort(Cohort):
         self.waiting_since_s = None
         self.flows.set(self._parts())
 
-    def held_cancelled(self) -> float:
-        """The writer whose I/O was suspended failed: the transactions that were under way
-        on it are cancelled now. Returns how many."""
-        if self.held is None or self.waiting_since_s is None:
-            return 0.0
+    def _held_limit(self) -> tuple[float, str]:
+        """Transactions already on a DB connection wait only for the client's read timeout
+        (the borrow timeout is for requests waiting for one)."""
+        return self.spec.read_timeout_s or RETRANSMIT_GIVE_UP_S, "read-timeout"
+
+    def _write_held(self, *, release_s: float, release_error: str | None) -> float:
+        """Write the transactions held on suspended I/O, which end at ``release_s`` (served,
+        or failed with ``release_error``) unless they gave up first. Returns how many did
+        not give up."""
+        assert self.held is not None and self.waiting_since_s is not None
         first_s, rate_per_s = self.held
-        now, end_s = self.ctx.now, self.waiting_since_s
-        self.flows.write(
+        limit_s, error = self._held_limit()
+        write_queue(
+            self.flows,
             first_s,
-            end_s,
+            self.waiting_since_s,
             rate_per_s,
-            "fail",
-            "cancelled-in-transaction",
-            now - first_s,
-            now - end_s,
+            limit_s,
+            error,
+            self.ok_latency_s,
+            release_s=release_s,
+            release_error=release_error,
         )
         self.held = None
-        return rate_per_s * (end_s - first_s)
+        waited_out = max(first_s, min(self.waiting_since_s, release_s - limit_s))
+        return rate_per_s * (self.waiting_since_s - waited_out)
+
+    def held_cancelled(self) -> float:
+        """The writer whose I/O was suspended failed: the transactions that were under way
+        on it and still waiting are cancelled now. Returns how many."""
+        if self.held is None or self.waiting_since_s is None:
+            return 0.0
+        return self._write_held(release_s=self.ctx.now, release_error="cancelled-in-transaction")
 
     def finish(self) -> None:
         """The run ends: transactions still held on suspended I/O fail at their limit."""
         if self.held is not None and self.waiting_since_s is not None:
-            limit_s, error = self.limit
-            first_s, rate_per_s = self.held
-            self.flows.write(
-                first_s, self.waiting_since_s, rate_per_s, "fail", error, limit_s, limit_s
-            )
-            self.held = None
+            self._write_held(release_s=math.inf, release_error="read-timeout")
         super().finish()
