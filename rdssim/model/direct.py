@@ -216,13 +216,6 @@ class DirectCohort(Cohort):
         """
         spec, env = self.spec, self.ctx.env
         assert self.address is not None
-        read_limit_s, _ = self.limit
-        if spec.kind == "per-request" and not _answers(inst):
-            # Each function's request has its own connection: those in flight hang, the next
-            # ones open new connections.
-            timeout = Part(self.rate_per_s, "fail", "read-timeout", read_limit_s)
-            self.flows.set([], cut_back_s=spec.txn_duration_s, cut=timeout, answered_now=False)
-            return False
         first_s, held_rate = self.flows.hold_back(spec.txn_duration_s)
         stuck = self.stuck = _Stuck(first_s, held_rate, since_s=env.now)
         lost_s = env.now
@@ -241,7 +234,8 @@ class DirectCohort(Cohort):
             # How they end if nothing changes from now (what the run's end writes).
             stuck.ends = (deadline_s, "read-timeout")
             if spec.kind == "per-request" and not _answers(inst):
-                # A function's next requests open new connections (its own are stuck).
+                # Each function's request has its own connection: those in flight hang until
+                # the read timeout, the next ones open new connections.
                 end: str | None = "read-timeout"
                 break
             if inst.host_up and inst.reachable and cut_off and not restarted:
