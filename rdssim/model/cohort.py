@@ -48,21 +48,15 @@ class Cohort:
         self.key = f"{spec.name}#{index}"
         self.rng: np.random.Generator = ctx.streams.get(f"client:{spec.name}:{index}")
         self.flows = FlowWriter(ctx, spec.name, index)
-        self.waiting_since_s: float | None = None
-        """Set while requests queue for something to resume (they are written on release)."""
 
     @property
-    def limit(self) -> tuple[float, str]:
-        """How long a queued request waits at most, and the error when it gives up."""
+    def read_limit(self) -> tuple[float, str]:
+        """How long a request on an open connection waits for its answer at most, and the
+        error when it gives up: the read timeout, or TCP's give-up without one."""
         return self.spec.read_timeout_s or RETRANSMIT_GIVE_UP_S, "read-timeout"
 
     def finish(self) -> None:
-        """The run ends: close the open segments; requests still queued count as failed."""
-        if self.waiting_since_s is not None:
-            limit_s, error = self.limit
-            start_s, now = self.waiting_since_s, self.ctx.now
-            self.flows.write(start_s, now, self.rate_per_s, "fail", error, limit_s, limit_s)
-            self.waiting_since_s = None
+        """The run ends: close the open segments."""
         self.flows.stop()
 
     def _looked_up(self, name: str, answer: str) -> None:

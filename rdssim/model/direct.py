@@ -268,7 +268,7 @@ class DirectCohort(Cohort):
     def _hang_s(self) -> float:
         """How long after a host stops answering the pool drops its connections: at the
         read timeout, or at the validation timeout of a pool that tests what it lends."""
-        hang_s, _ = self.limit
+        hang_s, _ = self.read_limit
         if self.spec.kind == "pool" and self.spec.pool.validate_on_borrow:
             hang_s = min(hang_s, self.spec.pool.validation_timeout_s)
         return hang_s
@@ -279,7 +279,7 @@ class DirectCohort(Cohort):
         validation, a dead connection fails its test); a function's waits on its own."""
         pool = self.spec.pool
         if self.spec.kind != "pool":
-            return self.limit
+            return self.read_limit
         if dead and pool.validate_on_borrow:
             return pool.validation_timeout_s, "read-timeout"
         return pool.connection_timeout_s, "pool-timeout"
@@ -291,7 +291,7 @@ class DirectCohort(Cohort):
         waiting for a pooled connection, are not on the stuck ones: unless served, they wait
         on for the new connections the pool opens (the backlog, see :meth:`_connect`)."""
         timed_out = end == "read-timeout"
-        read_limit_s, read_error = self.limit
+        read_limit_s, read_error = self.read_limit
         write_queue(
             self.flows,
             stuck.first_s,

@@ -125,11 +125,12 @@ def write_queue(
     *,
     release_s: float | None = None,
     release_error: str | None = None,
-) -> None:
+) -> float:
     """Requests that arrived in [``start_s``, ``end_s``) waited for a release at
     ``release_s`` (default ``end_s``): those that would wait longer than ``limit_s`` fail at
     the limit, the rest are served ``served_latency_s`` after the release, or, with
-    ``release_error``, fail with it at the release (a reset connection)."""
+    ``release_error``, fail with it at the release (a reset connection). Returns how many
+    waited until the release."""
     release = end_s if release_s is None else release_s
     assert release >= end_s - 1e-9, "a queue is released before its last arrival"
     split = min(end_s, max(start_s, release - limit_s))
@@ -153,3 +154,4 @@ def write_queue(
         release - split + after_s,
         release - end_s + after_s,
     )
+    return rate_per_s * (end_s - split)

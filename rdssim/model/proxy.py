@@ -21,7 +21,6 @@ from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import Instance
-from rdssim.model.tcp import RETRANSMIT_GIVE_UP_S
 from rdssim.record import PROXY_CLIENTS, TXNS_CANCELLED
 from rdssim.scenario.schema import ClientSpec, ProxySpec
 
@@ -135,14 +134,7 @@ class Proxy:
             self.table.release(self._suspended, HOLDER)
             self.pool = 0.0
             cancelled = sum(cohort.held_cancelled() for cohort in self.cohorts)
-            if cancelled > 0:
-                self.ctx.emit(
-                    HOLDER,
-                    TXNS_CANCELLED,
-                    f"{cancelled:,.1f} in-flight transactions cancelled",
-                    count=cancelled,
-                    instance=self._suspended,
-                )
+            self._cancelled(cancelled, self._suspended)
             self._suspended = None
         if self.writer is not None:
             inst = self.instances[self.writer]
@@ -161,14 +153,7 @@ class Proxy:
         if broken:
             self.table.release(self.writer, HOLDER)
             self.pool = 0.0
-            if in_flight > 0:
-                self.ctx.emit(
-                    HOLDER,
-                    TXNS_CANCELLED,
-                    f"{in_flight:,.1f} in-flight transactions cancelled",
-                    count=in_flight,
-                    instance=self.writer,
-                )
+            self._cancelled(in_flight, self.writer)
             self.writer = None
         else:
             # I/O suspended: connections stay open, transactions wait with new requests.
@@ -176,6 +161,17 @@ class Proxy:
             self.writer = None
         for cohort in self.cohorts:
             cohort.writer_lost(cancel=broken)
+
+    def _cancelled(self, count: float, instance: str) -> None:
+        """Record the transactions cancelled when the proxy lost ``instance``, if any."""
+        if count > 0:
+            self.ctx.emit(
+                HOLDER,
+                TXNS_CANCELLED,
+                f"{count:,.1f} in-flight transactions cancelled",
+                count=count,
+                instance=instance,
+            )
 
     def _find_writer(self) -> Proc:
         """The proxy notices the new writer after its detection delay."""
@@ -224,6 +220,8 @@ class ProxiedCohort(Cohort):
         connect_s = spec.connect_s if spec.kind == "per-request" else 0.0
         self.ok_latency_s = connect_s + proxy.spec.latency_s + spec.txn_duration_s
         self.started = False
+        self.waiting_since_s: float | None = None
+        """Set while requests queue in the proxy (they are written on release)."""
         self.held: tuple[float, float] | None = None
         """Transactions under way when the writer suspended its I/O: (first arrival, rate)."""
 
@@ -235,6 +233,7 @@ class ProxiedCohort(Cohort):
 
     @property
     def limit(self) -> tuple[float, str]:
+        """How long a request queued in the proxy waits at most, and its error then."""
         return self.proxy.wait_limit(self.spec.read_timeout_s)
 
     def run(self) -> Proc:
@@ -338,19 +337,16 @@ class ProxiedCohort(Cohort):
         self.waiting_since_s = None
         self.flows.set(self._parts())
 
-    def _held_limit(self) -> tuple[float, str]:
-        """Transactions already on a DB connection wait only for the client's read timeout
-        (the borrow timeout is for requests waiting for one)."""
-        return self.spec.read_timeout_s or RETRANSMIT_GIVE_UP_S, "read-timeout"
-
     def _write_held(self, *, release_s: float, release_error: str | None) -> float:
         """Write the transactions held on suspended I/O, which end at ``release_s`` (served,
         or failed with ``release_error``) unless they gave up first. Returns how many did
         not give up."""
         assert self.held is not None and self.waiting_since_s is not None
         first_s, rate_per_s = self.held
-        limit_s, error = self._held_limit()
-        write_queue(
+        # Transactions already on a DB connection wait only for the client's read timeout
+        # (the borrow timeout is for requests waiting for one).
+        limit_s, error = self.read_limit
+        released = write_queue(
             self.flows,
             first_s,
             self.waiting_since_s,
@@ -362,8 +358,7 @@ class ProxiedCohort(Cohort):
             release_error=release_error,
         )
         self.held = None
-        waited_out = max(first_s, min(self.waiting_since_s, release_s - limit_s))
-        return rate_per_s * (self.waiting_since_s - waited_out)
+        return released
 
     def held_cancelled(self) -> float:
         """The writer whose I/O was suspended failed: the transactions that were under way
@@ -373,7 +368,13 @@ class ProxiedCohort(Cohort):
         return self._write_held(release_s=self.ctx.now, release_error="cancelled-in-transaction")
 
     def finish(self) -> None:
-        """The run ends: transactions still held on suspended I/O fail at their limit."""
+        """The run ends: transactions still held on suspended I/O, and requests still
+        queued, fail at their limits."""
         if self.held is not None and self.waiting_since_s is not None:
             self._write_held(release_s=math.inf, release_error="read-timeout")
+        if self.waiting_since_s is not None:
+            limit_s, error = self.limit
+            start_s, now = self.waiting_since_s, self.ctx.now
+            self.flows.write(start_s, now, self.rate_per_s, "fail", error, limit_s, limit_s)
+            self.waiting_since_s = None
         super().finish()

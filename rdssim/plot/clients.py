@@ -73,18 +73,13 @@ def plot_clients(record: Record, path: Path | None = None) -> Figure:
     strip.set_xlim(-t0, record.duration_s - t0)
     strip.tick_params(axis="x", labelbottom=False)
     width = _bin_text(view)
-    strip.set_title(
+    _panel_title(
+        strip,
         f"requests by outcome, by arrival time ({width} bins): {share_text(failed)} failed",
-        loc="left",
-        fontsize=9.5,
-        color="#404040",
+        _groups_text(record),
     )
-    strip.set_title(_groups_text(record), loc="right", fontsize=9, color="#737373")
-    latency.set_title(
-        f"latency of the requests arriving in each {width} bin (successes and errors)",
-        loc="left",
-        fontsize=9.5,
-        color="#404040",
+    _panel_title(
+        latency, f"latency of the requests arriving in each {width} bin (successes and errors)"
     )
     strip.set_ylabel("share of requests", fontsize=9.5)
     latency.set_ylabel("latency", fontsize=9.5)
@@ -116,13 +111,9 @@ def plot_connections(record: Record, path: Path | None = None) -> Figure:
         style_axes(ax)
     held.set_xlim(-t0, record.duration_s - t0)
     held.tick_params(axis="x", labelbottom=False)
-    held.set_title("connections open", loc="left", fontsize=9.5, color="#404040")
-    held.set_title(_groups_text(record), loc="right", fontsize=9, color="#737373")
-    opened.set_title(
-        f"DB connections opened per second ({_bin_text(view)} bins): {total:,.0f} in all",
-        loc="left",
-        fontsize=9.5,
-        color="#404040",
+    _panel_title(held, "connections open", _groups_text(record))
+    _panel_title(
+        opened, f"DB connections opened per second ({_bin_text(view)} bins): {total:,.0f} in all"
     )
     held.set_ylabel("connections", fontsize=9.5)
     opened.set_ylabel("opened / s", fontsize=9.5)
@@ -217,6 +208,13 @@ def _grid(fig: Figure, count: int) -> list[list[Axes]]:
             axes.append(ax)
         columns.append(axes)
     return columns
+
+
+def _panel_title(ax: Axes, left: str, right: str | None = None) -> None:
+    """What a panel shows (left) and, if given, which groups it covers (right)."""
+    ax.set_title(left, loc="left", fontsize=9.5, color="#404040")
+    if right is not None:
+        ax.set_title(right, loc="right", fontsize=9, color="#737373")
 
 
 def _legend(ax: Axes, legend: Legend, title: str, labels: Sequence[str] | None = None) -> None:
