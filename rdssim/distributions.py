@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rdssim.durations import parse_duration_s
+from rdssim.durations import format_duration_s, parse_duration_s
 
 
 @dataclass(frozen=True)
@@ -83,32 +83,48 @@ class Empirical:
 
 Distribution = Fixed | Uniform | LogNormal | Empirical
 
+MAX_SIGMA = 3.0
+"""A log-normal's sigma: at 3 its 95th percentile is 140 times its median, wider than any
+timing AWS describes; far beyond, draws overflow (sigma 1000 gives exp(1000 z))."""
+MAX_VALUES = 10_000
+
 _FORMS = (
     "a duration (20s), {fixed: 20s}, {uniform: [10s, 30s]}, "
     "{lognormal: {median: 30s, sigma: 0.3}} or {empirical: [12s, 15s]}"
 )
 
 
-def parse_distribution(value: Any) -> Distribution:
-    """Build a distribution from its scenario-file form; ``ValueError`` names what was expected."""
+def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
+    """Build a distribution from its scenario-file form; ``ValueError`` names what was expected.
+
+    Every duration in it is at most ``max_s``.
+    """
     if isinstance(value, Fixed | Uniform | LogNormal | Empirical):
         return value
+
+    def seconds(v: Any) -> float:
+        s = parse_duration_s(v)
+        if s > max_s:
+            raise ValueError(f"expected durations of at most {format_duration_s(max_s)}, got {v!r}")
+        return s
+
     if not isinstance(value, dict):
         try:
-            return Fixed(parse_duration_s(value))
+            parse_duration_s(value)
         except ValueError:
             raise ValueError(f"expected {_FORMS}, got {value!r}") from None
+        return Fixed(seconds(value))
     if len(value) != 1:
         raise ValueError(
             f"expected exactly one of fixed, uniform, lognormal, empirical; got {value!r}"
         )
     ((kind, args),) = value.items()
     if kind == "fixed":
-        return Fixed(parse_duration_s(args))
+        return Fixed(seconds(args))
     if kind == "uniform":
         if not isinstance(args, list | tuple) or len(args) != 2:
             raise ValueError(f"uniform expects [low, high], got {args!r}")
-        low, high = parse_duration_s(args[0]), parse_duration_s(args[1])
+        low, high = seconds(args[0]), seconds(args[1])
         if high < low:
             raise ValueError(f"uniform expects low <= high, got [{args[0]}, {args[1]}]")
         return Uniform(low, high)
@@ -117,15 +133,23 @@ def parse_distribution(value: Any) -> Distribution:
             raise ValueError(
                 f"lognormal expects {{median: <duration>, sigma: <number>}}, got {args!r}"
             )
-        median = parse_duration_s(args["median"])
+        median = seconds(args["median"])
         sigma = args["sigma"]
-        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or sigma < 0:
-            raise ValueError(f"lognormal sigma must be a non-negative number, got {sigma!r}")
+        if (
+            isinstance(sigma, bool)
+            or not isinstance(sigma, int | float)
+            or not 0 <= sigma <= MAX_SIGMA
+        ):
+            raise ValueError(
+                f"lognormal sigma must be a number from 0 to {MAX_SIGMA:g}, got {sigma!r}"
+            )
         if median <= 0:
             raise ValueError("lognormal median must be positive")
         return LogNormal(median, float(sigma))
     if kind == "empirical":
-        if not isinstance(args, list) or not args:
-            raise ValueError(f"empirical expects a non-empty list of durations, got {args!r}")
-        return Empirical(tuple(parse_duration_s(v) for v in args))
+        if not isinstance(args, list) or not args or len(args) > MAX_VALUES:
+            raise ValueError(
+                f"empirical expects a list of 1 to {MAX_VALUES:,} durations, got {args!r}"[:200]
+            )
+        return Empirical(tuple(seconds(v) for v in args))
     raise ValueError(f"unknown distribution {kind!r}; expected {_FORMS}")

@@ -1,25 +1,36 @@
-"""Parse human durations ("90s", "5m", "1h30m", "PT2M", 12.5) into float seconds."""
+"""Parse human durations ("90s", "5m", "1h30m", "PT2M", 12.5) into float seconds.
+
+The grammar is strict on purpose: a duration that could be read two ways is a typo.
+
+* a number (int or float, not a boolean): seconds;
+* a string of number-unit pairs, each unit at most once and from the largest to the smallest
+  (``d``, ``h``, ``m`` or ``min``, ``s``, ``ms``): ``1h30m``, ``90s``, ``250ms``, ``1h 30m``;
+* an ISO-8601 duration with days, hours, minutes and seconds (as AWS FIS writes them):
+  ``PT5M``, ``P1DT2H``; a ``T`` must be followed by a time part.
+
+Digits are ASCII digits; the value is finite and not negative.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_HUMAN = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|min|s|m|h|d)")
+_UNIT_S = {"d": 86400.0, "h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+_PLAIN = re.compile(rf"{_NUMBER}(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_HUMAN = re.compile(rf"({_NUMBER})(ms|min|d|h|m|s)", re.ASCII)
 _ISO = re.compile(
-    r"P(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+    rf"P(?:(?P<d>{_NUMBER})D)?"
+    rf"(?:T(?=[0-9])(?:(?P<h>{_NUMBER})H)?(?:(?P<m>{_NUMBER})M)?(?:(?P<s>{_NUMBER})S)?)?",
+    re.ASCII,
 )
 
 EXPECTED = "a duration such as 90s, 5m, 1h30m, 250ms, PT2M or a number of seconds"
 
 
 def parse_duration_s(value: object) -> float:
-    """Return ``value`` as non-negative seconds.
-
-    Accepts a number (seconds), a string of number-unit pairs ("1h30m", "90s", "250ms"),
-    or an ISO-8601 duration ("PT5M", as AWS FIS uses). Raises ``ValueError`` otherwise.
-    """
+    """Return ``value`` as non-negative, finite seconds; ``ValueError`` says what was expected."""
     if isinstance(value, bool):
         raise ValueError(f"expected {EXPECTED}, got {value!r}")
     if isinstance(value, int | float):
@@ -31,7 +42,7 @@ def parse_duration_s(value: object) -> float:
         seconds = _parse_text(value.strip())
     else:
         raise ValueError(f"expected {EXPECTED}, got {value!r}")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+    if not math.isfinite(seconds):
         raise ValueError(f"expected a finite duration, got {value!r}")
     if seconds < 0:
         raise ValueError(f"expected a non-negative duration, got {value!r}")
@@ -43,29 +54,35 @@ def _parse_text(text: str) -> float:
         raise ValueError(f"expected {EXPECTED}, got an empty string")
     if text.startswith("-"):
         raise ValueError(f"expected a non-negative duration, got {text!r}")
-    try:
+    if _PLAIN.fullmatch(text):
         return float(text)
-    except ValueError:
-        pass
     if text.upper().startswith("P"):
         match = _ISO.fullmatch(text.upper())
-        if match and text.upper() not in ("P", "PT"):
-            parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
-            return (
-                parts.get("d", 0.0) * 86400.0
-                + parts.get("h", 0.0) * 3600.0
-                + parts.get("m", 0.0) * 60.0
-                + parts.get("s", 0.0)
-            )
-        raise ValueError(f"expected {EXPECTED}, got {text!r}")
-    pos = 0
-    total = 0.0
+        if match is None or not any(match.groupdict().values()):
+            raise ValueError(f"expected an ISO-8601 duration such as PT5M or P1DT2H, got {text!r}")
+        parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
+        return sum(parts[k] * _UNIT_S[k] for k in parts)
     compact = text.replace(" ", "")
+    total, pos, last_size = 0.0, 0, math.inf
     for match in _HUMAN.finditer(compact):
         if match.start() != pos:
             break
-        total += float(match.group(1)) * _UNIT_S[match.group(2)]
-        pos = match.end()
+        size = _UNIT_S[match.group(2)]
+        if size >= last_size:
+            raise ValueError(
+                f"expected each unit once, from the largest to the smallest (1h30m), got {text!r}"
+            )
+        total += float(match.group(1)) * size
+        pos, last_size = match.end(), size
     if pos != len(compact) or pos == 0:
         raise ValueError(f"expected {EXPECTED}, got {text!r}")
     return total
+
+
+def format_duration_s(seconds: float) -> str:
+    """A duration as users write it, in its largest whole unit: 250ms, 30s, 1h, 3650d."""
+    for unit in ("d", "h", "m", "s", "ms"):
+        size = _UNIT_S[unit]
+        if seconds >= size and (seconds / size).is_integer():
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

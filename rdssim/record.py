@@ -15,7 +15,6 @@ Five kinds of entry:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from rdssim import regions
 
 Scalar = str | int | float | bool | None
 Outcome = Literal["ok", "fail", "unknown"]
@@ -162,13 +163,10 @@ _TYPES: dict[str, type[Entry]] = {
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
-_AZ_NAME = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")  # us-east-1a -> us-east-1
-
-
 def region_of(az: str) -> str:
-    """The Region of an AZ name (us-east-1a -> us-east-1); an unrecognised name is its own."""
-    match = _AZ_NAME.match(az)
-    return match.group(1) if match else az
+    """The Region of an AZ name (us-east-1a -> us-east-1); a name that is none is its own
+    (scenarios are checked; a Record read back from a file may hold anything)."""
+    return regions.region_of(az) or az
 
 
 @dataclass(frozen=True)

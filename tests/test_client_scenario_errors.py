@@ -46,7 +46,7 @@ BAD = [
     ),
     pytest.param(
         doc("{name: app, instances: 0, requests_per_s: 20}"),
-        ["clients[0].instances", "greater than or equal to 1"],
+        ["clients[0].instances", "expected at least 1 (got 0)"],
         id="no-instances",
     ),
     pytest.param(

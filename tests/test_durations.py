@@ -78,6 +78,15 @@ def test_numbers_are_seconds(number: float, seconds: float) -> None:
         "nan",
         "inf",
         "-inf",
+        # Lenient forms that read two ways are typos, not durations:
+        "P1DT",  # a T with no time after it
+        "15m15m",  # a unit twice
+        "30s1m",  # units out of order
+        "1m1min",  # minutes twice, spelt two ways
+        "\u0661\u0665m",  # Arabic-Indic digits: 15m to float(), not to a reader of YAML
+        "1_000s",
+        "P1Y",  # years and months have no fixed length
+        "1e400",  # overflows to inf
     ],
     ids=lambda value: repr(value)[:24],
 )
@@ -96,3 +105,10 @@ def test_rejection_messages_say_what_was_expected() -> None:
         parse_duration_s(math.inf)
     with pytest.raises(ValueError, match="True"):
         parse_duration_s(True)
+
+
+def test_messages_for_the_lenient_forms_name_the_rule() -> None:
+    with pytest.raises(ValueError, match="each unit once"):
+        parse_duration_s("15m15m")
+    with pytest.raises(ValueError, match="ISO-8601"):
+        parse_duration_s("P1DT")

@@ -273,7 +273,7 @@ BAD = [
         doc(["{name: r1, az: us-east-1c, apply_writes_per_s: 0}"]),
         "deployment.replicas[0].apply_writes_per_s",
         "name: r1",
-        ["greater than 0"],
+        ["expected at least 1 (got 0)"],
     ),
 ]
 BAD_IDS = [case[0] for case in BAD]

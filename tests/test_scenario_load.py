@@ -428,3 +428,128 @@ def test_a_huge_number_is_a_located_error() -> None:
     error = error_of(BASE.replace("duration: 10m", "duration: " + "9" * 400))
     assert (error.line, error.key_path) == (2, "duration")
     assert "finite" in error.message
+
+
+# -- nonsense that used to be accepted ------------------------------------------------------------
+CLIENT = "clients:\n  - {name: app, instances: 2, requests_per_s: 5, %s}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (BASE.replace("duration: 10m", "duration: 10m\nseed: true"), "seed", "valid integer"),
+        (
+            BASE + "workload: {phases: [{start: 0s, writes_per_s: true}]}\n",
+            "workload.phases[0].writes_per_s",
+            "valid number",
+        ),
+        (
+            BASE + "workload: {phases: [{start: 0s, writes_per_s: '100'}]}\n",
+            "workload.phases[0].writes_per_s",
+            "valid number",
+        ),
+        (
+            BASE + "workload: {phases: [{start: 0s, writes_per_s: .inf}]}\n",
+            "workload.phases[0].writes_per_s",
+            "finite",
+        ),
+        (
+            BASE + "workload: {phases: [{start: 0s, writes_per_s: 1e308}]}\n",
+            "workload.phases[0].writes_per_s",
+            "at most 1,000,000",
+        ),
+        (
+            BASE
+            + "workload: {phases: [{start: 0s, writes_per_s: 1}, {start: 1h, writes_per_s: 2}]}\n",
+            "workload.phases[1].start",
+            "after the end of the run",
+        ),
+        (
+            BASE + "timings: {unhealthy_checks: 1000000000000000000000000000000}\n",
+            "timings.unhealthy_checks",
+            "at most 100",
+        ),
+        (BASE + "timings: {redo_mib_per_s: 1e-300}\n", "timings.redo_mib_per_s", "at least 0.1"),
+        (
+            BASE + "timings: {failover_initiation: {lognormal: {median: 8s, sigma: 1000}}}\n",
+            "timings.failover_initiation",
+            "sigma must be a number from 0 to 3",
+        ),
+        (
+            BASE + "timings: {failover_initiation: {lognormal: {median: 8s, sigma: .nan}}}\n",
+            "timings.failover_initiation",
+            "sigma must be a number from 0 to 3",
+        ),
+        (BASE + "timings: {reboot: 1e308}\n", "timings.reboot", "at most 30d"),
+        (BASE.replace("duration: 10m", "duration: 1e308"), "duration", "at most 3650d"),
+        (BASE.replace("name: t", "name: ../../etc"), "name", "not a path"),
+        (
+            BASE.replace("us-east-1b", "lab-1c"),
+            "deployment.instances[1].az",
+            "not an Availability Zone",
+        ),
+        (
+            BASE.replace("us-east-1b", "us-esat-1b"),
+            "deployment.instances[1].az",
+            "no AWS Region 'us-esat-1'",
+        ),
+        (BASE + "probe: {interval: 0.000000001}\n", "probe.interval", "at least 1ms"),
+        (BASE + CLIENT % "retry: {multiplier: 1e6}", "clients[0].retry.multiplier", "at most 10"),
+        (BASE + CLIENT % "retry: {base: 2s, cap: 1s}", "clients[0].retry.cap", "less than base"),
+        (BASE + CLIENT % "connect_timeout: 1e308", "clients[0].connect_timeout", "at most 1h"),
+        (
+            BASE + CLIENT % "pool: {max_lifetime: 1s}",
+            "clients[0].pool.max_lifetime",
+            "at least 30s",
+        ),
+        (
+            BASE + CLIENT % "pool: {validation_timeout: 30s}",
+            "clients[0].pool.validation_timeout",
+            "shorter than connection_timeout",
+        ),
+        (BASE + "proxy: {enabled: true, latency: 1e308}\n", "proxy.latency", "at most 10s"),
+        (
+            BASE.replace("multi-az-instance", "single-az").replace(
+                "    - {name: db-2, az: us-east-1b, role: standby}\n", ""
+            )
+            + "faults:\n  - {at: 1m, kind: host-crash, target: standby}\n",
+            "faults[0].target",
+            "has no standby",
+        ),
+    ],
+)
+def test_values_that_validated_before_but_are_nonsense(text: str, key: str, message: str) -> None:
+    error = error_of(text)
+    assert error.key_path == key
+    assert message in error.message
+
+
+def test_the_base_is_checked_even_when_every_variant_overrides_it() -> None:
+    text = BASE + "probe: {interval: lots}\nvariants:\n  a: {probe: {interval: 1s}}\n"
+    error = error_of(text)
+    assert (error.key_path, error.line) == ("probe.interval", AFTER_BASE)
+
+
+def test_two_identical_variants_are_refused() -> None:
+    error = error_of(BASE + "variants:\n  a: {}\n  b: {}\n")
+    assert error.key_path == "variants.b" and "the same scenario as variant 'a'" in error.message
+
+
+def test_too_many_variants_are_refused() -> None:
+    names = "".join(f"  v{i}: {{probe: {{interval: {i + 1}s}}}}\n" for i in range(21))
+    error = error_of(BASE + "variants:\n" + names)
+    assert error.key_path == "variants" and "at most 20" in error.message
+
+
+def test_warnings_say_when_nothing_can_fail_over_in_time() -> None:
+    late = BASE + "faults:\n  - {at: 9m50s, kind: host-crash, target: primary}\n"
+    (warning,) = parse_scenario_text(late, file="s.yaml").warnings
+    assert (warning.key_path, warning.line) == ("faults[0].at", AFTER_BASE + 1)
+    assert "before the health checks can notice it" in warning.message
+    slow = BASE + "workload: {phases: [{start: 0s, writes_per_s: 5000}]}\n"
+    slow += (
+        "timings: {redo_mib_per_s: 0.1}\nfaults:\n  - {at: 1m, kind: host-crash, target: primary}\n"
+    )
+    (warning,) = parse_scenario_text(slow, file="s.yaml").warnings
+    assert warning.key_path == "timings.redo_mib_per_s" and "longer than the run" in warning.message
+    assert parse_scenario_text(BASE, file="s.yaml").warnings == ()

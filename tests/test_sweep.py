@@ -13,8 +13,8 @@ duration: 15m
 deployment:
   type: multi-az-instance
   instances:
-    - {name: db-1, az: a, role: primary}
-    - {name: db-2, az: b, role: standby}
+    - {name: db-1, az: us-east-1a, role: primary}
+    - {name: db-2, az: us-east-1b, role: standby}
 workload:
   phases: [{start: 0s, writes_per_s: 300}]
 faults:

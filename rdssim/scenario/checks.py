@@ -13,7 +13,7 @@ from rdssim.scenario.checks_replicas import (
     check_replicas,
     reboot_problems,
 )
-from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
+from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -25,6 +25,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-reference problem in ``scenario``, in file order."""
     return [
         *_check_deployment(scenario),
+        *_check_size(scenario),
         *check_replicas(scenario),
         *_check_workload(scenario),
         *check_reads(scenario),
@@ -98,16 +99,34 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def _check_size(scenario: Scenario) -> list[Problem]:
+    deployment = scenario.deployment
+    hosts = len(deployment.instances) + len(deployment.replicas)
+    if hosts > MAX_INSTANCES:
+        return [
+            (
+                ("deployment", "replicas"),
+                f"{hosts} DB instances in all; at most {MAX_INSTANCES}",
+                "RDS's default quota of DB instances per Region (RDS User Guide, CHAP_Limits)",
+            )
+        ]
+    return []
+
+
 def _check_workload(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     previous = -1.0
     for i, phase in enumerate(scenario.workload.phases):
+        where = ("workload", "phases", i, "start")
         if phase.start_s <= previous:
+            problems.append((where, "phase starts must be strictly increasing", None))
+        elif phase.start_s >= scenario.duration_s:
             problems.append(
                 (
-                    ("workload", "phases", i, "start"),
-                    "phase starts must be strictly increasing",
-                    None,
+                    where,
+                    f"starts at {phase.start_s:g} s, after the end of the run "
+                    f"({scenario.duration_s:g} s)",
+                    "raise duration or remove the phase",
                 )
             )
         previous = phase.start_s
@@ -139,6 +158,14 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                         (*where, "target"),
                         f"{fault.kind} needs a target",
                         f"known: {known}, primary, standby",
+                    )
+                )
+            elif fault.target == "standby" and scenario.deployment.type == "single-az":
+                problems.append(
+                    (
+                        (*where, "target"),
+                        "a single-az deployment has no standby",
+                        f"target the primary or an instance: {known}",
                     )
                 )
             elif fault.target not in names and fault.target not in ROLE_SELECTORS:
@@ -179,3 +206,38 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
         if fault.duration_s == 0:
             problems.append(((*where, "duration"), "a duration must be positive", None))
     return problems
+
+
+def scenario_warnings(scenario: Scenario) -> list[Problem]:
+    """What is valid but will not do what its author probably wants: a fault too late for the
+    health checks to notice before the run ends, a crash recovery longer than the run."""
+    warnings: list[Problem] = []
+    t = scenario.timings
+    detection_s = t.unhealthy_checks * t.health_check_interval_s + t.health_check_timeout_s
+    for i, fault in enumerate(scenario.faults):
+        if fault.kind == "reboot-with-failover":
+            continue
+        left_s = scenario.duration_s - fault.at_s
+        if left_s < detection_s:
+            warnings.append(
+                (
+                    ("faults", i, "at"),
+                    f"the run ends {left_s:g} s after this fault, before the health checks can "
+                    f"notice it (up to {detection_s:g} s): nothing will be repaired",
+                    "raise duration or move the fault earlier",
+                )
+            )
+    top_rate = max(phase.writes_per_s for phase in scenario.workload.phases)
+    redo_bytes = t.checkpoint_interval_s * top_rate * scenario.workload.bytes_per_txn
+    replay_s = redo_bytes / (t.redo_mib_per_s * 2**20)
+    if scenario.faults and replay_s > scenario.duration_s:
+        warnings.append(
+            (
+                ("timings", "redo_mib_per_s"),
+                f"crash recovery may replay {redo_bytes / 2**20:,.0f} MiB of log at "
+                f"{t.redo_mib_per_s:g} MiB/s: {replay_s:,.0f} s, longer than the run "
+                f"({scenario.duration_s:g} s)",
+                "a failover or recovery will not finish in this run",
+            )
+        )
+    return warnings

@@ -107,4 +107,22 @@ def check_clients(scenario: Scenario) -> list[Problem]:
             problems.append(
                 (("clients", i, "pool", "min_idle"), "min_idle is larger than size", None)
             )
+        pool = group.pool
+        if group.kind == "pool" and pool.validation_timeout_s >= pool.connection_timeout_s:
+            problems.append(
+                (
+                    ("clients", i, "pool", "validation_timeout"),
+                    f"validation_timeout ({pool.validation_timeout_s:g} s) must be shorter than "
+                    f"connection_timeout ({pool.connection_timeout_s:g} s)",
+                    "HikariCP requires validationTimeout < connectionTimeout",
+                )
+            )
+        if group.retry.cap_s < group.retry.base_s:
+            problems.append(
+                (
+                    ("clients", i, "retry", "cap"),
+                    f"cap ({group.retry.cap_s:g} s) is less than base ({group.retry.base_s:g} s)",
+                    None,
+                )
+            )
     return problems

@@ -1,6 +1,23 @@
-"""The one error type for bad scenario input."""
+"""The one error type for bad scenario input, and the warning for odd but runnable input."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _render(
+    message: str, file: str | None, line: int | None, key_path: str | None, hint: str | None
+) -> str:
+    where = file or "<scenario>"
+    if line is not None:
+        where += f":{line}"
+    text = f"{where}: "
+    if key_path:
+        text += f"{key_path}: "
+    text += message
+    if hint:
+        text += f"\n  hint: {hint}"
+    return text
 
 
 class ScenarioError(Exception):
@@ -27,13 +44,19 @@ class ScenarioError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = self.file or "<scenario>"
-        if self.line is not None:
-            where += f":{self.line}"
-        text = f"{where}: "
-        if self.key_path:
-            text += f"{self.key_path}: "
-        text += self.message
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        return _render(self.message, self.file, self.line, self.key_path, self.hint)
+
+
+@dataclass(frozen=True)
+class ScenarioWarning:
+    """Something valid that will not do what its author probably wants (the run ends before
+    a fault can be noticed, say); located like a ScenarioError, printed, and the run goes on."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key_path: str | None = None
+    hint: str | None = None
+
+    def render(self) -> str:
+        return _render(self.message, self.file, self.line, self.key_path, self.hint)

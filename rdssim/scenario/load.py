@@ -11,9 +11,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from rdssim.scenario.checks import check_scenario
-from rdssim.scenario.errors import ScenarioError
+from rdssim.scenario.checks import check_scenario, scenario_warnings
+from rdssim.scenario.errors import ScenarioError, ScenarioWarning
 from rdssim.scenario.schema import Scenario
+from rdssim.scenario.source import format_path, parse, read_text
 
 PathKey = tuple[str | int, ...]
 
@@ -29,34 +30,26 @@ class ScenarioSet:
     name: str
     description: str
     variants: dict[str, Scenario]
+    warnings: tuple[ScenarioWarning, ...] = ()
+    """Located messages about valid input that will not do what it seems to (printed)."""
 
     @property
     def has_variants(self) -> bool:
         return list(self.variants) != ["base"]
 
 
+MAX_VARIANTS = 20
+"""More would not fit side by side in a table or a figure; a sweep varies more."""
+
+
 def load_scenario(path: str | Path) -> ScenarioSet:
     """Read and validate ``path``; raise ScenarioError on any problem."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such file", file=file, hint="check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file ({exc})", file=file) from None
-    return parse_scenario_text(text, file=file)
+    return parse_scenario_text(read_text(path), file=str(path))
 
 
 def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
     """Validate scenario YAML given as text (``file`` names it in errors)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"not valid YAML: {problem}", file=file, line=line) from None
+    node, raw = parse(text, file)
     if not isinstance(raw, dict):
         raise ScenarioError(
             "expected a mapping of keys (name, duration, deployment, ...) at the top level",
@@ -64,16 +57,13 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
             line=1,
             hint="see docs/scenario-format.md",
         )
-    duplicate = _first_duplicate_key(node, ())
-    if duplicate is not None:
-        loc, line = duplicate
-        raise ScenarioError(
-            "duplicate key (YAML would silently keep only the last one)",
-            file=file,
-            line=line,
-            key_path=_format_path(loc),
-        )
     locator = _Locator(file, node)
+    if "variant" in raw:
+        raise locator.error(
+            ("variant",),
+            "unknown key (a variant is named by its key under variants:)",
+            hint="variants: {my_variant: {...overrides...}}",
+        )
     variants_raw = raw.pop("variants", None)
     default_name = Path(file).stem if file != "<string>" else "scenario"
     raw.setdefault("name", default_name)
@@ -82,22 +72,65 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
     else:
         if not isinstance(variants_raw, dict) or not variants_raw:
             raise locator.error(("variants",), "expected a mapping of variant name to overrides")
+        if len(variants_raw) > MAX_VARIANTS:
+            raise locator.error(
+                ("variants",),
+                f"{len(variants_raw)} variants; at most {MAX_VARIANTS}",
+                hint="to vary one value over many settings, use rdssim sweep",
+            )
+        # The base is not run when every variant overrides a value, but a bad value there is
+        # still a mistake: check what it holds (keys it leaves to the variants may be missing).
+        _check_present(raw, locator)
         variants = {}
+        merged_by_name: dict[str, dict[str, Any]] = {}
         for name, overrides in variants_raw.items():
             prefix: PathKey = ("variants", str(name))
             if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+                raise locator.error(prefix, "variant names must be words like direct or ttl_5s")
+            if not name.isascii():
                 raise locator.error(prefix, "variant names must be words like direct or ttl_5s")
             if overrides is None:
                 overrides = {}
             if not isinstance(overrides, dict):
                 raise locator.error(prefix, "expected a mapping of keys to override")
-            if "variants" in overrides or "name" in overrides:
+            if "variants" in overrides or "name" in overrides or "variant" in overrides:
                 raise locator.error(prefix, "a variant may not override name or declare variants")
             merged = _deep_merge(raw, overrides)
-            merged["variant"] = name
-            variants[name] = _validate(merged, locator, prefix=prefix)
+            twin = next((n for n, m in merged_by_name.items() if m == merged), None)
+            if twin is not None:
+                raise locator.error(
+                    prefix,
+                    f"the same scenario as variant {twin!r}: it would only repeat its run",
+                    hint="remove one, or make them differ",
+                )
+            merged_by_name[name] = merged
+            variants[name] = _validate({**merged, "variant": name}, locator, prefix=prefix)
     base = next(iter(variants.values()))
-    return ScenarioSet(path=file, name=base.name, description=base.description, variants=variants)
+    warnings: list[ScenarioWarning] = []
+    for name, scenario in variants.items():
+        prefix = ("variants", name) if variants_raw is not None else ()
+        for loc, message, hint in scenario_warnings(scenario):
+            found = locator.error(loc, message, prefix=prefix, hint=hint)
+            warning = ScenarioWarning(message, file, found.line, found.key_path, hint)
+            if not any(w.message == message and w.line == warning.line for w in warnings):
+                warnings.append(warning)
+    return ScenarioSet(
+        path=file,
+        name=base.name,
+        description=base.description,
+        variants=variants,
+        warnings=tuple(warnings),
+    )
+
+
+def _check_present(raw: dict[str, Any], locator: _Locator) -> None:
+    """Validate the values the base holds; keys it leaves to its variants may be missing."""
+    try:
+        Scenario.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error["type"] != "missing":
+                raise locator.error(tuple(error["loc"]), _describe(error)) from None
 
 
 def _validate(raw: dict[str, Any], locator: _Locator, prefix: PathKey) -> Scenario:
@@ -114,20 +147,61 @@ def _validate(raw: dict[str, Any], locator: _Locator, prefix: PathKey) -> Scenar
     return scenario
 
 
+# What the name patterns of rdssim.scenario.schema mean, in words.
+_PATTERNS = {
+    r"^[a-z][a-z0-9-]{0,62}$": (
+        "a name of lowercase letters, digits and dashes, starting with a letter (db-1)"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$": (
+        "a name of letters, digits, '_', '-' and '.', not a path (multi_az_failover)"
+    ),
+    r"^\d+(\.\d+)*$": 'a version number such as "8.0" or "16.3"',
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it: short, whatever the user wrote."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: Any) -> str:
+    """A bound as people read it: 1,000,000 and 0.25, not 1000000.0 and 2.5e-01."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     message = str(error["msg"])
+    context = error.get("ctx") or {}
     if kind == "extra_forbidden":
         return "unknown key (typos are errors, not ignored)"
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
         return message.replace("Input should be", "expected")
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"expected {words} {_number(context[key])} (got {_shown(error.get('input'))})"
+    if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERNS:
+        return f"expected {_PATTERNS[context['pattern']]} (got {_shown(error.get('input'))})"
+    if kind in ("too_long", "too_short") and "max_length" in context | {"max_length": 0}:
+        limit = context.get("max_length" if kind == "too_long" else "min_length")
+        words = "at most" if kind == "too_long" else "at least"
+        return f"expected {words} {limit:,} {'characters' if 'String' in message else 'items'}"
     message = message.removeprefix("Value error, ")
     if message.startswith("Input should be"):
         message = "expected" + message.removeprefix("Input should be")
-    if "input" in error and "got" not in message:
-        return f"{message} (got {error['input']!r})"
+    if "input" in error and "got" not in message and repr(error["input"]) not in message:
+        return f"{message} (got {_shown(error['input'])})"
     return message
 
 
@@ -161,7 +235,7 @@ class _Locator:
         line = self._line((*prefix, *loc), exact=True) if prefix else None
         if line is None:
             line = self._line(tuple(loc))
-        path = _format_path(loc)
+        path = format_path(loc)
         if prefix and prefix[0] == "variants":
             path = f"variants.{prefix[1]}: {path}" if loc else f"variants.{prefix[1]}"
         return ScenarioError(message, file=self.file, line=line, key_path=path, hint=hint)
@@ -189,33 +263,3 @@ class _Locator:
             else:
                 return None if exact else best
         return best
-
-
-def _first_duplicate_key(node: yaml.Node | None, loc: PathKey) -> tuple[PathKey, int] | None:
-    """(key path, line) of the first key repeated within one mapping, if any."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen and key != "<<":
-                return (*loc, key), key_node.start_mark.line + 1
-            seen.add(key)
-            found = _first_duplicate_key(value_node, (*loc, key))
-            if found is not None:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found = _first_duplicate_key(item, (*loc, index))
-            if found is not None:
-                return found
-    return None
-
-
-def _format_path(loc: Sequence[str | int]) -> str:
-    text = ""
-    for key in loc:
-        if isinstance(key, int):
-            text += f"[{key}]"
-        else:
-            text += f".{key}" if text else str(key)
-    return text

@@ -2,46 +2,71 @@
 
 YAML keys are human ("interval: 1s"); Python attributes carry their unit ("interval_s").
 Every timing default names its source in docs/calibration.md; ``# assumption`` marks the
-ones AWS does not publish.
+ones AWS does not publish. Every number has a range (rdssim.scenario.fields, and the table
+"Ranges" in docs/scenario-format.md); values are strict: ``true`` is not 1, "100" is not 100.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from rdssim.distributions import Distribution, LogNormal, Uniform, parse_distribution
-from rdssim.durations import parse_duration_s
+from rdssim.distributions import Distribution, LogNormal, Uniform
 from rdssim.engines import DEFAULT_VERSIONS
+from rdssim.regions import az_problem
+from rdssim.scenario.fields import (
+    DAY,
+    HOUR,
+    MAX_COUNT,
+    MAX_HORIZON_S,
+    MAX_RATE_PER_S,
+    MAX_TIMING_S,
+    MINUTE,
+    MS,
+    seconds,
+    seconds_or_none,
+    timing,
+)
 
-DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
-# A timeout that may be switched off: ``none`` (or YAML null) means the driver never gives up.
-OptionalDurationS = Annotated[
-    float | None,
-    BeforeValidator(lambda v: None if v is None or v == "none" else parse_duration_s(v)),
-]
-Dist = Annotated[Distribution, PlainValidator(parse_distribution)]
 # A version is a string ("15.4"); YAML reads 15.4 or 12 as a number, so take those too.
 EngineVersion = Annotated[
     str,
     BeforeValidator(lambda v: str(v) if isinstance(v, int | float) and v is not True else v),
-    Field(pattern=r"^\d+(\.\d+)*$"),
+    Field(pattern=r"^\d+(\.\d+)*$", max_length=20),
 ]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 
+
+def _az(value: str) -> str:
+    problem = az_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+AzName = Annotated[str, Field(max_length=40), AfterValidator(_az)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
 ROLE_SELECTORS = ("primary", "standby")
+MAX_INSTANCES = 40
+"""Hosts and replicas of one scenario: RDS's default quota of DB instances per Region
+(RDS User Guide, CHAP_Limits, "DB instances: 40")."""
+MAX_ITEMS = 10_000
+"""Workload phases, faults or actions in one scenario."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, strict=True, allow_inf_nan=False
+    )
 
 
 class InstanceSpec(_Model):
     """One DB host of the deployment."""
 
     name: Name
-    az: str = Field(min_length=1)
+    az: AzName
     role: Literal["primary", "standby"]
 
 
@@ -50,18 +75,19 @@ class LinkSpec(_Model):
 
     # At most a minute: a replica keeps 10 minutes of its applied history for its own
     # replicas to read through their link delay (rdssim.model.replica.HISTORY_S).
-    latency_s: DurationS | None = Field(default=None, alias="latency", le=60.0)
-    bandwidth_mib_per_s: float | None = Field(default=None, gt=0)
+    latency_s: Annotated[float, seconds(MINUTE)] | None = Field(default=None, alias="latency")
+    bandwidth_mib_per_s: Annotated[float, Field(ge=0.01, le=100_000.0)] | None = None
 
 
 class ReplicaSpec(_Model):
     """A read replica: asynchronous, fed over a link, applying at its own capacity."""
 
     name: Name
-    az: str = Field(min_length=1)
-    source: str = "primary"
+    az: AzName
+    source: str = Field(default="primary", max_length=63)
     """``primary`` (the DB instance, whichever host is its writer) or another replica."""
-    apply_writes_per_s: float = Field(default=5000.0, gt=0)  # assumption: same instance class
+    # assumption: same class
+    apply_writes_per_s: Annotated[float, Field(ge=1.0, le=MAX_RATE_PER_S)] = 5000.0
     link: LinkSpec = Field(default_factory=LinkSpec)
 
 
@@ -69,22 +95,22 @@ class DeploymentSpec(_Model):
     """What is deployed: the type, its instances and its read replicas."""
 
     type: Literal["single-az", "multi-az-instance"]
-    instances: list[InstanceSpec] = Field(min_length=1)
-    replicas: list[ReplicaSpec] = Field(default_factory=list)
+    instances: list[InstanceSpec] = Field(min_length=1, max_length=MAX_INSTANCES)
+    replicas: list[ReplicaSpec] = Field(default_factory=list, max_length=MAX_INSTANCES)
     replication: Literal["rds-managed", "self-managed"] = "rds-managed"
     """self-managed: engine-native replication set up by hand (e.g. on EC2) with no
     orchestrator: replicas never re-point themselves after a failover."""
-    instance_class: str = "db.r6g.large"
+    instance_class: str = Field(default="db.r6g.large", max_length=40)
     """Sets ``max_connections`` through the engine's default formula (rdssim.connections)."""
-    max_connections: int | None = Field(default=None, ge=1)
+    max_connections: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """An explicit parameter-group value; overrides the formula."""
 
 
 class WorkloadPhase(_Model):
     """From ``start_s`` on, the application offers ``writes_per_s`` transactions per second."""
 
-    start_s: DurationS = Field(alias="start")
-    writes_per_s: float = Field(ge=0)
+    start_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(alias="start")
+    writes_per_s: Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_S)]
 
 
 class WorkloadSpec(_Model):
@@ -93,53 +119,75 @@ class WorkloadSpec(_Model):
     phases: list[WorkloadPhase] = Field(
         default_factory=lambda: [WorkloadPhase.model_validate({"start": 0, "writes_per_s": 0})],
         min_length=1,
+        max_length=MAX_ITEMS,
     )
-    bytes_per_txn: int = Field(default=4096, gt=0)  # assumption: log bytes per transaction
-    txn_duration_s: DurationS = Field(default=0.02, alias="txn_duration")  # assumption
+    # assumption: log bytes per transaction; at most MySQL's max_allowed_packet (1 GiB).
+    bytes_per_txn: Annotated[int, Field(ge=1, le=2**30)] = 4096
+    # assumption
+    txn_duration_s: Annotated[float, seconds(DAY)] = Field(default=0.02, alias="txn_duration")
 
 
 class ProbeSpec(_Model):
     """The 1-second "connect and insert" loop people use to time real failovers."""
 
     enabled: bool = True
-    interval_s: DurationS = Field(default=1.0, alias="interval", gt=0)
-    connect_timeout_s: DurationS = Field(default=5.0, alias="connect_timeout", gt=0)
-    read_timeout_s: DurationS = Field(default=10.0, alias="read_timeout", gt=0)
-    write_latency_s: DurationS = Field(default=0.005, alias="write_latency")
+    interval_s: Annotated[float, seconds(DAY, MS)] = Field(default=1.0, alias="interval")
+    connect_timeout_s: Annotated[float, seconds(HOUR, MS)] = Field(
+        default=5.0, alias="connect_timeout"
+    )
+    read_timeout_s: Annotated[float, seconds(DAY, MS)] = Field(default=10.0, alias="read_timeout")
+    write_latency_s: Annotated[float, seconds(MINUTE)] = Field(default=0.005, alias="write_latency")
     dns_cache: Literal["ttl", "fixed", "forever"] = "ttl"
-    dns_cache_s: DurationS = Field(default=30.0, alias="dns_cache_for")  # JDK default
+    # JDK default
+    dns_cache_s: Annotated[float, seconds(DAY)] = Field(default=30.0, alias="dns_cache_for")
 
 
 class PoolSpec(_Model):
     """An application instance's connection pool (HikariCP-style names and defaults)."""
 
-    size: int = Field(default=10, ge=1)  # HikariCP maximumPoolSize
-    min_idle: int | None = Field(default=None, ge=0)
+    size: Annotated[int, Field(ge=1, le=10_000)] = 10  # HikariCP maximumPoolSize
+    min_idle: Annotated[int, Field(ge=0, le=10_000)] | None = None
     """Connections kept when idle; unset keeps ``size`` (HikariCP: minimumIdle = size)."""
-    max_lifetime_s: DurationS = Field(default=1800.0, alias="max_lifetime", gt=0)  # HikariCP
-    idle_timeout_s: DurationS = Field(default=600.0, alias="idle_timeout", gt=0)  # HikariCP
+    # HikariCP's defaults, and its minimums (maxLifetime 30 s, idleTimeout 10 s,
+    # connectionTimeout and validationTimeout 250 ms: HikariConfig refuses less).
+    max_lifetime_s: Annotated[float, seconds(MAX_TIMING_S, 30.0)] = Field(
+        default=1800.0, alias="max_lifetime"
+    )
+    idle_timeout_s: Annotated[float, seconds(DAY, 10.0)] = Field(
+        default=600.0, alias="idle_timeout"
+    )
     validate_on_borrow: bool = False
     """Test a connection before lending it (what bounds the wait on a dead connection)."""
-    validation_timeout_s: DurationS = Field(default=5.0, alias="validation_timeout", gt=0)
-    connection_timeout_s: DurationS = Field(default=30.0, alias="connection_timeout", gt=0)
+    validation_timeout_s: Annotated[float, seconds(HOUR, 0.25)] = Field(
+        default=5.0, alias="validation_timeout"
+    )
+    connection_timeout_s: Annotated[float, seconds(DAY, 0.25)] = Field(
+        default=30.0, alias="connection_timeout"
+    )
     """How long a request waits for a free pooled connection (HikariCP connectionTimeout)."""
 
 
 class RetrySpec(_Model):
     """Exponential backoff with full jitter between connection attempts."""
 
-    base_s: DurationS = Field(default=0.1, alias="base", gt=0)  # assumption
-    multiplier: float = Field(default=2.0, ge=1.0)
-    cap_s: DurationS = Field(default=5.0, alias="cap", gt=0)  # assumption
+    base_s: Annotated[float, seconds(HOUR, MS)] = Field(default=0.1, alias="base")  # assumption
+    multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    cap_s: Annotated[float, seconds(HOUR, MS)] = Field(default=5.0, alias="cap")  # assumption
 
 
 class ConnectCostSpec(_Model):
     """What opening one connection costs the client (docs/calibration.md, "Clients")."""
 
-    tcp_handshake_s: DurationS = Field(default=0.001, alias="tcp_handshake")  # assumption
-    tls_handshake_s: DurationS = Field(default=0.005, alias="tls_handshake")  # assumption
-    authentication_s: DurationS = Field(default=0.005, alias="authentication")  # assumption
-    session_setup_s: DurationS = Field(default=0.002, alias="session_setup")  # assumption
+    # assumption
+    tcp_handshake_s: Annotated[float, seconds(MINUTE)] = Field(default=0.001, alias="tcp_handshake")
+    # assumption
+    tls_handshake_s: Annotated[float, seconds(MINUTE)] = Field(default=0.005, alias="tls_handshake")
+    # assumption
+    authentication_s: Annotated[float, seconds(MINUTE)] = Field(
+        default=0.005, alias="authentication"
+    )
+    # assumption
+    session_setup_s: Annotated[float, seconds(MINUTE)] = Field(default=0.002, alias="session_setup")
 
 
 class ClientSpec(_Model):
@@ -149,31 +197,41 @@ class ClientSpec(_Model):
     kind: Literal["pool", "per-request"] = "pool"
     """``pool``: long-lived pooled connections; ``per-request``: a short-lived client (a
     serverless function) opening a connection for every request."""
-    instances: int = Field(ge=1)
+    instances: Annotated[int, Field(ge=1, le=MAX_COUNT)]
     """Application instances (``pool``) or concurrent functions (``per-request``)."""
-    requests_per_s: float = Field(gt=0)
+    requests_per_s: Annotated[float, Field(gt=0.0, le=MAX_RATE_PER_S)]
     """Requests per second from each instance."""
-    writes_share: float = Field(default=1.0, ge=0.0, le=1.0)
+    writes_share: Share = 1.0
     """Share of requests that write; all go to the writer (the proxy's default endpoint)."""
-    txn_duration_s: DurationS = Field(default=0.02, alias="txn_duration", gt=0)  # assumption
+    # assumption
+    txn_duration_s: Annotated[float, seconds(DAY, above=True)] = Field(
+        default=0.02, alias="txn_duration"
+    )
     """How long a request's transaction holds a DB connection (what a proxy multiplexes)."""
-    session_s: DurationS | None = Field(default=None, alias="session", gt=0)
+    session_s: Annotated[float, seconds(DAY, above=True)] | None = Field(
+        default=None, alias="session"
+    )
     """``per-request``: how long a function keeps its connection for one request (its whole
     invocation); default: the transaction."""
-    start_s: DurationS = Field(default=0.0, alias="start", ge=0)
+    start_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(default=0.0, alias="start")
     pool: PoolSpec = Field(default_factory=PoolSpec)
-    connect_timeout_s: OptionalDurationS = Field(default=10.0, alias="connect_timeout", gt=0)
+    connect_timeout_s: Annotated[float | None, seconds_or_none(HOUR, MS)] = Field(
+        default=10.0, alias="connect_timeout"
+    )
     """PgJDBC's default; ``none`` waits for the OS to give up on SYNs (~127 s on Linux)."""
-    read_timeout_s: OptionalDurationS = Field(default=None, alias="read_timeout", gt=0)
+    read_timeout_s: Annotated[float | None, seconds_or_none(DAY, MS)] = Field(
+        default=None, alias="read_timeout"
+    )
     """Driver default: none (the hang: TCP gives up after ~15 minutes of retransmissions)."""
     dns_cache: Literal["ttl", "fixed", "forever"] = "ttl"
-    dns_cache_s: DurationS = Field(default=30.0, alias="dns_cache_for")  # JDK default
+    # JDK default
+    dns_cache_s: Annotated[float, seconds(DAY)] = Field(default=30.0, alias="dns_cache_for")
     retry: RetrySpec = Field(default_factory=RetrySpec)
     tls: bool = True
     connect_cost: ConnectCostSpec = Field(default_factory=ConnectCostSpec)
-    pinned_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    pinned_share: Share = 0.0
     """Through RDS Proxy: share of client connections whose session pins a DB connection."""
-    cohorts: int | None = Field(default=None, ge=1, le=1000)
+    cohorts: Annotated[int, Field(ge=1, le=1000)] | None = None
     """Independent groups the instances are simulated as (default: min(instances, 50))."""
 
     @property
@@ -200,16 +258,22 @@ class ProxySpec(_Model):
     """RDS Proxy in front of the writer (defaults: rds-facts.md, "RDS Proxy")."""
 
     enabled: bool = False
-    max_connections_percent: int | None = Field(default=None, ge=1, le=100)
+    max_connections_percent: Annotated[int, Field(ge=1, le=100)] | None = None
     """Unset: 100, or 10 on SQL Server (AWS defaults; AWS takes whole percents 1-100)."""
-    max_idle_connections_percent: int | None = Field(default=None, ge=0, le=100)
+    max_idle_connections_percent: Annotated[int, Field(ge=0, le=100)] | None = None
     """Unset: half of max_connections_percent (AWS default); at most that."""
-    connection_borrow_timeout_s: DurationS = Field(
-        default=120.0, alias="connection_borrow_timeout", gt=0
+    # AWS takes ConnectionBorrowTimeout of 1 to 3,600 s and IdleClientTimeout of 1 s to 8 h
+    # (CreateDBProxy, ConnectionPoolConfiguration; DBProxy.IdleClientTimeout).
+    connection_borrow_timeout_s: Annotated[float, seconds(HOUR, 1.0)] = Field(
+        default=120.0, alias="connection_borrow_timeout"
     )
-    idle_client_timeout_s: DurationS = Field(default=1800.0, alias="idle_client_timeout", gt=0)
-    failover_detection: Dist = Uniform(1.0, 3.0)  # assumption: the proxy polls the writer
-    latency_s: DurationS = Field(default=0.001, alias="latency")  # assumption: one extra hop
+    idle_client_timeout_s: Annotated[float, seconds(8 * HOUR, 1.0)] = Field(
+        default=1800.0, alias="idle_client_timeout"
+    )
+    # assumption: polls the writer
+    failover_detection: Annotated[Distribution, timing(HOUR)] = Uniform(1.0, 3.0)
+    # assumption: one hop
+    latency_s: Annotated[float, seconds(10.0)] = Field(default=0.001, alias="latency")
 
     def max_percent(self, engine: str) -> float:
         if self.max_connections_percent is not None:
@@ -225,82 +289,102 @@ class ProxySpec(_Model):
 class ReadSpec(_Model):
     """A read workload on the replicas, directly or through a reader endpoint."""
 
-    reads_per_s: float = Field(gt=0)
-    target: str = "reader-endpoint"
+    reads_per_s: Annotated[float, Field(gt=0.0, le=100 * MAX_RATE_PER_S)]
+    target: str = Field(default="reader-endpoint", max_length=63)
     """``reader-endpoint`` (spread over the replicas that answer) or one replica's name."""
-    read_your_writes: float = Field(default=0.0, ge=0.0, le=1.0)
+    read_your_writes: Share = 0.0
     """Share of reads that read back the same client's write to the primary."""
-    read_after_write_s: DurationS = Field(default=0.05, alias="read_after_write")  # assumption
+    # assumption
+    read_after_write_s: Annotated[float, seconds(HOUR)] = Field(
+        default=0.05, alias="read_after_write"
+    )
 
 
 class ActionSpec(_Model):
     """An operator or API call at ``at_s``."""
 
-    at_s: DurationS = Field(alias="at")
+    at_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(alias="at")
     kind: Literal["promote-replica", "repoint-replica", "create-replica", "reboot-with-failover"]
-    target: str | None = None
-    source: str | None = None
+    target: str | None = Field(default=None, max_length=63)
+    source: str | None = Field(default=None, max_length=63)
     """For repoint-replica: the new source, ``primary`` or a replica."""
 
 
 class FaultSpec(_Model):
     """A fault (or API action) injected at ``at_s``; some last ``duration_s``."""
 
-    at_s: DurationS = Field(alias="at")
+    at_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(alias="at")
     kind: Literal[
         "host-crash", "storage-failure", "network-loss", "az-outage", "reboot-with-failover"
     ]
-    target: str | None = None
-    az: str | None = None
-    duration_s: DurationS | None = Field(default=None, alias="duration")
+    target: str | None = Field(default=None, max_length=63)
+    az: str | None = Field(default=None, max_length=40)
+    duration_s: Annotated[float, seconds(MAX_HORIZON_S, above=True)] | None = Field(
+        default=None, alias="duration"
+    )
+
+
+Timing = Annotated[Distribution, timing()]
 
 
 class TimingsSpec(_Model):
     """Calibrated timing defaults (sources: docs/calibration.md)."""
 
-    health_check_interval_s: DurationS = Field(default=10.0, alias="health_check_interval", gt=0)
-    health_check_timeout_s: DurationS = Field(default=5.0, alias="health_check_timeout")
-    unhealthy_checks: int = Field(default=2, ge=1)
-    failover_initiation: Dist = LogNormal(8.0, 0.5)
-    standby_activation: Dist = LogNormal(28.0, 0.3)
-    redo_mib_per_s: float = Field(default=20.0, gt=0)
-    checkpoint_interval_s: DurationS = Field(default=300.0, alias="checkpoint_interval", gt=0)
-    dns_propagation: Dist = Uniform(3.0, 15.0)
-    dns_ttl_s: DurationS = Field(default=5.0, alias="dns_ttl")
-    standby_rebuild: Dist = LogNormal(600.0, 0.4)
-    host_replacement: Dist = LogNormal(480.0, 0.4)
-    reboot: Dist = LogNormal(60.0, 0.3)
-    failover_cooldown_s: DurationS = Field(default=300.0, alias="failover_cooldown")
-    log_upload_interval_s: DurationS = Field(default=300.0, alias="log_upload_interval", gt=0)
-    pitr_restore: Dist = LogNormal(3600.0, 0.5)
+    health_check_interval_s: Annotated[float, seconds(HOUR, 0.1)] = Field(
+        default=10.0, alias="health_check_interval"
+    )
+    health_check_timeout_s: Annotated[float, seconds(HOUR)] = Field(
+        default=5.0, alias="health_check_timeout"
+    )
+    unhealthy_checks: Annotated[int, Field(ge=1, le=100)] = 2
+    failover_initiation: Timing = LogNormal(8.0, 0.5)
+    standby_activation: Timing = LogNormal(28.0, 0.3)
+    # From a slow disk to the fastest NVMe: below 0.1 MiB/s a checkpoint's redo takes days.
+    redo_mib_per_s: Annotated[float, Field(ge=0.1, le=100_000.0)] = 20.0
+    checkpoint_interval_s: Annotated[float, seconds(DAY, 1.0)] = Field(
+        default=300.0, alias="checkpoint_interval"
+    )
+    dns_propagation: Timing = Uniform(3.0, 15.0)
+    dns_ttl_s: Annotated[float, seconds(DAY)] = Field(default=5.0, alias="dns_ttl")
+    standby_rebuild: Timing = LogNormal(600.0, 0.4)
+    host_replacement: Timing = LogNormal(480.0, 0.4)
+    reboot: Timing = LogNormal(60.0, 0.3)
+    failover_cooldown_s: Annotated[float, seconds(DAY)] = Field(
+        default=300.0, alias="failover_cooldown"
+    )
+    log_upload_interval_s: Annotated[float, seconds(DAY, 1.0)] = Field(
+        default=300.0, alias="log_upload_interval"
+    )
+    pitr_restore: Timing = LogNormal(3600.0, 0.5)
     # Read replicas (docs/calibration.md, "Read replicas").
-    replica_reconnect: Dist = Uniform(0.0, 60.0)
-    replica_resync: Dist = Uniform(0.0, 5.0)
-    replica_restart: Dist = LogNormal(60.0, 0.3)
-    replica_repoint: Dist = Uniform(2.0, 10.0)
-    replica_promotion: Dist = LogNormal(180.0, 0.4)
-    replica_create: Dist = LogNormal(900.0, 0.4)
-    snapshot_io_suspension: Dist = LogNormal(60.0, 0.2)
+    replica_reconnect: Timing = Uniform(0.0, 60.0)
+    replica_resync: Timing = Uniform(0.0, 5.0)
+    replica_restart: Timing = LogNormal(60.0, 0.3)
+    replica_repoint: Timing = Uniform(2.0, 10.0)
+    replica_promotion: Timing = LogNormal(180.0, 0.4)
+    replica_create: Timing = LogNormal(900.0, 0.4)
+    snapshot_io_suspension: Timing = LogNormal(60.0, 0.2)
 
 
 class Scenario(_Model):
     """One fully resolved scenario (a variant already merged into its base)."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    # The name makes the default output folder runs/NAME-seedN: a word, never a path.
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+    description: str = Field(default="", max_length=2000)
     variant: str = "base"
     engine: Literal["mysql", "mariadb", "postgres", "oracle", "sqlserver"] = "mysql"
     engine_version: EngineVersion | None = None
-    duration_s: DurationS = Field(alias="duration", gt=0)
-    seed: int = Field(default=0, ge=0)
+    duration_s: Annotated[float, seconds(MAX_HORIZON_S, above=True)] = Field(alias="duration")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     deployment: DeploymentSpec
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     probe: ProbeSpec = Field(default_factory=ProbeSpec)
     reads: ReadSpec | None = None
-    clients: list[ClientSpec] = Field(default_factory=list)
+    clients: list[ClientSpec] = Field(default_factory=list, max_length=100)
     proxy: ProxySpec = Field(default_factory=ProxySpec)
-    faults: list[FaultSpec] = Field(default_factory=list)
-    actions: list[ActionSpec] = Field(default_factory=list)
+    faults: list[FaultSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    actions: list[ActionSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     timings: TimingsSpec = Field(default_factory=TimingsSpec)
 
     @property
