@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +19,8 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from rdssim.metrics import Summary, summarize
-from rdssim.output import combined_summary, write_atomically, write_comparison, write_run
+from rdssim.outdir import OutputError, writing
+from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.sim import run as run_scenario
@@ -32,6 +36,12 @@ stdout = Console(width=None if sys.stdout.isatty() else 120)
 stderr = Console(stderr=True, soft_wrap=True)  # one unbroken line per error
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_SEED = 2**63 - 1
+"""Seeds are stored as 64-bit integers (summaries, sweep tables)."""
+MAX_SWEEP_RUNS = 100_000
+"""Runs in one sweep (seeds x variants): more would not fit its table in memory; split a
+larger study with --first-seed."""
+MAX_WORKERS_PER_CPU = 2
 
 
 class Format(StrEnum):
@@ -40,12 +50,15 @@ class Format(StrEnum):
 
 
 def _load(path: Path) -> ScenarioSet:
-    """Load a scenario or exit 2 with the located message."""
+    """Load a scenario (printing its warnings) or exit 2 with the located message."""
     try:
-        return load_scenario(path)
+        scenarios = load_scenario(path)
     except ScenarioError as error:
         stderr.print(f"[bold red]error:[/] {escape(error.render())}", highlight=False)
         raise typer.Exit(2) from None
+    for warning in scenarios.warnings:
+        stderr.print(f"[bold yellow]warning:[/] {escape(warning.render())}", highlight=False)
+    return scenarios
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,12 +66,23 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM: unwind like Ctrl-C does, so scratch folders and workers are cleaned up."""
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Seed (default: the scenario's).")
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for artefacts (default runs/NAME-seedN).")
+        Path | None,
+        typer.Option(
+            help="Folder for artefacts (default runs/NAME-seedN); a new one, or one "
+            "rdssim wrote before."
+        ),
     ] = None,
     format: Annotated[
         Format, typer.Option("--format", help="How to print the summary.")
@@ -70,26 +94,27 @@ def run(
     chosen = seed if seed is not None else next(iter(scenarios.variants.values())).seed
     folder = out if out is not None else Path("runs") / f"{scenarios.name}-seed{chosen}"
     summaries: dict[str, Summary] = {}
-    records = {}
-    for name, variant in scenarios.variants.items():
-        records[name] = run_scenario(variant, chosen)
-        summaries[name] = summarize(records[name])
-    combined = combined_summary(scenarios.name, chosen, summaries)
-
-    def fill(scratch: Path) -> None:
-        for name, record in records.items():
-            target = scratch if name == "base" else scratch / name
-            write_run(target, record, summaries[name], plot=plot)
-        if plot:
-            write_comparison(scratch, records)
-        (scratch / "summary.json").write_text(
-            json.dumps(combined, indent=2) + "\n", encoding="utf-8"
-        )
-
     try:
-        write_atomically(folder, fill)
+        # The folder is checked and its scratch copy made before the run: a bad --out
+        # fails at once, and nothing is left behind if the run fails or is interrupted.
+        with writing(folder, inputs=[scenario], command="run") as scratch:
+            records = {}
+            for name, variant in scenarios.variants.items():
+                records[name] = run_scenario(variant, chosen)
+                summaries[name] = summarize(records[name])
+            combined = combined_summary(scenarios.name, chosen, summaries)
+            for name, record in records.items():
+                target = scratch if name == "base" else scratch / name
+                write_run(target, record, summaries[name], plot=plot)
+            if plot:
+                write_comparison(scratch, records)
+            (scratch / "summary.json").write_text(
+                json.dumps(combined, indent=2) + "\n", encoding="utf-8"
+            )
+    except OutputError as error:
+        raise _fail(str(error)) from None
     except OSError as error:
-        raise _fail(f"cannot write to {folder}: {error.strerror or error}") from None
+        raise _fail(f"--out {folder}: cannot write there ({error.strerror or error})") from None
     if format is Format.json:
         sys.stdout.write(json.dumps(combined, indent=2) + "\n")
         return
@@ -112,9 +137,11 @@ def list_scenarios(
     directory: Annotated[Path, typer.Option("--dir", help="Where to look.")] = BUNDLED_DIR,
 ) -> None:
     """Show the bundled scenarios, one line each."""
+    if not directory.is_dir():
+        raise _fail(f"--dir {directory}: no such folder")
     files = sorted(directory.glob("*.yaml"))
     if not files:
-        raise _fail(f"no scenario files in {directory}")
+        raise _fail(f"--dir {directory}: no scenario files (*.yaml) there")
     width = max(len(file.stem) for file in files)
     for file in files:
         try:
@@ -131,30 +158,51 @@ def list_scenarios(
 @app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seeds: Annotated[int, typer.Option(min=1, help="How many seeds.")] = 200,
-    first_seed: Annotated[int, typer.Option(min=0, help="The first seed.")] = 0,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_SWEEP_RUNS, help="How many seeds.")] = 200,
+    first_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="The first seed.")] = 0,
     workers: Annotated[
         int, typer.Option(min=1, help="Processes (results do not depend on it).")
     ] = (os.cpu_count() or 1),
-    out: Annotated[Path | None, typer.Option(help="Write sweep.csv here.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write sweep.csv into this new folder.")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Run SCENARIO over many seeds and show the distribution of each metric."""
     from rdssim.sweep import SWEEP_COLUMNS, replica_columns, variant_stats
     from rdssim.sweep import sweep as run_sweep
 
+    cpus = os.cpu_count() or 1
+    if workers > MAX_WORKERS_PER_CPU * cpus:
+        raise _fail(
+            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU * cpus} on this machine "
+            f"({MAX_WORKERS_PER_CPU} per CPU; each worker holds a whole model in memory)"
+        )
+    if first_seed + seeds - 1 > MAX_SEED:
+        raise _fail(f"--first-seed {first_seed}: the last seed would pass {MAX_SEED}")
     scenarios = _load(scenario)
-    seed_list = list(range(first_seed, first_seed + seeds))
     total = seeds * len(scenarios.variants)
-    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
-        task = progress.add_task(f"{scenarios.name}", total=total)
-        table = run_sweep(scenarios, seed_list, workers, lambda n: progress.advance(task, n))
-    if out is not None:
-
-        def fill(scratch: Path) -> None:
-            table.to_csv(scratch / "sweep.csv", index=False)
-
-        write_atomically(out, fill)
+    if total > MAX_SWEEP_RUNS:
+        raise _fail(
+            f"--seeds {seeds}: {seeds:,} seeds x {len(scenarios.variants)} variants is "
+            f"{total:,} runs; at most {MAX_SWEEP_RUNS:,} in one sweep (split it with "
+            "--first-seed)"
+        )
+    seed_list = range(first_seed, first_seed + seeds)
+    try:
+        folder = writing(out, [scenario], "sweep") if out is not None else _nowhere()
+        with folder as scratch:
+            with Progress(
+                console=stderr, transient=True, disable=not stderr.is_terminal
+            ) as progress:
+                task = progress.add_task(f"{scenarios.name}", total=total)
+                table = run_sweep(
+                    scenarios, seed_list, workers, lambda n: progress.advance(task, n)
+                )
+            if scratch is not None:
+                table.to_csv(scratch / "sweep.csv", index=False)
+    except OutputError as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        raise _fail(f"--out {out}: cannot write there ({error.strerror or error})") from None
     metrics = [c for c in (*SWEEP_COLUMNS, *replica_columns(scenarios)) if c.endswith("_s")]
     metrics = [c for c in metrics if table[c].notna().any()]  # e.g. no replicas: no lag rows
     stats = {variant: variant_stats(table, variant, metrics) for variant in scenarios.variants}
@@ -181,6 +229,12 @@ def sweep(
         )
 
 
+@contextmanager
+def _nowhere() -> Iterator[None]:
+    """No output folder: nothing to prepare."""
+    yield None
+
+
 def _json_stats(row: dict[str, float]) -> dict[str, float | int | None]:
     """Distribution statistics as JSON-safe values (NaN, for a metric never measured, is null)."""
     out: dict[str, float | int | None] = {}
@@ -191,4 +245,5 @@ def _json_stats(row: dict[str, float]) -> dict[str, float | int | None]:
 
 def main() -> None:
     """Entry point of the console script and ``python -m rdssim``."""
+    signal.signal(signal.SIGTERM, _terminated)
     app(prog_name="rdssim")

@@ -1,35 +1,15 @@
-"""Write a run's artefacts (summary, event log, Record, plots) all or nothing."""
+"""Write a run's artefacts: summary, event log, Record, plots (rdssim.outdir: where)."""
 
 from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rdssim.metrics import Summary
 from rdssim.record import Record
-
-
-def write_atomically(out: Path, fill: Callable[[Path], None]) -> None:
-    """Let ``fill`` write into a scratch folder, then move it to ``out`` in one step.
-
-    If ``fill`` raises, nothing is left at ``out`` (an existing ``out`` is kept as it was).
-    """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        fill(scratch)
-        if out.exists():
-            shutil.rmtree(out)
-        scratch.rename(out)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
 
 
 def write_event_log(record: Record, path: Path) -> None:

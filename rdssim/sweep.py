@@ -6,8 +6,11 @@ order: the table is sorted back into (variant, seed) order before anyone sees it
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, cast
 
 import pandas as pd
@@ -59,6 +62,21 @@ def _run_chunk(jobs: Sequence[tuple[Scenario, int]]) -> list[dict[str, Any]]:
     return [run_one(scenario, seed) for scenario, seed in jobs]
 
 
+def _exit_with(parent_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the sweep's process is gone.
+
+    A pool's workers outlive a parent that is killed outright (SIGKILL), holding its caller's
+    pipes open; a parent that is gone makes this worker an orphan, whose parent id changes.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rdssim-parent-watch", daemon=True).start()
+
+
 def sweep(
     scenarios: ScenarioSet,
     seeds: Sequence[int],
@@ -76,11 +94,24 @@ def sweep(
     else:
         size = max(1, min(25, len(jobs) // (workers * 4) or 1))
         chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_run_chunk, chunks):
+        # spawn: a fresh interpreter per worker (forking a process with threads, such as the
+        # progress bar's, may deadlock).
+        context = multiprocessing.get_context("spawn")
+        pool = None
+        try:
+            pool = context.Pool(min(workers, len(chunks)), _exit_with, (os.getpid(),))
+            for result in pool.imap(_run_chunk, chunks):
                 rows.extend(result)
                 if progress:
                     progress(len(result))
+            pool.close()
+        except BaseException:
+            if pool is not None:
+                pool.terminate()  # interrupted or failed: no worker may live on
+            raise
+        finally:
+            if pool is not None:
+                pool.join()
     order = {name: i for i, name in enumerate(scenarios.variants)}
     rows.sort(key=lambda r: (order[r["variant"]], r["seed"]))
     return pd.DataFrame(

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rdssim.cli import app
+from rdssim.outdir import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -48,6 +49,7 @@ def test_run_prints_summary_and_writes_artefacts(tmp_path: Path) -> None:
         assert label in result.output
     assert "RDS-EVENT-0013" in result.output and "RDS-EVENT-0049" in result.output
     assert {p.name for p in out.iterdir()} == {
+        MARKER,
         "record.jsonl",
         "events.csv",
         "summary.json",
@@ -215,18 +217,59 @@ def test_no_traceback_from_the_installed_entry_point(tmp_path: Path) -> None:
     assert "bad.yaml:12: faults[0].target" in result.stderr
 
 
-def test_a_failed_write_leaves_the_previous_artefacts_untouched(tmp_path: Path) -> None:
-    from rdssim.output import write_atomically
+@pytest.mark.parametrize("out", ["proj", ".", "", "proj/s.yaml", "proj/s.yaml/x"])
+def test_run_never_touches_the_users_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    scenario = write(proj, GOOD, "s.yaml")
+    (proj / "notes.txt").write_text("mine")
+    monkeypatch.chdir(tmp_path if out not in (".", "") else proj)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["run", str(scenario), "--no-plot", "--out", out])
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.stderr and "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("old")
 
-    def fill(scratch: Path) -> None:
-        (scratch / "half.txt").write_text("half")
-        raise RuntimeError("disk full")
+def test_run_replaces_its_own_folder_but_not_one_the_user_added_to(tmp_path: Path) -> None:
+    path, out = write(tmp_path, GOOD), tmp_path / "out"
+    for seed in ("1", "2"):
+        result = runner.invoke(
+            app, ["run", str(path), "--no-plot", "--out", str(out), "--seed", seed]
+        )
+        assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2
+    (out / "analysis.ipynb").write_text("{}")
+    result = runner.invoke(app, ["run", str(path), "--no-plot", "--out", str(out)])
+    assert result.exit_code == 2 and "analysis.ipynb" in result.stderr
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2
+    assert (out / "analysis.ipynb").read_text() == "{}"
 
-    with pytest.raises(RuntimeError):
-        write_atomically(out, fill)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--seeds", "1000000000"], "--seeds"),
+        (["--seeds", str(10**20)], "--seeds"),
+        (["--workers", "1000000"], "--workers"),
+        (["--first-seed", str(10**25)], "--first-seed"),
+        (["--first-seed", str(2**63 - 1), "--seeds", "2"], "--first-seed"),
+    ],
+)
+def test_sweep_arguments_out_of_range_are_exit_2(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["sweep", str(write(tmp_path, GOOD)), *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output + result.stderr
+    assert not out.exists()
+
+
+def test_warnings_are_printed_and_the_run_goes_on(tmp_path: Path) -> None:
+    late = GOOD.replace("at: 2m", "at: 9m50s")
+    result = runner.invoke(app, ["validate", str(write(tmp_path, late))])
+    assert result.exit_code == 0
+    assert "warning:" in result.stderr and "faults[0].at" in result.stderr
