@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rdssim.durations import format_duration_s, parse_duration_s
+from rdssim.durations import format_duration_s, parse_duration_s, shown
 
 
 @dataclass(frozen=True)
@@ -105,25 +105,27 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
     def seconds(v: Any) -> float:
         s = parse_duration_s(v)
         if s > max_s:
-            raise ValueError(f"expected durations of at most {format_duration_s(max_s)}, got {v!r}")
+            raise ValueError(
+                f"expected durations of at most {format_duration_s(max_s)}, got {shown(v)}"
+            )
         return s
 
     if not isinstance(value, dict):
         try:
             parse_duration_s(value)
         except ValueError:
-            raise ValueError(f"expected {_FORMS}, got {value!r}") from None
+            raise ValueError(f"expected {_FORMS}, got {shown(value)}") from None
         return Fixed(seconds(value))
     if len(value) != 1:
         raise ValueError(
-            f"expected exactly one of fixed, uniform, lognormal, empirical; got {value!r}"
+            f"expected exactly one of fixed, uniform, lognormal, empirical; got {shown(value)}"
         )
     ((kind, args),) = value.items()
     if kind == "fixed":
         return Fixed(seconds(args))
     if kind == "uniform":
         if not isinstance(args, list | tuple) or len(args) != 2:
-            raise ValueError(f"uniform expects [low, high], got {args!r}")
+            raise ValueError(f"uniform expects [low, high], got {shown(args)}")
         low, high = seconds(args[0]), seconds(args[1])
         if high < low:
             raise ValueError(f"uniform expects low <= high, got [{args[0]}, {args[1]}]")
@@ -131,7 +133,7 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
     if kind == "lognormal":
         if not isinstance(args, dict) or set(args) != {"median", "sigma"}:
             raise ValueError(
-                f"lognormal expects {{median: <duration>, sigma: <number>}}, got {args!r}"
+                f"lognormal expects {{median: <duration>, sigma: <number>}}, got {shown(args)}"
             )
         median = seconds(args["median"])
         sigma = args["sigma"]
@@ -141,7 +143,7 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
             or not 0 <= sigma <= MAX_SIGMA
         ):
             raise ValueError(
-                f"lognormal sigma must be a number from 0 to {MAX_SIGMA:g}, got {sigma!r}"
+                f"lognormal sigma must be a number from 0 to {MAX_SIGMA:g}, got {shown(sigma)}"
             )
         if median <= 0:
             raise ValueError("lognormal median must be positive")
@@ -149,7 +151,7 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
     if kind == "empirical":
         if not isinstance(args, list) or not args or len(args) > MAX_VALUES:
             raise ValueError(
-                f"empirical expects a list of 1 to {MAX_VALUES:,} durations, got {args!r}"[:200]
+                f"empirical expects a list of 1 to {MAX_VALUES:,} durations, got {shown(args)}"
             )
         return Empirical(tuple(seconds(v) for v in args))
-    raise ValueError(f"unknown distribution {kind!r}; expected {_FORMS}")
+    raise ValueError(f"unknown distribution {shown(kind)}; expected {_FORMS}")

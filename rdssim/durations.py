@@ -29,23 +29,29 @@ _ISO = re.compile(
 EXPECTED = "a duration such as 90s, 5m, 1h30m, 250ms, PT2M or a number of seconds"
 
 
+def shown(value: object) -> str:
+    """A value as an error message quotes it: short, whatever the user wrote."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_duration_s(value: object) -> float:
     """Return ``value`` as non-negative, finite seconds; ``ValueError`` says what was expected."""
     if isinstance(value, bool):
-        raise ValueError(f"expected {EXPECTED}, got {value!r}")
+        raise ValueError(f"expected {EXPECTED}, got {shown(value)}")
     if isinstance(value, int | float):
         try:
             seconds = float(value)
         except OverflowError:  # an int too large for a float
-            raise ValueError(f"expected a finite duration, got {value!r}") from None
+            raise ValueError(f"expected a finite duration, got {shown(value)}") from None
     elif isinstance(value, str):
         seconds = _parse_text(value.strip())
     else:
-        raise ValueError(f"expected {EXPECTED}, got {value!r}")
+        raise ValueError(f"expected {EXPECTED}, got {shown(value)}")
     if not math.isfinite(seconds):
-        raise ValueError(f"expected a finite duration, got {value!r}")
+        raise ValueError(f"expected a finite duration, got {shown(value)}")
     if seconds < 0:
-        raise ValueError(f"expected a non-negative duration, got {value!r}")
+        raise ValueError(f"expected a non-negative duration, got {shown(value)}")
     return seconds
 
 
@@ -53,13 +59,15 @@ def _parse_text(text: str) -> float:
     if not text:
         raise ValueError(f"expected {EXPECTED}, got an empty string")
     if text.startswith("-"):
-        raise ValueError(f"expected a non-negative duration, got {text!r}")
+        raise ValueError(f"expected a non-negative duration, got {shown(text)}")
     if _PLAIN.fullmatch(text):
         return float(text)
     if text.upper().startswith("P"):
         match = _ISO.fullmatch(text.upper())
         if match is None or not any(match.groupdict().values()):
-            raise ValueError(f"expected an ISO-8601 duration such as PT5M or P1DT2H, got {text!r}")
+            raise ValueError(
+                f"expected an ISO-8601 duration such as PT5M or P1DT2H, got {shown(text)}"
+            )
         parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
         return sum(parts[k] * _UNIT_S[k] for k in parts)
     compact = text.replace(" ", "")
@@ -70,12 +78,13 @@ def _parse_text(text: str) -> float:
         size = _UNIT_S[match.group(2)]
         if size >= last_size:
             raise ValueError(
-                f"expected each unit once, from the largest to the smallest (1h30m), got {text!r}"
+                "expected each unit once, from the largest to the smallest (1h30m), "
+                f"got {shown(text)}"
             )
         total += float(match.group(1)) * size
         pos, last_size = match.end(), size
     if pos != len(compact) or pos == 0:
-        raise ValueError(f"expected {EXPECTED}, got {text!r}")
+        raise ValueError(f"expected {EXPECTED}, got {shown(text)}")
     return total
 
 

@@ -162,19 +162,23 @@ def degraded_s(record: Record) -> float | None:
 
 
 def client_downtime(record: Record, client: str = "probe") -> tuple[float | None, bool | None]:
-    """(downtime in seconds, whether the client was succeeding again at the end)."""
-    ops = sorted((o for o in record.operations if o.client == client), key=lambda o: o.start_s)
-    if not ops:
+    """(downtime in seconds, whether the client was succeeding again at the end).
+
+    Read off the stretches of identical attempts: an outage starts with the first attempt of
+    a failing stretch and ends with the end of the first attempt of the next ok one.
+    """
+    runs = sorted((a for a in record.attempts if a.client == client), key=lambda a: a.first_start_s)
+    if not runs:
         return None, None
     total = 0.0
     outage_start: float | None = None
-    for op in ops:
-        if op.outcome == "ok":
+    for run in runs:
+        if run.outcome == "ok":
             if outage_start is not None:
-                total += op.end_s - outage_start
+                total += run.first_start_s + run.duration_s - outage_start
                 outage_start = None
         elif outage_start is None:
-            outage_start = op.start_s
+            outage_start = run.first_start_s
     if outage_start is not None:
         total += record.duration_s - outage_start
         return total, False
@@ -217,9 +221,9 @@ def summarize(record: Record) -> Summary:
     rpo, inflight = lost_txns(record)
     clients = summarize_clients(record)
     errors: dict[str, int] = {}
-    for op in record.operations:
-        if op.error is not None:
-            errors[op.error] = errors.get(op.error, 0) + 1
+    for run in record.attempts:
+        if run.error is not None:
+            errors[run.error] = errors.get(run.error, 0) + run.count
     return Summary(
         scenario=str(record.meta["scenario"]),
         variant=str(record.meta["variant"]),
@@ -236,7 +240,7 @@ def summarize(record: Record) -> Summary:
         degraded_s=degraded_s(record),
         rpo_txns=rpo,
         inflight_lost_txns=inflight,
-        probe_attempts=sum(1 for o in record.operations if o.client == "probe"),
+        probe_attempts=sum(a.count for a in record.attempts if a.client == "probe"),
         probe_errors=dict(sorted(errors.items())),
         failover_details=all_failovers,
         events=[

@@ -8,7 +8,8 @@ Five kinds of entry:
 * ``Event``: something that happened at an instant (a fault, an action, an RDS event).
 * ``StateChange``: an instance entered a (role, state) pair; intervals are derived.
 * ``Breakpoint``: a point of a piecewise-linear series (e.g. the committed log position).
-* ``Operation``: one probe client attempt, with its outcome (ok / fail / unknown).
+* ``Attempts``: a stretch of identical probe attempts, evenly spaced, with their outcome
+  (ok / fail / unknown); an ``Operation`` is one attempt.
 * ``Flow``: requests of a client cohort arriving at a steady rate, all with one outcome.
 """
 
@@ -70,6 +71,56 @@ class Operation:
     outcome: Outcome
     error: str | None = None
     address: str | None = None
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """``count`` identical attempts of ``client``: the k-th starts at
+    ``first_start_s + k * period_s`` and ends ``duration_s`` later, all with one outcome.
+
+    The probe's attempts between two changes of what it can see are alike, so a stretch of
+    them is one entry (DESIGN.md principle 1: a simulated year costs per incident).
+    """
+
+    client: str
+    first_start_s: float
+    period_s: float
+    count: int
+    duration_s: float
+    outcome: Outcome
+    error: str | None = None
+    address: str | None = None
+
+    def start_s(self, k: int) -> float:
+        return self.first_start_s + k * self.period_s
+
+    @property
+    def last_start_s(self) -> float:
+        return self.start_s(self.count - 1)
+
+    @property
+    def end_s(self) -> float:
+        """When the last attempt ends."""
+        return self.last_start_s + self.duration_s
+
+    def operations(self) -> list[Operation]:
+        """The attempts one by one (their number grows with time: for tests and small runs)."""
+        return [
+            Operation(
+                self.client,
+                self.start_s(k),
+                self.start_s(k) + self.duration_s,
+                self.outcome,
+                self.error,
+                self.address,
+            )
+            for k in range(self.count)
+        ]
+
+    @classmethod
+    def single(cls, op: Operation) -> Attempts:
+        duration = op.end_s - op.start_s
+        return cls(op.client, op.start_s, duration, 1, duration, op.outcome, op.error, op.address)
 
 
 @dataclass(frozen=True)
@@ -152,12 +203,12 @@ PROXY_CLIENTS = "proxy_client_connections"
 """Client connections held open to RDS Proxy (a step series)."""
 
 
-Entry = Event | StateChange | Breakpoint | Operation | Flow
+Entry = Event | StateChange | Breakpoint | Attempts | Flow
 _TYPES: dict[str, type[Entry]] = {
     "event": Event,
     "state": StateChange,
     "breakpoint": Breakpoint,
-    "operation": Operation,
+    "attempts": Attempts,
     "flow": Flow,
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
@@ -195,12 +246,12 @@ class Record:
         self.events: list[Event] = []
         self.states: list[StateChange] = []
         self.breakpoints: list[Breakpoint] = []
-        self.operations: list[Operation] = []
+        self.attempts: list[Attempts] = []
         self.flows: list[Flow] = []
 
     # -- writing -----------------------------------------------------------------------
-    def add(self, entry: Entry) -> None:
-        """Append one entry to its list."""
+    def add(self, entry: Entry | Operation) -> None:
+        """Append one entry to its list (an Operation is a stretch of one attempt)."""
         if isinstance(entry, Event):
             self.events.append(entry)
         elif isinstance(entry, StateChange):
@@ -209,8 +260,10 @@ class Record:
             self.breakpoints.append(entry)
         elif isinstance(entry, Flow):
             self.flows.append(entry)
+        elif isinstance(entry, Operation):
+            self.attempts.append(Attempts.single(entry))
         else:
-            self.operations.append(entry)
+            self.attempts.append(entry)
 
     # -- reading -----------------------------------------------------------------------
     @property
@@ -218,6 +271,12 @@ class Record:
         value = self.meta["duration_s"]
         assert isinstance(value, int | float)
         return float(value)
+
+    @property
+    def operations(self) -> list[Operation]:
+        """Every attempt one by one, in start order within each client. Their number grows
+        with simulated time: for tests and small runs; metrics and plots read ``attempts``."""
+        return [op for run in self.attempts for op in run.operations()]
 
     def rds_events(self) -> list[Event]:
         """Events that carry an RDS event id, in time order."""
@@ -257,7 +316,7 @@ class Record:
     # -- serialisation -------------------------------------------------------------------
     def entries(self) -> list[Entry]:
         """All entries, in the order the kinds were appended within each kind."""
-        return [*self.events, *self.states, *self.breakpoints, *self.operations, *self.flows]
+        return [*self.events, *self.states, *self.breakpoints, *self.attempts, *self.flows]
 
     def to_jsonl(self, path: Path) -> None:
         """Write the record as JSON lines: a header line, then one line per entry."""
@@ -281,7 +340,10 @@ class Record:
         for line in lines[1:]:
             row = json.loads(line)
             kind = row.pop("type")
-            record.add(_TYPES[kind](**row))
+            if kind == "operation":  # written before attempts were solved in stretches
+                record.add(Operation(**row))
+            else:
+                record.add(_TYPES[kind](**row))
         return record
 
     def __eq__(self, other: object) -> bool:

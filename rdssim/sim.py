@@ -39,6 +39,7 @@ class Simulation:
     replicas: ReplicaSet
     reads: ReadRouter | None = None
     cohorts: list[Cohort] = field(default_factory=list)
+    probe: ProbeClient | None = None
     events_processed: int = 0
 
     def run(self) -> Record:
@@ -56,6 +57,8 @@ class Simulation:
             self.reads.finish()
         for cohort in self.cohorts:
             cohort.finish()
+        if self.probe is not None:
+            self.probe.finish()
         self.events_processed = steps
         self.ctx.record.meta["sim_events"] = steps
         self.ctx.record.meta["dns_lookups"] = self.endpoint.resolutions
@@ -148,10 +151,11 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     for index, action in enumerate(scenario.actions):
         env.process(actions.run(index, action))
     cohorts, proxy = build_clients(ctx, endpoint, instances)
+    probe = None
     if scenario.probe.enabled:
         probe = ProbeClient(ctx, scenario.probe, endpoint, instances, proxy)
         env.process(probe.run())
-    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads, cohorts)
+    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads, cohorts, probe)
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Record:

@@ -24,7 +24,7 @@ from rdssim.plot.labels import stagger
 from rdssim.plot.reading import marker_label, outages, outcome_runs
 from rdssim.plot.style import MARKER_STYLES
 from rdssim.plot.windows import windows
-from rdssim.record import Event, InstanceInfo, Operation, Record
+from rdssim.record import Attempts, Event, InstanceInfo, Record
 from rdssim.scenario import load_scenario
 from rdssim.sim import run
 
@@ -307,14 +307,24 @@ def test_probe_strip_names_its_outcomes_and_downtime(
 
 
 def test_outcome_runs_tile_the_attempts() -> None:
-    ops = [
-        Operation("probe", 0.0, 0.01, "ok"),
-        Operation("probe", 1.0, 1.01, "ok"),
-        Operation("probe", 2.0, 7.0, "fail", "connect-timeout"),
-        Operation("probe", 7.0, 12.0, "fail", "connect-timeout"),
-        Operation("probe", 12.0, 12.01, "ok"),
+    runs = [
+        Attempts("probe", 0.0, 1.0, 2, 0.01, "ok"),
+        Attempts("probe", 2.0, 5.0, 1, 5.0, "fail", "connect-timeout"),
+        Attempts("probe", 7.0, 5.0, 1, 5.0, "fail", "read-timeout"),
+        Attempts("probe", 12.0, 1.0, 1, 0.01, "ok"),
     ]
-    assert outcome_runs(ops, 100.0) == [("ok", 0.0, 2.0), ("fail", 2.0, 12.0), ("ok", 12.0, 12.01)]
+    assert outcome_runs(runs, 100.0) == [("ok", 0.0, 2.0), ("fail", 2.0, 12.0), ("ok", 12.0, 12.01)]
+
+
+def test_probe_ticks_are_drawn_only_where_they_can_be_told_apart() -> None:
+    from rdssim.plot.lanes import MAX_TICKS, attempt_starts
+    from rdssim.plot.windows import Window
+
+    day = [Attempts("probe", 0.0, 1.0, 86_400, 0.005, "ok")]
+    starts = attempt_starts(day, "ok", Window(100.5, 110.0))
+    assert starts.tolist() == [float(t) for t in range(101, 111)]
+    assert attempt_starts(day, "ok", Window(0.0, 86_400.0)).size > MAX_TICKS
+    assert attempt_starts(day, "fail", Window(0.0, 10.0)).size == 0
 
 
 # -- label stacking ------------------------------------------------------------------------

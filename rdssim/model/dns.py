@@ -8,7 +8,7 @@ from typing import Any
 
 import simpy
 
-from rdssim.model.context import SimContext
+from rdssim.model.context import Signal, SimContext
 
 
 class Endpoint:
@@ -22,6 +22,8 @@ class Endpoint:
         self.ttl_s = ttl_s
         self._answer = target
         self.resolutions = 0
+        self.changed = Signal(ctx.env)
+        """Fires when the answer changes (clients that cache it look it up again later)."""
         if announce:
             ctx.emit(
                 "dns", "dns-answer", f"{name} resolves to {target}", endpoint=name, target=target
@@ -32,9 +34,10 @@ class Endpoint:
         """The instance the name resolves to now (not counted as a lookup)."""
         return self._answer
 
-    def resolve(self) -> str:
-        """The instance the name resolves to now (one lookup)."""
-        self.resolutions += 1
+    def resolve(self, lookups: int = 1) -> str:
+        """The instance the name resolves to now; counts ``lookups`` of it (a client solved
+        over a stretch of time counts the lookups it made at once)."""
+        self.resolutions += lookups
         return self._answer
 
     def repoint(self, target: str, propagation_s: float) -> Generator[simpy.Event, Any, None]:
@@ -42,6 +45,7 @@ class Endpoint:
         if propagation_s > 0:
             yield self.ctx.env.timeout(propagation_s)
         self._answer = target
+        self.changed.fire()
         self.ctx.emit(
             "dns",
             "dns-answer",

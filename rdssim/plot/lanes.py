@@ -2,8 +2,9 @@
 
 * a lane is a bar per (role, state) interval, coloured by state, with the role written
   inside the segments wide enough;
-* the probe strip has a tick per attempt coloured by outcome, over a pale band per run of
-  the same outcome, and a bracket over each outage labelled with the downtime.
+* the probe strip has a tick per attempt coloured by outcome (when there are not thousands
+  in view), over a pale band per run of the same outcome, and a bracket over each outage
+  labelled with the downtime.
 
 The bars and ticks are drawn before the layout; the labels after it, once text sizes and
 the final axes widths are known.
@@ -11,19 +12,24 @@ the final axes widths are known.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 
 from rdssim.plot.labels import fits, px_width
-from rdssim.plot.reading import duration_text, outages, outcome_runs, probe_operations
+from rdssim.plot.reading import duration_text, outages, outcome_runs, probe_attempts
 from rdssim.plot.style import OUTCOME_COLOURS, OUTCOME_TINTS, ink, state_colours
 from rdssim.plot.windows import Window
-from rdssim.record import Record
+from rdssim.record import Attempts, Record
 
+FloatArray = npt.NDArray[np.float64]
+MAX_TICKS = 3000  # beyond, one tick per attempt is a solid block: the bands alone are drawn
 LANE_HEIGHT = 0.62  # of one lane; the gaps let the phase tints show between lanes
 PROBE_HEIGHT = 0.95  # of the probe strip, in lane heights
 
@@ -55,8 +61,8 @@ def draw_probe(ax: Axes, record: Record, t0: float, win: Window) -> None:
     The bands keep a long run readable when the ticks are too dense to tell apart (a 1 s
     probe over an hour), and show where attempts were waiting on a timeout.
     """
-    ops = probe_operations(record)
-    for outcome, start, end in outcome_runs(ops, record.duration_s):
+    runs = probe_attempts(record)
+    for outcome, start, end in outcome_runs(runs, record.duration_s):
         ax.broken_barh(
             [(start - t0, end - start)],
             (0.08, 0.42),
@@ -64,12 +70,32 @@ def draw_probe(ax: Axes, record: Record, t0: float, win: Window) -> None:
             linewidth=0,
             zorder=2,
         )
+    ticks = {outcome: attempt_starts(runs, outcome, win) for outcome in OUTCOME_COLOURS}
+    if sum(t.size for t in ticks.values()) > MAX_TICKS:
+        _probe_axis(ax)  # too dense to tell apart: the bands say it all
+        return
     for outcome, colour in OUTCOME_COLOURS.items():
-        starts = [o.start_s - t0 for o in ops if o.outcome == outcome and win.contains(o.start_s)]
-        if starts:
-            ax.vlines(starts, 0.08, 0.5, colors=colour, linewidth=0.9, zorder=3)
+        if ticks[outcome].size:
+            ax.vlines(ticks[outcome] - t0, 0.08, 0.5, colors=colour, linewidth=0.9, zorder=3)
+    _probe_axis(ax)
+
+
+def _probe_axis(ax: Axes) -> None:
     ax.set_ylim(0.0, PROBE_HEIGHT)
     ax.set_yticks([0.29], ["probe client"])
+
+
+def attempt_starts(runs: Sequence[Attempts], outcome: str, win: Window) -> FloatArray:
+    """Start times of the attempts with ``outcome`` inside ``win`` (solved per stretch)."""
+    found = []
+    for run in runs:
+        if run.outcome != outcome or run.end_s < win.start_s or run.first_start_s > win.end_s:
+            continue
+        first = max(0, math.ceil((win.start_s - run.first_start_s) / run.period_s))
+        last = min(run.count - 1, math.floor((win.end_s - run.first_start_s) / run.period_s))
+        if last >= first:
+            found.append(run.first_start_s + np.arange(first, last + 1) * run.period_s)
+    return np.concatenate(found) if found else np.empty(0)
 
 
 # -- after the layout -----------------------------------------------------------------------

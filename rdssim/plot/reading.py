@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.style import MARKER_STYLES, PHASES
-from rdssim.record import Event, Operation, Record
+from rdssim.record import Attempts, Event, Record
 
 ORIGIN_KINDS = ("fault", "action")
 ACTION_LABELS = {"reboot-with-failover": "reboot w/ failover"}
@@ -95,8 +95,10 @@ def origin(record: Record) -> tuple[float, str]:
     return 0.0, "seconds since the start of the run"
 
 
-def probe_operations(record: Record) -> list[Operation]:
-    return sorted((o for o in record.operations if o.client == "probe"), key=lambda o: o.start_s)
+def probe_attempts(record: Record) -> list[Attempts]:
+    """The probe's stretches of identical attempts, in time order."""
+    runs = (a for a in record.attempts if a.client == "probe")
+    return sorted(runs, key=lambda a: a.first_start_s)
 
 
 def outages(record: Record) -> list[Outage]:
@@ -107,34 +109,34 @@ def outages(record: Record) -> list[Outage]:
     """
     out: list[Outage] = []
     start: float | None = None
-    for op in probe_operations(record):
-        if op.outcome == "ok" and start is not None:
-            out.append(Outage(start, op.end_s, recovered=True))
+    for run in probe_attempts(record):
+        if run.outcome == "ok" and start is not None:
+            out.append(Outage(start, run.first_start_s + run.duration_s, recovered=True))
             start = None
-        elif op.outcome != "ok" and start is None:
-            start = op.start_s
+        elif run.outcome != "ok" and start is None:
+            start = run.first_start_s
     if start is not None:
         out.append(Outage(start, record.duration_s, recovered=False))
     return out
 
 
-def outcome_runs(ops: Sequence[Operation], end_s: float) -> list[tuple[str, float, float]]:
+def outcome_runs(runs: Sequence[Attempts], end_s: float) -> list[tuple[str, float, float]]:
     """(outcome, start_s, end_s) of each run of consecutive attempts with the same outcome.
 
     A run lasts until the next run's first attempt starts (the last one until its last
     attempt ends), so the runs tile the probe's lifetime without gaps.
     """
-    runs: list[tuple[str, float, float]] = []
-    for op in ops:
-        if runs and runs[-1][0] == op.outcome:
-            outcome, start, end = runs[-1]
-            runs[-1] = (outcome, start, max(end, op.end_s))
+    out: list[tuple[str, float, float]] = []
+    for run in runs:
+        if out and out[-1][0] == run.outcome:
+            outcome, start, end = out[-1]
+            out[-1] = (outcome, start, max(end, run.end_s))
             continue
-        if runs:
-            outcome, start, _ = runs[-1]
-            runs[-1] = (outcome, start, op.start_s)
-        runs.append((op.outcome, op.start_s, op.end_s))
-    return [(o, a, min(b, end_s)) for o, a, b in runs]
+        if out:
+            outcome, start, _ = out[-1]
+            out[-1] = (outcome, start, run.first_start_s)
+        out.append((run.outcome, run.first_start_s, run.end_s))
+    return [(o, a, min(b, end_s)) for o, a, b in out]
 
 
 def phase_bounds(record: Record, failover: Failover) -> list[tuple[str, float, float]]:

@@ -46,7 +46,7 @@ from rdssim.plot.lanes import (
     label_outages,
     label_roles,
 )
-from rdssim.plot.reading import markers, origin, phase_bounds, probe_operations
+from rdssim.plot.reading import markers, origin, phase_bounds, probe_attempts
 from rdssim.plot.style import (
     MARKER_STYLES,
     OUTCOME_COLOURS,
@@ -90,7 +90,7 @@ def plot_timeline(record: Record, path: Path | None = None) -> Figure:
     FigureCanvasAgg(fig)
     labels = measure(fig, record, fig.canvas.get_renderer())  # type: ignore[attr-defined]
     plan = plan_header(record, wins, labels)
-    has_probe = bool(probe_operations(record))
+    has_probe = bool(probe_attempts(record))
     rows = [plan.height, float(len(record.instances))] + ([PROBE_HEIGHT] if has_probe else [])
     fig.set_size_inches(12.0, 1.35 + INCH_PER_LANE * sum(rows))
     panels = _make_axes(fig, wins, rows)
@@ -204,7 +204,7 @@ def _add_legends(panel: Panel, record: Record) -> None:
         "instance state",
     )
     if panel.probe is not None:
-        ops = probe_operations(record)
+        ops = probe_attempts(record)
         handles: list[Patch | Line2D] = []
         for outcome, colour in OUTCOME_COLOURS.items():
             errors = sorted({o.error for o in ops if o.outcome == outcome and o.error})

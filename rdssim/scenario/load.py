@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from rdssim.durations import shown
 from rdssim.scenario.checks import check_scenario, scenario_warnings
 from rdssim.scenario.errors import ScenarioError, ScenarioWarning
 from rdssim.scenario.schema import Scenario
@@ -159,12 +160,6 @@ _PATTERNS = {
 }
 
 
-def _shown(value: Any) -> str:
-    """A value as the message shows it: short, whatever the user wrote."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _number(value: Any) -> str:
     """A bound as people read it: 1,000,000 and 0.25, not 1000000.0 and 2.5e-01."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
@@ -190,9 +185,9 @@ def _describe(error: Mapping[str, Any]) -> str:
     }
     if kind in bounds:
         words, key = bounds[kind]
-        return f"expected {words} {_number(context[key])} (got {_shown(error.get('input'))})"
+        return f"expected {words} {_number(context[key])} (got {shown(error.get('input'))})"
     if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERNS:
-        return f"expected {_PATTERNS[context['pattern']]} (got {_shown(error.get('input'))})"
+        return f"expected {_PATTERNS[context['pattern']]} (got {shown(error.get('input'))})"
     if kind in ("too_long", "too_short") and "max_length" in context | {"max_length": 0}:
         limit = context.get("max_length" if kind == "too_long" else "min_length")
         words = "at most" if kind == "too_long" else "at least"
@@ -201,7 +196,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     if message.startswith("Input should be"):
         message = "expected" + message.removeprefix("Input should be")
     if "input" in error and "got" not in message and repr(error["input"]) not in message:
-        return f"{message} (got {_shown(error['input'])})"
+        return f"{message} (got {shown(error['input'])})"
     return message
 
 
