@@ -18,18 +18,16 @@ Definitions (docs/summary-keys.md documents them for users):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from rdssim.mixture import mixture_quantiles
 from rdssim.record import CONNECTION_OPENS, CONNECTIONS_OPENED, Flow, Record
 
 FloatArray = npt.NDArray[np.float64]
-# Uniforms per block when evaluating a mixture's CDF (memory: block x ends floats).
-_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -104,46 +102,6 @@ def group_recovered(flows: list[Flow], end_s: float) -> bool:
         return True
     shares = ok_rate[live] / offered_rate[live]
     return bool(shares[-1] > 0 and shares[-1] >= shares.max() - 1e-3)
-
-
-def mixture_quantiles(
-    lo: FloatArray, hi: FloatArray, weight: FloatArray, qs: Sequence[float]
-) -> FloatArray:
-    """Quantiles ``qs`` of a mixture of uniform distributions on [lo, hi] (a point mass where
-    lo == hi) with the given weights; NaN for each if the weights sum to zero.
-
-    Exact: the CDF is evaluated at every end (each uniform's share clipped to [0, 1], summed
-    in chunks to bound memory; no running slope, which very narrow uniforms would swamp with
-    rounding error) and inverted linearly between ends.
-    """
-    keep = weight > 0
-    lo, hi, weight = lo[keep], hi[keep], weight[keep]
-    if weight.size == 0:
-        return np.full(len(qs), np.nan)
-    knots = np.unique(np.concatenate([lo, hi]))
-    spread = hi > lo
-    cdf = np.zeros(knots.size, dtype=np.float64)
-    s_lo, s_hi, s_weight = lo[spread], hi[spread], weight[spread]
-    for first in range(0, s_lo.size, _CHUNK):
-        part = slice(first, first + _CHUNK)
-        # A very narrow uniform overflows to +-inf outside its ends: clipped to 0 or 1.
-        with np.errstate(over="ignore"):
-            share = (knots[None, :] - s_lo[part, None]) / (s_hi[part] - s_lo[part])[:, None]
-        cdf += (np.clip(share, 0.0, 1.0) * s_weight[part, None]).sum(axis=0)
-    jumps = np.zeros(knots.size, dtype=np.float64)
-    np.add.at(jumps, np.searchsorted(knots, lo[~spread]), weight[~spread])
-    cdf += np.cumsum(jumps)  # right-continuous
-    out = np.empty(len(qs), dtype=np.float64)
-    for n, q in enumerate(qs):
-        target = q * cdf[-1]
-        i = min(int(np.searchsorted(cdf, target * (1 - 1e-12))), knots.size - 1)
-        left_limit = cdf[i] - jumps[i]
-        if i == 0 or target >= left_limit:
-            out[n] = knots[i]
-        else:
-            part = (target - cdf[i - 1]) / (left_limit - cdf[i - 1])
-            out[n] = knots[i - 1] + part * (knots[i] - knots[i - 1])
-    return out
 
 
 def latency_quantile(flows: list[Flow], q: float) -> float | None:

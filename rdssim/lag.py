@@ -106,6 +106,13 @@ def backlog_bytes(record: Record, replica: str, times_s: FloatArray) -> FloatArr
     return np.where(np.isnan(data_lag_s(record, replica, t)), np.nan, behind)
 
 
+def corner_times(record: Record) -> FloatArray:
+    """Every instant at which a series of the run has a breakpoint, with its start and end:
+    between two of them every position is linear in time (cost per state change)."""
+    corners = np.array([b.time_s for b in record.breakpoints], dtype=np.float64)
+    return np.union1d(np.array([0.0, record.duration_s]), corners)
+
+
 def sample_times(record: Record, step_s: float = 0.05) -> FloatArray:
     """A grid over the run (every ``step_s``) merged with every breakpoint time.
 

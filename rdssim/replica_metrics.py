@@ -31,24 +31,24 @@ behind the primary's committed log, which is also the staleness of a read on the
   made d seconds before the read, so it is missed iff the lag exceeds d); ``reads_served``
   and ``reads_failed`` are the totals. All counts are rounded expectations.
 
-Accuracy. The data lag ``t - tau(applied(t))`` (tau: when the primary's log was there) is
-piecewise linear; its kinks and jumps lie at breakpoints of the committed and applied curves
-and at the instants the applied position reaches a breakpoint value of the committed curve.
-Each replica is evaluated on :func:`rdssim.lag.sample_times` (every 0.05 s plus every
-breakpoint time) merged with its state changes, its detachment and those instants, so on
-every grid interval [t_i, t_i+1) the lag is linear and so is the reads' rate and serving
-state constant. The lag is evaluated at t_i and at the interval's midpoint, which gives its
-left limit at t_i+1 as well. Hence:
+Exact, and at a cost per state change, not per simulated second. The data lag
+``t - tau(applied(t))`` (tau: when the primary's log was there) is piecewise linear; its
+kinks and jumps lie at breakpoints of the committed and applied curves and at the instants
+the applied position reaches a breakpoint value of the committed curve. Each replica is
+evaluated on every breakpoint instant of the run (:func:`rdssim.lag.corner_times`) merged
+with its state changes, its detachment and those instants, so on every interval
+[t_i, t_i+1) between them the lag is linear and the reads' rate and serving state are
+constant. The lag is evaluated at two inner points of each interval, which give its limits
+at both ends. Hence:
 
 * ``max_lag_s`` and the catch-up peak are exact (up to rounding), left limits included: the
   lag drops at once when a replica reaches the level of an idle primary, and just before a
-  promotion. (The 0.05 s grid alone would be within 0.05 s below: lag never rises faster
-  than 1 s per second, since tau never decreases.)
+  promotion.
 * ``reads_served``, ``reads_failed`` and ``ryw_violations`` are exact integrals (the share of
   an interval with lag > d is solved from the linear lag).
-* Percentiles: each interval is cut into pieces over which the lag varies by at most the
-  grid step (0.05 s) and each piece's reads get the lag at its midpoint, so every read's
-  staleness, hence every percentile, is within half a grid step of the exact one.
+* Percentiles: on each interval the reads arrive evenly while the lag runs linearly, so
+  their staleness is uniform between its two ends; the staleness of all reads is a mixture
+  of those uniforms, whose quantiles :func:`rdssim.mixture.mixture_quantiles` gives exactly.
 """
 
 from __future__ import annotations
@@ -63,13 +63,14 @@ from rdssim.fluid import Curve
 from rdssim.lag import (
     SERVING_STATES,
     backlog_bytes,
+    corner_times,
     curve,
     data_lag_s,
     detached_s,
     replicas,
-    sample_times,
     states_at,
 )
+from rdssim.mixture import mixture_quantiles
 from rdssim.record import (
     COMMITTED,
     PROMOTION_STARTED,
@@ -86,7 +87,6 @@ FloatArray = npt.NDArray[np.float64]
 BEHIND_STATES = ("catching-up", "reconnecting", "restarting", "stranded")
 CATCHING_UP = "catching-up"
 CAUGHT_UP = "replicating"
-STEP_S = 0.05  # the evaluation grid's step: see "Accuracy" above
 _TIE_S = 1e-9  # lags this close (relative) are one plateau: the first instant is the peak
 
 
@@ -123,8 +123,9 @@ class ReplicaSummary:
 class _Profile:
     """A replica's data lag on its grid ``times`` (n + 1 points, n intervals).
 
-    ``at[i]`` is the lag at ``times[i]`` and holds, linearly, over [times[i], times[i+1]) up
-    to ``before[i]``, the left limit at ``times[i+1]``. NaN where the lag is undefined.
+    ``at[i]`` is the lag at ``times[i]`` (its right limit: the lag is right-continuous) and
+    holds, linearly, over [times[i], times[i+1]) up to ``before[i]``, the left limit at
+    ``times[i+1]``. NaN where the lag is undefined.
     """
 
     times: FloatArray
@@ -178,10 +179,16 @@ def _profile(record: Record, replica: str, base: FloatArray) -> _Profile:
     if not lag_known or times.size == 0:
         nan = np.full(times.size, np.nan)
         return _Profile(times, nan, nan[:-1])
-    mids = (times[:-1] + times[1:]) / 2.0
-    lag = data_lag_s(record, replica, np.concatenate((times, mids)))
-    at, mid = lag[: times.size], lag[times.size :]
-    before = np.maximum(2.0 * mid - at[:-1], 0.0)  # linear on the interval: extrapolate
+    # The lag is linear inside each interval: the line through two inner points gives its
+    # limits at both ends. (At an end itself a jump would be decided by rounding: reaching
+    # an idle primary's level a few ulps early or late is a jump of the whole failover.)
+    span = np.diff(times)
+    inner = np.concatenate((times[:-1] + 0.25 * span, times[:-1] + 0.75 * span))
+    lag = data_lag_s(record, replica, inner)
+    first, third = lag[: span.size], lag[span.size :]
+    rise = (third - first) / 2.0  # over a quarter of the interval
+    at = np.maximum(np.append(first - rise, third[-1:] + rise[-1:]), 0.0)
+    before = np.maximum(third + rise, 0.0)
     return _Profile(times, at, before)
 
 
@@ -299,36 +306,15 @@ def _above_share(lo: FloatArray, hi: FloatArray, threshold: float) -> FloatArray
     return np.where(np.isfinite(lo) & np.isfinite(hi), out, 0.0)
 
 
-def _pieces(
-    lo: FloatArray, hi: FloatArray, weights: FloatArray, step_s: float
-) -> tuple[FloatArray, FloatArray]:
-    """Cut each interval so the lag varies by <= step_s on a piece: (midpoint lags, weights)."""
-    count = np.maximum(1, np.ceil(np.abs(hi - lo) / step_s)).astype(np.int64)
-    owner = np.repeat(np.arange(count.size), count)
-    rank = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
-    share = (rank + 0.5) / count[owner]
-    return lo[owner] + (hi - lo)[owner] * share, (weights / count)[owner]
-
-
-def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float | None:
-    """The first value (in sorted order) whose cumulative weight reaches q x the total."""
-    keep = weights > 0
-    if not keep.any():
-        return None
-    values, weights = values[keep], weights[keep]
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
-    return float(values[order][min(index, values.size - 1)])
-
-
 @dataclass(frozen=True)
 class _Reads:
-    """One replica's reads on its grid: totals, the staleness sample and ryw misses."""
+    """One replica's reads: totals, the staleness of the served ones (a mixture of uniforms
+    on [low, high] with the reads as weights) and read-your-writes misses."""
 
     served: float
     failed: float
-    staleness: FloatArray
+    low_s: FloatArray
+    high_s: FloatArray
     weights: FloatArray
     ryw_violations: float
 
@@ -345,7 +331,6 @@ def _reads(
     offered = rate * dt
     lo, hi = profile.at[:-1], profile.before
     sampled = serving & np.isfinite(lo) & np.isfinite(hi) & (offered > 0)
-    staleness, weights = _pieces(lo[sampled], hi[sampled], offered[sampled], STEP_S)
     ryw = _steps(record, ryw_reads_series(replica), starts)
     violations = 0.0
     if ryw is not None and window_s is not None:
@@ -354,8 +339,9 @@ def _reads(
     return _Reads(
         served=float(offered[serving].sum()),
         failed=float(offered[~serving].sum()),
-        staleness=staleness,
-        weights=weights,
+        low_s=np.minimum(lo, hi)[sampled],
+        high_s=np.maximum(lo, hi)[sampled],
+        weights=offered[sampled],
         ryw_violations=violations,
     )
 
@@ -379,7 +365,7 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
     infos = replicas(record)
     if not infos:
         return None
-    base = sample_times(record, STEP_S)
+    base = corner_times(record)
     window = record.meta.get("read_after_write_s")
     window_s = float(window) if isinstance(window, int | float) else None
     has_ryw = any(_has_series(record, ryw_reads_series(i.name)) for i in infos)
@@ -399,8 +385,12 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
         if replica_reads is not None:
             reads.append(replica_reads)
     promotions = _promotions(record)
-    staleness = np.concatenate([r.staleness for r in reads]) if reads else np.empty(0)
-    weights = np.concatenate([r.weights for r in reads]) if reads else np.empty(0)
+    stale_p50, stale_p99 = mixture_quantiles(
+        np.concatenate([r.low_s for r in reads]) if reads else np.empty(0),
+        np.concatenate([r.high_s for r in reads]) if reads else np.empty(0),
+        np.concatenate([r.weights for r in reads]) if reads else np.empty(0),
+        [0.50, 0.99],
+    )
     return ReplicaSummary(
         max_lag_s=max_lag,
         max_behind_txns=max_behind,
@@ -408,8 +398,8 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
         promotions=promotions,
         promotion_lost_txns=round(sum(p["lost_txns"] for p in promotions)) if promotions else None,
         promotion_lost_s=max(p["lost_s"] for p in promotions) if promotions else None,
-        stale_read_p50_s=weighted_quantile(staleness, weights, 0.50),
-        stale_read_p99_s=weighted_quantile(staleness, weights, 0.99),
+        stale_read_p50_s=None if np.isnan(stale_p50) else float(stale_p50),
+        stale_read_p99_s=None if np.isnan(stale_p99) else float(stale_p99),
         ryw_violations=(
             round(sum(r.ryw_violations for r in reads))
             if reads and has_ryw and window_s is not None

@@ -11,9 +11,10 @@ from conftest import MULTI_AZ, SCENARIOS, SINGLE_AZ, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdssim.client_metrics import latency_quantile, mixture_quantiles, summarize_clients
+from rdssim.client_metrics import latency_quantile, summarize_clients
 from rdssim.connections import class_memory_bytes, default_max_connections
 from rdssim.metrics import summarize
+from rdssim.mixture import mixture_quantiles
 from rdssim.record import DNS_LOOKUP, PROXY_CLIENTS, Flow, Record
 from rdssim.scenario import load_scenario
 from rdssim.sim import run

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from rdssim.client_metrics import mixture_quantiles
+from rdssim.mixture import mixture_quantiles
 from rdssim.record import (
     CONNECTION_OPENS,
     CONNECTIONS_OPENED,
