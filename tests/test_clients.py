@@ -680,3 +680,13 @@ def test_functions_whose_host_dies_during_a_stall_open_new_connections() -> None
     after_crash = {f.error for f in record.flows if f.start_s >= 110.0 and f.end_s <= recovered}
     assert "connect-timeout" in after_crash and "read-timeout" not in after_crash
     assert any(f.outcome == "ok" and f.start_s >= recovered for f in record.flows)
+
+
+def test_a_crash_an_instant_after_the_start_writes_only_finite_latencies() -> None:
+    # The stuck requests of the first 1e-300 s never get an answer: they give up at their
+    # limit (an infinite release once became an infinite latency, by the sliver rule).
+    group = "{name: app, instances: 4, requests_per_s: 5}"
+    text = "name: instant\nduration: 30m\n" + MULTI_AZ + f"clients:\n  - {group}\n"
+    record = run(scenario(text + "faults: [{at: 1e-300, kind: host-crash, target: primary}]\n"), 0)
+    assert record.flows
+    assert all(np.isfinite([f.latency_start_s, f.latency_end_s]).all() for f in record.flows)

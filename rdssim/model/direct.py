@@ -153,21 +153,32 @@ class DirectCohort(Cohort):
             self.table.set_open_rate(self.key, self.rate_per_s * self.granted / self.wanted)
         self.flows.set(self._serve_parts())
         lifetime_s = spec.pool.max_lifetime_s
-        # One timer per lifetime (not one per wake-up): a pool's connections are replaced
-        # when they reach max_lifetime; the instances started out of phase.
-        recycle = None
+        # A pool replaces its connections when they reach max_lifetime. That costs no event
+        # per lifetime: the reopened connections count as a steady rate, from the start for
+        # instances that started before the run (their connections' ages are spread over a
+        # lifetime), a lifetime after connecting otherwise (fresh connections live a whole
+        # one). They go where they were, unless the endpoint names another instance: then
+        # the next replacement is timed and follows the cache's answer.
+        recycle_s = opens_from_s = None
         if spec.kind == "pool":
-            recycle = env.timeout(self.rng.uniform(0, lifetime_s) if first else lifetime_s)
+            recycle_s = env.now + (self.rng.uniform(0, lifetime_s) if first else lifetime_s)
+            opens_from_s = env.now if first else recycle_s
         # The pool fills up once its first connections are open.
         fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
         inst = self.instances[self.address]
+        endpoint = self.cache.endpoint
         while True:
             # The state is checked before waiting: it may have changed while connecting.
             if not _answers(inst) or inst.op_state == "io-suspended":
+                # Connections stuck in use are not replaced (HikariCP retires idle ones).
+                if spec.kind == "pool":
+                    self.table.set_open_rate(self.key, 0.0)
                 resumed = yield from self._wait_for_answers(inst)
                 if not resumed:
                     self._drop()
                     return
+                if spec.kind == "pool" and opens_from_s is None:
+                    self.table.set_open_rate(self.key, self.granted / lifetime_s)
                 self.flows.set(self._serve_parts())
             if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
                 # A reboot or a demotion closes the connections: in-flight requests fail.
@@ -175,12 +186,14 @@ class DirectCohort(Cohort):
                 self.flows.set([], cut_back_s=spec.txn_duration_s, cut=cut)
                 self._drop()
                 return
-            if recycle is not None and recycle.processed:
-                recycle = env.timeout(lifetime_s)
-                if self.cache.resolve() != self.address:
+            if opens_from_s is not None and env.now >= opens_from_s:
+                opens_from_s = None
+                self.table.set_open_rate(self.key, self.granted / lifetime_s)
+            if recycle_s is not None and env.now >= recycle_s:
+                recycle_s += (math.floor((env.now - recycle_s) / lifetime_s) + 1) * lifetime_s
+                if endpoint.target != self.address and self.cache.resolve() != self.address:
                     self._drop()  # max_lifetime: new connections follow the new answer
                     return
-                self.table.opened(self.address, spec.name, self.granted)
             if self.granted < self.wanted and (fill is None or fill.processed):
                 fill = None
                 more = self.table.hold(
@@ -190,12 +203,18 @@ class DirectCohort(Cohort):
                     self.granted = more
                     if spec.kind == "per-request":
                         self.table.set_open_rate(self.key, self.rate_per_s * more / self.wanted)
+                    elif opens_from_s is None:
+                        self.table.set_open_rate(self.key, more / lifetime_s)
                     self.flows.set(self._serve_parts())
             wakers = [self.ctx.changed.wait()]
             if self.granted < self.wanted:
                 wakers.append(fill if fill is not None else self.table.released.wait())
-            if recycle is not None:
-                wakers.append(recycle)
+            if opens_from_s is not None:
+                wakers.append(env.timeout(opens_from_s - env.now))
+            if recycle_s is not None:
+                wakers.append(endpoint.changed.wait())
+                if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
+                    wakers.append(env.timeout(recycle_s - env.now))
             yield env.any_of(wakers)
 
     # -- waiting on connections that do not answer ---------------------------------------------

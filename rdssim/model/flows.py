@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rdssim.model.context import SimContext
@@ -134,8 +135,11 @@ def write_queue(
     release = end_s if release_s is None else release_s
     assert release >= end_s - 1e-9, "a queue is released before its last arrival"
     split = min(end_s, max(start_s, release - limit_s))
-    # No sliver of 1e-12 requests from rounding (a release exactly a limit after the start).
-    if split - start_s < 1e-9:
+    if math.isinf(release):
+        split = end_s  # never released: every one of them gives up at its limit
+    elif split - start_s < 1e-9:
+        # No sliver of 1e-12 requests from rounding (a release exactly a limit after the
+        # start).
         split = start_s
     elif end_s - split < 1e-9:
         split = end_s
