@@ -15,9 +15,10 @@ from rdssim.client_metrics import latency_quantile, summarize_clients
 from rdssim.connections import class_memory_bytes, default_max_connections
 from rdssim.metrics import summarize
 from rdssim.mixture import mixture_quantiles
+from rdssim.model import direct
 from rdssim.record import DNS_LOOKUP, PROXY_CLIENTS, Flow, Record
 from rdssim.scenario import load_scenario
-from rdssim.sim import run
+from rdssim.sim import build, run
 
 STORM = load_scenario(SCENARIOS / "connection_storm.yaml")
 PROXY_VS_DIRECT = load_scenario(SCENARIOS / "proxy_vs_direct_failover.yaml")
@@ -148,7 +149,10 @@ def test_through_the_proxy_the_client_never_resolves_dns_after_start(seed: int) 
             assert {e.data["answer"] for e in lookups} == {"proxy"}
         else:
             assert late  # the direct client follows the failover through DNS
-            assert {e.data["answer"] for e in late} == {"db-1", "db-2"}
+            # Lookups are logged when they change a cohort's answer: each moves to db-2.
+            assert {e.data["answer"] for e in late} == {"db-2"}
+            cohorts = variant.clients[0].cohort_count
+            assert sorted(e.data["cohort"] for e in late) == list(range(cohorts))
 
 
 DNS_GROUP = (
@@ -402,13 +406,19 @@ def test_the_proxy_closes_idle_pool_connections_unless_the_pool_retires_them_fir
     text = "name: idle\nduration: 3h\n" + MULTI_AZ + f"clients:\n  - {group}\nfaults: []\n"
     text += "proxy: {enabled: true}\n"
     record = run(scenario(text), seed)
-    values = proxy_client_connections(record)
-    assert len(values) > 20 and min(values) >= 60 - 1e-9 and max(values) <= 200 + 1e-9
-    # Each instance's 7 idle connections are open for 30 of every 60 minutes; the run is
-    # three whole periods, so on average 60 + 140 / 2 are open, whatever the phases.
+    # Each instance's 7 idle connections are open for 30 of every 60 minutes: out of phase,
+    # 60 + 140 / 2 are open at any time.
+    assert proxy_client_connections(record)[-1] == pytest.approx(130.0, rel=1e-12)
     times, opened = record.series(PROXY_CLIENTS)
     spans = np.diff(np.append(times, record.duration_s))
     assert float(np.sum(opened * spans)) / record.duration_s == pytest.approx(130.0, rel=1e-9)
+    # Instances that start later open theirs together: all 200 until the timeout, 60 until
+    # the lifetime ends, then 130 (the share) again.
+    late = run(scenario(text.replace("max_lifetime: 1h}", "max_lifetime: 1h}, start: 10m")), seed)
+    times, opened = late.series(PROXY_CLIENTS)
+    levels = {float(t): round(float(v), 9) for t, v in zip(times, opened, strict=True)}
+    assert [v for t, v in levels.items() if t >= 600.0] == [200.0, 60.0, 130.0]
+    assert list(levels)[-3:] == [600.0, 600.0 + 1800.0, 600.0 + 3600.0]
     summary = summarize(record)
     assert summary.clients is not None and summary.clients.errors_by_kind == {}
     # The default max_lifetime (30 min) retires them before IdleClientTimeout (30 min).
@@ -690,3 +700,54 @@ def test_a_crash_an_instant_after_the_start_writes_only_finite_latencies() -> No
     record = run(scenario(text + "faults: [{at: 1e-300, kind: host-crash, target: primary}]\n"), 0)
     assert record.flows
     assert all(np.isfinite([f.latency_start_s, f.latency_end_s]).all() for f in record.flows)
+
+
+def test_retries_into_a_long_outage_cost_per_change_not_per_attempt() -> None:
+    # A 2-hour outage of a Single-AZ instance's AZ, retried every few milliseconds: some
+    # 2.4 million attempts per cohort, which fail alike: no event each (their back-offs are
+    # drawn in batches once the outage is over).
+    group = (
+        "{name: app, instances: 2, cohorts: 2, requests_per_s: 5, connect_timeout: 2ms,"
+        " retry: {base: 1ms, cap: 1ms}}"
+    )
+    text = "name: long\nduration: 4h\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
+    text += "faults: [{at: 1h, kind: az-outage, az: us-east-1a, duration: 2h}]\n"
+    sim = build(scenario(text), 0)
+    record = sim.run()
+    assert sim.events_processed < 2_000
+    summary = summarize(record)
+    assert summary.clients is not None
+    outage_s = summary.clients.client_downtime_by_group["app"]
+    assert 2 * 3600 <= outage_s <= 2 * 3600 + 3600  # the outage, then the instance's recovery
+    # Every attempt looked its name up once its 5 s answer had expired: some 1,440 lookups
+    # per cohort over the outage, counted without logging one event each.
+    assert record.meta["dns_lookups"] >= 2 * 2 * 3600 / 5
+
+
+@pytest.mark.parametrize("cap", ["1ms", "5s"])
+def test_leaping_over_a_long_outage_matches_drawing_every_attempt(
+    cap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Drawn one by one (the leap switched off) and leapt over after 100 attempts, the same
+    # outage ends at the same change: the downtime agrees to within one attempt's spacing,
+    # the lookups to within a percent.
+    group = (
+        "{name: app, instances: 2, cohorts: 2, requests_per_s: 5, connect_timeout: 2ms,"
+        f" retry: {{base: 1ms, cap: {cap}}}}}"
+    )
+    text = "name: long\nduration: 4h\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
+    text += "faults: [{at: 1h, kind: az-outage, az: us-east-1a, duration: 2h}]\n"
+    results = []
+    for exact in (10**12, 100):
+        monkeypatch.setattr(direct, "_EXACT_ATTEMPTS", exact)
+        record = run(scenario(text), 0)
+        summary = summarize(record)
+        assert summary.clients is not None
+        results.append(
+            (summary.clients.client_downtime_by_group["app"], record.meta["dns_lookups"])
+        )
+    (drawn_s, drawn_lookups), (leapt_s, leapt_lookups) = results
+    assert leapt_s == pytest.approx(
+        drawn_s, abs=float(cap.removesuffix("ms").removesuffix("s")) + 0.01
+    )
+    assert leapt_lookups == pytest.approx(drawn_lookups, rel=0.01)

@@ -322,9 +322,11 @@ def test_probe_ticks_are_drawn_only_where_they_can_be_told_apart() -> None:
 
     day = [Attempts("probe", 0.0, 1.0, 86_400, 0.005, "ok")]
     starts = attempt_starts(day, "ok", Window(100.5, 110.0))
-    assert starts.tolist() == [float(t) for t in range(101, 111)]
-    assert attempt_starts(day, "ok", Window(0.0, 86_400.0)).size > MAX_TICKS
-    assert attempt_starts(day, "fail", Window(0.0, 10.0)).size == 0
+    assert starts is not None and starts.tolist() == [float(t) for t in range(101, 111)]
+    assert attempt_starts(day, "ok", Window(0.0, 86_400.0)) is None  # > MAX_TICKS: none listed
+    assert attempt_starts(day, "ok", Window(0.0, MAX_TICKS - 1.0)) is not None
+    empty = attempt_starts(day, "fail", Window(0.0, 10.0))
+    assert empty is not None and empty.size == 0
 
 
 # -- label stacking ------------------------------------------------------------------------

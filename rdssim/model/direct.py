@@ -9,6 +9,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import simpy
 
 from rdssim.model.cohort import Cohort, session_connections
@@ -21,7 +23,15 @@ from rdssim.model.tcp import REFUSED_AFTER_S, SYN_GIVE_UP_S, next_retransmission
 from rdssim.scenario.schema import ClientSpec
 
 Proc = Generator[simpy.Event, Any, None]
+FloatArray = npt.NDArray[np.float64]
 
+# Back-offs drawn at once when attempts are worked out after the fact: a first batch, then
+# batches twice as large up to a bound (rdssim's own choice: memory against Python calls).
+_DRAWS = 64
+_MAX_DRAWS = 1 << 16
+# After this many attempts worked out one by one, the rest of a long outage is leapt over
+# (rdssim's own choice: the central limit holds to within a part in a thousand by then).
+_EXACT_ATTEMPTS = 4096
 # Operational states in which an instance keeps its client connections.
 _KEEPS_CONNECTIONS = ("available", "io-suspended")
 
@@ -112,14 +122,83 @@ class DirectCohort(Cohort):
             self._write_backlog(env.now + duration_s, error)
             # Requests that find no connection wait for this attempt and fail with it.
             self.flows.set([Part(self.rate_per_s, "fail", error, duration_s)])
+            if error != "too-many-connections":
+                attempt, next_s = yield from self._retry_alike(env.now, duration_s, attempt)
+                yield env.timeout(next_s - env.now)
+                continue
             yield env.timeout(duration_s)
-            full = self.table.total(address) >= self.table.max_connections
-            if error == "too-many-connections" and full:
+            if self.table.total(address) >= self.table.max_connections:
                 # Attempts fail the same way until connections are released or the topology
                 # changes: skip them (one event, not one per back-off; the same Flows).
                 yield env.any_of([self.table.released.wait(), self.ctx.changed.wait()])
             yield env.timeout(self._backoff_s(attempt))
             attempt += 1
+
+    def _retry_alike(
+        self, start_s: float, duration_s: float, attempt: int
+    ) -> Generator[simpy.Event, Any, tuple[int, float]]:
+        """Attempt ``attempt``, started at ``start_s``, fails after ``duration_s`` (a dead or
+        refusing address). The next ones fail alike, each after its back-off, until an
+        instance changes or the endpoint's answer does (once the cache looks it up): wait
+        for that, not for each attempt, then draw the back-offs of the attempts made
+        meanwhile, as one by one they would have been drawn. Returns (index, start) of the
+        first attempt at or after the change, which sees it.
+        """
+        env = self.ctx.env
+        events = [self.ctx.changed.wait(), self.cache.endpoint.changed.wait()]
+        if self.cache.stale() and self.cache.expiry_s > env.now:
+            # The endpoint names another instance: the attempt after the expiry sees it.
+            events.append(env.timeout(self.cache.expiry_s - env.now))
+        yield env.any_of(events)
+        now, rng = env.now, self.rng
+        bits = rng.bit_generator
+        assert isinstance(bits, np.random.PCG64)  # rdssim.rng: advance() skips used draws
+        draws = _DRAWS
+        while True:
+            ceilings = self._ceilings(attempt, draws)
+            state = bits.state
+            backoffs = rng.uniform(0.0, ceilings)
+            # start(k + 1) = (start(k) + duration) + backoff(k), added up as SimPy would.
+            steps = np.column_stack((np.full(draws, duration_s), backoffs)).ravel()
+            starts = np.cumsum(np.concatenate(([start_s], steps)))[2::2]
+            hit = int(np.searchsorted(starts, now, side="left"))
+            if hit < draws:
+                bits.state = state  # keep only the draws the attempts used
+                bits.advance(hit + 1)
+                self.cache.replay(starts[:hit])  # the attempts made meanwhile looked it up
+                return attempt + hit + 1, float(starts[hit])
+            self.cache.replay(starts)
+            attempt, start_s = attempt + draws, float(starts[-1])
+            draws = min(2 * draws, _MAX_DRAWS)  # a long outage: fewer, larger batches
+            if attempt >= _EXACT_ATTEMPTS:
+                attempt, start_s = self._leap(attempt, start_s, duration_s, now)
+
+    def _leap(
+        self, attempt: int, start_s: float, duration_s: float, now_s: float
+    ) -> tuple[int, float]:
+        """Thousands of attempts into an outage, leap over most of the rest of it: by then
+        every back-off has the same ceiling c, so the attempts' spacing is d + U(0, c), and
+        the start of the n-th next one is normal (central limit) with mean n (d + c/2) and
+        variance n c^2 / 12. Leap to 8 standard deviations before ``now_s`` (it is never
+        passed); the last few thousand attempts are drawn one by one again. Their DNS
+        lookups are counted from the spacing's moments (their answer cannot have changed).
+        """
+        ceiling = float(self._ceilings(attempt, 1)[0])
+        mean_s, sd_s = duration_s + ceiling / 2, ceiling / math.sqrt(12.0)
+        while True:
+            cycles = (now_s - start_s) / mean_s
+            leap = math.floor(cycles - _EXACT_ATTEMPTS - 8.0 * math.sqrt(cycles) * sd_s / mean_s)
+            if leap <= 0:
+                return attempt, start_s
+            landed = start_s + leap * mean_s + math.sqrt(leap) * sd_s * self.rng.standard_normal()
+            self.cache.count_lookups(start_s, landed, mean_s, sd_s)
+            attempt, start_s = attempt + leap, float(landed)
+
+    def _ceilings(self, attempt: int, count: int) -> FloatArray:
+        """The back-off ceilings of attempts ``attempt`` to ``attempt + count - 1``."""
+        retry = self.spec.retry
+        exponents = np.minimum(np.arange(attempt, attempt + count), 60)
+        return np.minimum(retry.cap_s, retry.base_s * retry.multiplier**exponents)
 
     def _drop(self) -> None:
         assert self.address is not None

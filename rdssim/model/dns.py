@@ -6,6 +6,8 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import simpy
 
 from rdssim.model.context import Signal, SimContext
@@ -58,7 +60,9 @@ class Endpoint:
 class DnsCache:
     """A client's cache of one endpoint's answer: ``ttl`` honours the record's TTL,
     ``fixed`` keeps answers ``fixed_s`` (a JVM's networkaddress.cache.ttl), ``forever``
-    never asks again. ``on_lookup`` hears every cache miss (name, answer)."""
+    never asks again. ``on_lookup`` hears the lookups that change the answer (name, answer),
+    the first one included: a lookup that gets the same answer changes nothing, and a
+    client retrying for hours would otherwise log one every TTL."""
 
     def __init__(
         self,
@@ -89,8 +93,41 @@ class DnsCache:
         a fresh answer expires (a client that started earlier has its cache out of phase)."""
         now = self.ctx.now
         if self._cached is None or now >= self._expiry_s:
-            self._cached = self.endpoint.resolve()
+            previous, self._cached = self._cached, self.endpoint.resolve()
             self._expiry_s = now + (self.keep_s if expires_in_s is None else expires_in_s)
-            if self.on_lookup is not None:
+            if self.on_lookup is not None and self._cached != previous:
                 self.on_lookup(self.endpoint.name, self._cached)
         return self._cached
+
+    @property
+    def expiry_s(self) -> float:
+        return self._expiry_s
+
+    def stale(self) -> bool:
+        """Whether the cached answer is no longer the endpoint's."""
+        return self._cached is not None and self._cached != self.endpoint.target
+
+    def replay(self, starts_s: npt.NDArray[np.float64]) -> None:
+        """Attempts that started at ``starts_s`` (sorted, in the past) resolved the name while
+        its answer could not change: count their lookups and move the expiry on, as
+        :meth:`resolve` at each would have (solved: one step per lookup, none per attempt)."""
+        lookups = 0
+        while True:
+            i = int(np.searchsorted(starts_s, self._expiry_s, side="left"))
+            if i >= starts_s.size:
+                break
+            lookups += 1
+            self._expiry_s = float(starts_s[i]) + self.keep_s
+        if lookups:
+            self.endpoint.resolve(lookups)
+
+    def count_lookups(self, from_s: float, to_s: float, mean_s: float, sd_s: float) -> None:
+        """Attempts spaced ``mean_s`` apart on average (standard deviation ``sd_s``) from
+        ``from_s`` to ``to_s`` resolved the name while its answer could not change: count
+        their lookups. Each comes at the first attempt after an expiry, on average the
+        renewal residual (sd^2 + mean^2) / (2 mean) after it; the next attempt looks up."""
+        if math.isinf(self.keep_s):
+            return
+        gap_s = max(mean_s, self.keep_s + (sd_s**2 + mean_s**2) / (2 * mean_s))
+        self.endpoint.resolve(round((to_s - from_s) / gap_s))
+        self._expiry_s = to_s

@@ -70,10 +70,14 @@ def draw_probe(ax: Axes, record: Record, t0: float, win: Window) -> None:
             linewidth=0,
             zorder=2,
         )
-    ticks = {outcome: attempt_starts(runs, outcome, win) for outcome in OUTCOME_COLOURS}
-    if sum(t.size for t in ticks.values()) > MAX_TICKS:
-        _probe_axis(ax)  # too dense to tell apart: the bands say it all
-        return
+    ticks: dict[str, FloatArray] = {}
+    room = MAX_TICKS
+    for outcome in OUTCOME_COLOURS:
+        found = attempt_starts(runs, outcome, win, room)
+        if found is None:  # too dense to tell apart: the bands say it all
+            _probe_axis(ax)
+            return
+        ticks[outcome], room = found, room - found.size
     for outcome, colour in OUTCOME_COLOURS.items():
         if ticks[outcome].size:
             ax.vlines(ticks[outcome] - t0, 0.08, 0.5, colors=colour, linewidth=0.9, zorder=3)
@@ -85,16 +89,22 @@ def _probe_axis(ax: Axes) -> None:
     ax.set_yticks([0.29], ["probe client"])
 
 
-def attempt_starts(runs: Sequence[Attempts], outcome: str, win: Window) -> FloatArray:
-    """Start times of the attempts with ``outcome`` inside ``win`` (solved per stretch)."""
-    found = []
+def attempt_starts(
+    runs: Sequence[Attempts], outcome: str, win: Window, limit: int = MAX_TICKS
+) -> FloatArray | None:
+    """Start times of the attempts with ``outcome`` inside ``win`` (solved per stretch), or
+    None if there are more than ``limit`` of them (counted before any is listed)."""
+    spans = []
     for run in runs:
         if run.outcome != outcome or run.end_s < win.start_s or run.first_start_s > win.end_s:
             continue
         first = max(0, math.ceil((win.start_s - run.first_start_s) / run.period_s))
         last = min(run.count - 1, math.floor((win.end_s - run.first_start_s) / run.period_s))
         if last >= first:
-            found.append(run.first_start_s + np.arange(first, last + 1) * run.period_s)
+            spans.append((run, first, last))
+    if sum(last - first + 1 for _, first, last in spans) > limit:
+        return None
+    found = [r.first_start_s + np.arange(a, b + 1) * r.period_s for r, a, b in spans]
     return np.concatenate(found) if found else np.empty(0)
 
 
