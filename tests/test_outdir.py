@@ -204,12 +204,21 @@ def _cmdline(pid: int) -> str:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_run_leaves_no_scratch(tmp_path: Path, sig: int) -> None:
     scenario = tmp_path / "long.yaml"
-    # A run long enough to be killed in the middle: a thousand cohorts for two hours.
-    text = (SCENARIOS / "client_timeouts.yaml").read_text()
+    # A run long enough to be killed in the middle: 38 replicas seeing 300 network losses
+    # (each change moves every replica: seconds of work).
+    replicas = "".join(f"    - {{name: r{i}, az: us-east-1c}}\n" for i in range(15))
+    replicas += "".join(f"    - {{name: s{i}, az: us-east-1c, source: r{i}}}\n" for i in range(15))
+    faults = "".join(
+        f"  - {{at: {60 + 80 * i}s, kind: network-loss, target: r{i % 15}, duration: 30s}}\n"
+        for i in range(300)
+    )
     scenario.write_text(
-        text.replace("duration: 20m", "duration: 2h").replace(
-            "instances: 20", "instances: 2000\n    cohorts: 1000"
-        )
+        "name: long\nduration: 1d\n"
+        "deployment:\n  type: single-az\n"
+        "  instances: [{name: db-1, az: us-east-1a, role: primary}]\n"
+        f"  replicas:\n{replicas}"
+        "workload: {phases: [{start: 0s, writes_per_s: 500}]}\n"
+        f"faults:\n{faults}"
     )
     out = tmp_path / "runs" / "out"
     process = subprocess.Popen(
@@ -219,6 +228,6 @@ def test_a_killed_run_leaves_no_scratch(tmp_path: Path, sig: int) -> None:
     )
     assert _wait_for(lambda: (tmp_path / "runs").exists() and any((tmp_path / "runs").iterdir()))
     os.kill(process.pid, sig)
-    process.wait(timeout=30)
+    assert process.wait(timeout=30) != 0, "the run ended before it could be killed"
     assert _wait_for(lambda: not (tmp_path / "runs").exists()), list((tmp_path / "runs").iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]

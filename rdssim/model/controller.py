@@ -236,7 +236,9 @@ class MultiAZController:
         self.busy = False
         self.last_failover_end_s = self.ctx.now
         self._start_rebuild(old, reboot=manual)
-        self.ctx.changed.fire()
+        # The endpoint names the new primary: whatever finds its source through it (the
+        # replicas) looks again now, even if no instance changes (the old one's AZ dark).
+        self.ctx.topology_changed()
 
     def _repair_rng(self, inst: Instance) -> np.random.Generator:
         return self.ctx.streams.get(f"repair:{inst.name}")
@@ -330,4 +332,4 @@ class MultiAZController:
             yield from self.endpoint.repoint(inst.name, self.t.dns_propagation.sample(self.rng))
         self._repairing.discard(inst.name)
         self.busy = False
-        self.ctx.changed.fire()
+        self.ctx.topology_changed()  # as at the end of a failover

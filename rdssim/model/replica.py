@@ -36,12 +36,16 @@ HISTORY_S = 600.0
 
 
 def _splice(old: Curve, new: Curve, keep_from_s: float) -> Curve:
-    """``old`` on [keep_from_s, new's start), then ``new``."""
+    """``old`` on [keep_from_s, new's start), then ``new``.
+
+    ``new`` starts where ``old`` is at that instant, up to rounding (follow() clamps a start
+    a few ulps above its target): lifted to it, so that the position never goes back.
+    """
     start = new.start_time_s
     keep = (old.times_s >= keep_from_s) & (old.times_s < start)
     times = np.concatenate(([keep_from_s], old.times_s[keep], new.times_s))
     values = np.concatenate(([old.value_at(keep_from_s)], old.values_bytes[keep], new.values_bytes))
-    return Curve(times, values, new.final_slope_bps)
+    return Curve(times, np.maximum.accumulate(values), new.final_slope_bps)
 
 
 class ReplicaHost(Instance):
@@ -68,6 +72,8 @@ class Replica:
         self.detached = False  # promoted, or below a promoted replica
         self.busy = False  # a reconnect, restart, repair or promotion is under way
         self.token = 0  # bumps at every recompute: a scheduled transition must match it
+        self.inputs: tuple[object, ...] | None = None
+        """What the last recompute depended on: while it holds, its prediction does too."""
         self.received = Curve.ray(0.0, 0.0, 0.0)
         self.applied = Curve.ray(0.0, 0.0, 0.0)
         self._emitted: dict[str, tuple[float, float]] = {}
@@ -99,6 +105,7 @@ class Replica:
         self.received = Curve.ray(now, position_bytes, 0.0)
         self.applied = _splice(self.applied, Curve.ray(now, position_bytes, 0.0), now - HISTORY_S)
         self._emit_now(now)
+        self.inputs = None
 
     def recompute(self, target: Curve | None, *, applying: bool) -> Curve | None:
         """New curves from now: receive from ``target`` (None: nothing) and apply if asked.

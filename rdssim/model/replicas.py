@@ -13,6 +13,7 @@ itself: the replica is *stranded* until a repoint action.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -230,12 +231,29 @@ class ReplicaSet:
         state = replica.op_state
         healthy = replica.host.healthy
         running = healthy and state in RUNNING and self.upstream_ok(replica)
+        applying = healthy and state in APPLYING
+        # A recompute depends on these alone: while they hold, the last prediction does too
+        # (a change elsewhere costs this replica nothing).
+        source = self.log.version if replica.source == "primary" else None
+        if replica.source != "primary":
+            source = self.replicas[replica.source].token
+        link = (replica.link.latency_s, replica.link.bandwidth_bps) if replica.link else None
+        inputs = (state, running, applying, replica.source, replica.attached_to, link, source)
+        if inputs == replica.inputs:
+            return
+        replica.inputs = inputs
         target = None
         if running:
             target = (
                 committed if replica.source == "primary" else self.replicas[replica.source].applied
             )
-        shifted = replica.recompute(target, applying=healthy and state in APPLYING)
+        shifted = replica.recompute(target, applying=applying)
+        if running and shifted is None and target is not None and replica.link is not None:
+            # Ahead of its source (its log was rewound): look again once the source passes.
+            ahead = target.shifted(replica.link.latency_s)
+            passed = ahead.latest_time_at_or_below(replica.received_now(), math.inf)
+            if math.isfinite(passed):
+                self.env.process(self._recheck_at(replica, passed, replica.token))
         if not running or shifted is None:
             return
         # Catching up means behind the source (as the link delays it) or falling behind now.
@@ -254,6 +272,12 @@ class ReplicaSet:
             self._transition(replica, next_state)
         else:
             self.env.process(self._at(replica, when, replica.token, next_state))
+
+    def _recheck_at(self, replica: Replica, when_s: float, token: int) -> Proc:
+        yield self.env.timeout(max(0.0, when_s - self.ctx.now))
+        if replica.token == token:
+            replica.inputs = None
+            self.update()
 
     def _at(self, replica: Replica, when_s: float, token: int, state: str) -> Proc:
         yield self.env.timeout(when_s - self.ctx.now)

@@ -53,6 +53,10 @@ class WriteLog:
         self._applied = {i.name: _Segment(0.0, 0.0, 0.0) for i in self.instances}
         self._writer: str | None = None
         self._rate = -1.0
+        self.version = 0
+        """Bumps whenever the committed position's history or slope changes (curve() is
+        rebuilt only then, and replicas following it recompute only then)."""
+        self._curve: Curve | None = None
         self._watchers: list[Callable[[], None]] = []
         self._emit(COMMITTED, 0.0)
         for inst in self.instances:
@@ -80,8 +84,10 @@ class WriteLog:
         A rewind (a restore to an earlier position) is flattened to the running maximum:
         replicas measure themselves against the furthest the log got.
         """
-        values = np.maximum.accumulate(np.array(self._history_v, dtype=np.float64))
-        return Curve(self._history_t, values, self._committed.slope)
+        if self._curve is None:
+            values = np.maximum.accumulate(np.array(self._history_v, dtype=np.float64))
+            self._curve = Curve(self._history_t, values, self._committed.slope)
+        return self._curve
 
     def watch(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every re-anchoring (a phase boundary or a topology change)."""
@@ -99,6 +105,7 @@ class WriteLog:
         """The new writer's log ends at ``position``: later commits are gone (data loss)."""
         now = self.ctx.now
         self._anchor_committed(now, position, self._committed.slope)
+        self._changed()
         # What survives is the log up to ``position``: past positions above it never became
         # durable on this timeline (later look-ups of past times must not resurrect them), and
         # no instance can have applied more than survives.
@@ -157,6 +164,11 @@ class WriteLog:
         self._history_t.append(now)
         self._history_v.append(position)
         self._emit(COMMITTED, position)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._curve = None
 
     def finish(self) -> None:
         """Close every series at the end of the run."""
