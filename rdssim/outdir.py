@@ -66,10 +66,10 @@ def _written_by_rdssim(folder: Path) -> list[str] | None:
         manifest = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if manifest.get("written_by") != "rdssim" or not isinstance(files, list):
+    if not isinstance(manifest, dict) or manifest.get("written_by") != "rdssim":
         return None
-    return [str(f) for f in files]
+    files = manifest.get("files")
+    return [str(f) for f in files] if isinstance(files, list) else None
 
 
 def _inside(path: Path, folder: Path) -> bool:

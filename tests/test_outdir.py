@@ -68,6 +68,7 @@ def test_an_empty_folder_is_taken(tmp_path: Path) -> None:
         ("file", "proj/notes.txt/sub", "is a file, not a folder"),
         ("own-plus-user", "out", "also holds mine.txt, which rdssim did not write"),
         ("marker-only-forged", "forged", "not written by rdssim"),
+        ("marker-a-list", "listed", "not written by rdssim"),
     ],
 )
 def test_refused_folders_are_left_as_they_were(
@@ -85,6 +86,9 @@ def test_refused_folders_are_left_as_they_were(
         (tmp_path / "forged").mkdir()
         (tmp_path / "forged" / MARKER).write_text("{not json")
         (tmp_path / "forged" / "x").write_text("x")
+    if setup == "marker-a-list":
+        (tmp_path / "listed").mkdir()
+        (tmp_path / "listed" / MARKER).write_text('["written_by", "rdssim"]')
     before = snapshot(tmp_path)
     with pytest.raises(OutputError, match=r"^--out ") as error, writing(tmp_path / target) as out:
         fill(out)

@@ -49,10 +49,10 @@ def test_files_that_are_not_scenarios_are_refused_at_once(
     assert info.value.file == str(path)
 
 
-@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+@pytest.mark.parametrize(
+    "device", [d for d in ("/dev/zero", "/dev/urandom", "/dev/null") if Path(d).exists()]
+)
 def test_devices_are_refused(device: str) -> None:
-    if not Path(device).exists():
-        pytest.skip(f"no {device} here")
     with pytest.raises(ScenarioError, match="not a regular file"):
         read_text(device)
 
