@@ -225,16 +225,22 @@ class InstanceInfo:
     """Static description of an instance, for lanes and labels.
 
     ``replica_of`` is set for a read replica: its first source, ``"primary"`` (the DB
-    instance's writer, whichever host that is) or another replica's name.
+    instance's writer, whichever host that is) or another replica's name. ``region`` is the
+    AZ's Region (a scenario may declare its own AZs; None: read it off the AZ's name).
     """
 
     name: str
     az: str
     replica_of: str | None = None
+    region: str | None = None
 
     @property
     def is_replica(self) -> bool:
         return self.replica_of is not None
+
+    @property
+    def region_name(self) -> str:
+        return self.region or region_of(self.az)
 
 
 class Record:

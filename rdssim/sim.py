@@ -128,8 +128,11 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "proxy": scenario.proxy.enabled,
             "client_groups": ",".join(c.name for c in scenario.clients),
         },
-        instances=[InstanceInfo(s.name, s.az) for s in specs]
-        + [InstanceInfo(r.name, r.az, r.source) for r in scenario.deployment.replicas],
+        instances=[InstanceInfo(s.name, s.az, None, scenario.region_of(s.az)) for s in specs]
+        + [
+            InstanceInfo(r.name, r.az, r.source, scenario.region_of(r.az))
+            for r in scenario.deployment.replicas
+        ],
     )
     ctx = SimContext(env=env, scenario=scenario, streams=Streams(seed), record=record)
     network = Network()

@@ -38,7 +38,7 @@ from rdssim.record import (
     received_series,
 )
 from rdssim.replica_metrics import ReplicaSummary
-from rdssim.scenario import load_scenario
+from rdssim.scenario import ScenarioError, load_scenario
 from rdssim.scenario.schema import TimingsSpec
 from rdssim.sim import run
 
@@ -835,3 +835,21 @@ def test_variants_share_the_failover_timings() -> None:
     assert "restarting" in lanes_by_variant["postgres_12"]
     assert "restarting" not in lanes_by_variant["postgres_16"]
     assert lanes_by_variant["mysql"] != lanes_by_variant["postgres_12"]
+
+
+def test_a_lab_s_own_az_names_are_declared_with_their_region() -> None:
+    """AZ names that are no AWS Region's are refused, unless the scenario declares them: then
+    they are as good as real ones, and the Region they are declared in decides the link."""
+    replicas = ["{name: near, az: lab-1c}", "{name: far, az: lab-2a}"]
+    text = scenario_yaml(replicas, [("0s", 100.0)]).replace("us-east-1a", "lab-1a")
+    text = text.replace("us-east-1b", "lab-1b")
+    with pytest.raises(ScenarioError, match="not an Availability Zone name") as info:
+        run_yaml(text)
+    assert info.value.key_path == "deployment.instances[0].az"
+    declared = text + "regions: {lab: [lab-1a, lab-1b, lab-1c], lab-far: [lab-2a]}\n"
+    record = run_yaml(declared)
+    lags = lag_at(record, "near", 600.0) + lag_at(record, "far", 600.0)
+    assert lags == pytest.approx([CROSS_AZ_S, CROSS_REGION_S])
+    assert {i.name: i.region_name for i in record.instances}["far"] == "lab-far"
+    with pytest.raises(ScenarioError, match="an AWS Region's AZ"):
+        run_yaml(declared.replace("lab-far: [lab-2a]", "lab-far: [lab-2a, us-east-1a]"))

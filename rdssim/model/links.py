@@ -9,10 +9,10 @@ hundred Mbps over a long-haul TCP stream between Regions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from rdssim.record import region_of
 from rdssim.scenario.schema import LinkSpec
 
 Placement = Literal["same-az", "cross-az", "cross-region"]
@@ -35,15 +35,17 @@ DEFAULT_LINKS: dict[Placement, tuple[float, float]] = {
 }
 
 
-def placement(az_a: str, az_b: str) -> Placement:
+def placement(az_a: str, az_b: str, region_of: Callable[[str], str]) -> Placement:
     if az_a == az_b:
         return "same-az"
     return "cross-az" if region_of(az_a) == region_of(az_b) else "cross-region"
 
 
-def link_between(source_az: str, replica_az: str, spec: LinkSpec) -> Link:
+def link_between(
+    source_az: str, replica_az: str, spec: LinkSpec, region_of: Callable[[str], str]
+) -> Link:
     """The link from ``source_az`` to ``replica_az``; the scenario's values override."""
-    where = placement(source_az, replica_az)
+    where = placement(source_az, replica_az, region_of)
     latency_s, mib_per_s = DEFAULT_LINKS[where]
     if spec.latency_s is not None:
         latency_s = spec.latency_s

@@ -130,7 +130,9 @@ class ReplicaSet:
         else:
             source = self.replicas[replica.source]
             replica.attached_to, source_az = source.name, source.spec.az
-        replica.link = link_between(source_az, replica.spec.az, replica.spec.link)
+        replica.link = link_between(
+            source_az, replica.spec.az, replica.spec.link, self.ctx.scenario.region_of
+        )
 
     def depth(self, replica: Replica) -> int:
         depth = 0

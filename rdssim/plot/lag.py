@@ -47,7 +47,7 @@ from rdssim.plot.lag_notes import (
 )
 from rdssim.plot.reading import Marker, marker_label, origin
 from rdssim.plot.style import LAG_MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
-from rdssim.record import WRITE_RATE, InstanceInfo, Record, region_of
+from rdssim.record import WRITE_RATE, InstanceInfo, Record
 
 DPI = 140
 WIDTH_IN = 12.0
@@ -208,10 +208,10 @@ def replica_label(record: Record, info: InstanceInfo) -> str:
     """Legend text such as "rep-2 · us-west-2a (us-west-2)": the region only if it is not
     the primary's, and the source if it is another replica."""
     primaries = [i for i in record.instances if i.replica_of is None]
-    home = region_of(primaries[0].az) if primaries else region_of(info.az)
+    home = primaries[0].region_name if primaries else info.region_name
     label = f"{info.name} · {info.az}"
-    if region_of(info.az) != home:
-        label += f" ({region_of(info.az)})"
+    if info.region_name != home:
+        label += f" ({info.region_name})"
     if info.replica_of not in (None, "primary"):
         label += f" · from {info.replica_of}"
     return label

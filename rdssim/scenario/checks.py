@@ -6,6 +6,8 @@ ScenarioError.
 
 from __future__ import annotations
 
+from rdssim import regions
+from rdssim.regions import az_problem
 from rdssim.scenario.checks_clients import check_clients
 from rdssim.scenario.checks_replicas import (
     check_actions,
@@ -24,6 +26,7 @@ _LASTING = ("network-loss", "az-outage")
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-reference problem in ``scenario``, in file order."""
     return [
+        *_check_azs(scenario),
         *_check_deployment(scenario),
         *_check_size(scenario),
         *check_replicas(scenario),
@@ -96,6 +99,32 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
                 "use type: multi-az-instance for a primary with a standby",
             )
         )
+    return problems
+
+
+def _check_azs(scenario: Scenario) -> list[Problem]:
+    """Every AZ is an AWS Region's (us-east-1a) or declared under ``regions``."""
+    problems: list[Problem] = []
+    declared: dict[str, str] = {}
+    for region, azs in scenario.regions.items():
+        for j, az in enumerate(azs):
+            if az in declared or regions.region_of(az) is not None:
+                why = f"in {declared[az]!r} too" if az in declared else "an AWS Region's AZ"
+                problems.append((("regions", region, j), f"{az!r} is {why}", None))
+            declared[az] = region
+    used: list[tuple[tuple[str | int, ...], str]] = [
+        (("deployment", "instances", i, "az"), s.az)
+        for i, s in enumerate(scenario.deployment.instances)
+    ]
+    used += [
+        (("deployment", "replicas", i, "az"), r.az)
+        for i, r in enumerate(scenario.deployment.replicas)
+    ]
+    for where, az in used:
+        problem = None if az in declared else az_problem(az)
+        if problem is not None:
+            hint = "a lab's own AZ names go under regions: {my-region: [lab-a, lab-b]}"
+            problems.append((where, problem, hint))
     return problems
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from rdssim import regions
 from rdssim.distributions import Distribution, LogNormal, Uniform
 from rdssim.engines import DEFAULT_VERSIONS
-from rdssim.regions import az_problem
 from rdssim.scenario.fields import (
     DAY,
     HOUR,
@@ -38,14 +38,8 @@ EngineVersion = Annotated[
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 
 
-def _az(value: str) -> str:
-    problem = az_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-AzName = Annotated[str, Field(max_length=40), AfterValidator(_az)]
+# An AZ of a known Region (checked with the scenario's own regions: rdssim.scenario.checks).
+AzName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 ROLE_SELECTORS = ("primary", "standby")
@@ -386,6 +380,19 @@ class Scenario(_Model):
     faults: list[FaultSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     actions: list[ActionSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     timings: TimingsSpec = Field(default_factory=TimingsSpec)
+    regions: dict[
+        Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")],
+        Annotated[list[AzName], Field(min_length=1, max_length=26)],
+    ] = Field(default_factory=dict, max_length=20)
+    """Regions of the scenario's own making and their AZs (a lab's names): AZs that are not
+    an AWS Region's (us-east-1a) must be declared here."""
+
+    def region_of(self, az: str) -> str:
+        """The Region of an AZ: declared in ``regions``, else read off its AWS name."""
+        for region, azs in self.regions.items():
+            if az in azs:
+                return region
+        return regions.region_of(az) or az
 
     @property
     def version(self) -> str:
