@@ -10,7 +10,10 @@ Definitions (docs/summary-keys.md documents them for users):
   the wait as downtime even though the requests succeed in the end. The first latency of a
   group that starts healthy is not downtime (its first answers are on their way). The summary's
   ``client_downtime_s`` is the mean over groups, weighted by their request rates.
-* latency: time from a request's arrival to its answer, success or error, over all groups.
+* latency of successes (``latency_ok_*``): time from a request's arrival to its successful
+  answer, over all groups; time to error (``error_latency_*``): from a failed request's
+  arrival to its error (a refusal after a millisecond, a timeout after its wait). Apart, so
+  that fast errors during an outage do not pull the latency down.
 * connections: the most open at once on any DB instance (clients directly and the proxy),
   and every DB connection opened (bursts and per-request opens).
 """
@@ -37,8 +40,10 @@ class ClientSummary:
     client_downtime_by_group: dict[str, float]
     client_requests: int
     errors_by_kind: dict[str, int]
-    latency_p50_ms: float | None
-    latency_p99_ms: float | None
+    latency_ok_p50_ms: float | None
+    latency_ok_p99_ms: float | None
+    error_latency_p50_ms: float | None
+    error_latency_p99_ms: float | None
     db_connections_max: float | None
     max_connections: int | None
     connection_opens: int
@@ -105,8 +110,8 @@ def group_recovered(flows: list[Flow], end_s: float) -> bool:
 
 
 def latency_quantile(flows: list[Flow], q: float) -> float | None:
-    """Quantile ``q`` of the latency of all requests: within a Flow, latency is uniform
-    between its two ends, so the distribution is a mixture of uniforms (exact)."""
+    """Quantile ``q`` of the latency of the requests of ``flows``: within a Flow, latency is
+    uniform between its two ends, so the distribution is a mixture of uniforms (exact)."""
     if not flows:
         return None
     lo = np.array([min(f.latency_start_s, f.latency_end_s) for f in flows], dtype=np.float64)
@@ -147,8 +152,8 @@ def summarize_clients(record: Record) -> ClientSummary | None:
     for flow in record.flows:
         if flow.error is not None:
             errors[flow.error] += flow.requests
-    p50 = latency_quantile(record.flows, 0.50)
-    p99 = latency_quantile(record.flows, 0.99)
+    served = [f for f in record.flows if f.outcome == "ok"]
+    failed = [f for f in record.flows if f.outcome != "ok"]
     limit = record.meta.get("max_connections")
     return ClientSummary(
         client_downtime_by_group={
@@ -156,12 +161,18 @@ def summarize_clients(record: Record) -> ClientSummary | None:
         },
         client_requests=round(sum(f.requests for f in record.flows)),
         errors_by_kind={kind: round(n) for kind, n in sorted(errors.items()) if round(n) > 0},
-        latency_p50_ms=None if p50 is None else p50 * 1000,
-        latency_p99_ms=None if p99 is None else p99 * 1000,
+        latency_ok_p50_ms=_ms(latency_quantile(served, 0.50)),
+        latency_ok_p99_ms=_ms(latency_quantile(served, 0.99)),
+        error_latency_p50_ms=_ms(latency_quantile(failed, 0.50)),
+        error_latency_p99_ms=_ms(latency_quantile(failed, 0.99)),
         db_connections_max=db_connections_max(record),
         max_connections=int(limit) if isinstance(limit, int) else None,
         connection_opens=round(connection_opens(record)),
     )
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
 
 
 def groups_recovered(record: Record) -> bool:

@@ -116,8 +116,10 @@ def _client_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[
             "  errors",
             field(lambda c: ", ".join(f"{k} {v:,}" for k, v in c.errors_by_kind.items()) or "none"),
         ),
-        ("  latency p50 (ms)", field(lambda c: ms(c.latency_p50_ms))),
-        ("  latency p99 (ms)", field(lambda c: ms(c.latency_p99_ms))),
+        ("  latency of successes p50 (ms)", field(lambda c: ms(c.latency_ok_p50_ms))),
+        ("  latency of successes p99 (ms)", field(lambda c: ms(c.latency_ok_p99_ms))),
+        ("  time to error p50 (ms)", field(lambda c: ms(c.error_latency_p50_ms))),
+        ("  time to error p99 (ms)", field(lambda c: ms(c.error_latency_p99_ms))),
         ("  DB connections, most", field(connections)),
         ("  DB connections opened", field(lambda c: _count(c.connection_opens))),
     ]

@@ -305,7 +305,7 @@ def test_no_client_groups_no_client_keys() -> None:
     record = run(scenario("name: n\nduration: 5m\n" + MULTI_AZ), 0)
     assert summarize_clients(record) is None
     summary = summarize(record).to_dict()
-    assert summary["errors_by_kind"] is None and summary["latency_p99_ms"] is None
+    assert summary["errors_by_kind"] is None and summary["latency_ok_p99_ms"] is None
     assert summary["client_downtime_s"] == summary["probe_downtime_s"]
 
 
@@ -751,3 +751,17 @@ def test_leaping_over_a_long_outage_matches_drawing_every_attempt(
         drawn_s, abs=float(cap.removesuffix("ms").removesuffix("s")) + 0.01
     )
     assert leapt_lookups == pytest.approx(drawn_lookups, rel=0.01)
+
+
+def test_fast_errors_do_not_pull_the_latency_of_successes_down() -> None:
+    # Refused for 40 s during a failover (1 ms each): the successes keep their latency, the
+    # errors have theirs apart.
+    record = run(PROXY_VS_DIRECT.variants["direct"], 1)
+    summary = summarize_clients(record)
+    assert summary is not None and summary.errors_by_kind["refused"] > 10_000
+    assert summary.latency_ok_p50_ms == pytest.approx(20.0)  # txn_duration: 20 ms
+    assert summary.latency_ok_p99_ms == pytest.approx(20.0)
+    assert summary.error_latency_p50_ms == pytest.approx(1.0)  # refused after 1 ms
+    # Over the outage alone, all requests together would read 1 ms: refused ones only.
+    outage = [f for f in record.flows if f.error == "refused"]
+    assert outage and latency_quantile(outage, 0.99) == pytest.approx(0.001)

@@ -201,11 +201,19 @@ def test_empty_bins_have_no_latency() -> None:
 
 
 def test_one_bin_over_the_run_is_the_summary_s_latency(pvd: dict[str, Record]) -> None:
-    record = pvd["proxy"]  # a queue through the failover: latency from 30 s down to 21 ms
-    edges = np.array([0.0, record.duration_s])
-    p50, p99 = latency_percentiles(record.flows, edges)
-    assert p50[0] == pytest.approx(latency_quantile(record.flows, 0.5))
-    assert p99[0] == pytest.approx(latency_quantile(record.flows, 0.99))
+    # The plot's latencies over one bin are the summary's, under the summary's names.
+    for record in pvd.values():  # the proxy's queue: successes waited 30 s down to 21 ms
+        summary = summarize_clients(record)
+        assert summary is not None
+        edges = np.array([0.0, record.duration_s])
+        view = client_view(record, edges)
+        expected = {
+            "ok": (summary.latency_ok_p50_ms, summary.latency_ok_p99_ms),
+            "error": (summary.error_latency_p50_ms, summary.error_latency_p99_ms),
+        }
+        drawn = {"ok": view.ok_latency_s[:, 0], "error": view.error_latency_s[:, 0]}
+        for kind, (p50_ms, p99_ms) in expected.items():
+            assert drawn[kind] * 1000 == pytest.approx([p50_ms, p99_ms])
 
 
 # -- connections opened -------------------------------------------------------------------------
@@ -264,10 +272,12 @@ def test_clients_figure_has_an_outcome_strip_and_a_latency_panel(
         assert by_gid(clients_fig, OUTCOME_GID.format(kind))
     assert not by_gid(clients_fig, OUTCOME_GID.format("too-many-connections"))
     entries = legend_entries(clients_fig)
-    assert {e.split(" (")[0] for e in entries} >= kinds | {"p50", "p99"}
+    latencies = {"p50 of successes", "p99 of successes", "p50 time to error", "p99 time to error"}
+    assert {e.split(" (")[0] for e in entries} >= kinds | latencies
     assert not any(e.startswith("too-many-connections") for e in entries)
-    assert by_gid(clients_fig, LATENCY_GID.format("p50"))
-    assert by_gid(clients_fig, LATENCY_GID.format("p99"))
+    for kind in ("successes", "errors"):
+        assert by_gid(clients_fig, LATENCY_GID.format(f"{kind} p50"))
+        assert by_gid(clients_fig, LATENCY_GID.format(f"{kind} p99"))
     # The failover's start and completion are marked on both panels.
     assert {"failover started (0013)", "failover complete (0049)"} <= set(entries)
 

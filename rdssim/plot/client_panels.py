@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -17,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
-from rdssim.plot.client_series import QUANTILES, ClientView, ordered_outcomes
+from rdssim.plot.client_series import QUANTILES, ClientView, FloatArray, ordered_outcomes
 from rdssim.plot.reading import markers
 from rdssim.plot.style import (
     FAILOVER_EVENT_STYLES,
@@ -28,6 +29,7 @@ from rdssim.plot.style import (
 from rdssim.record import Record
 
 QUANTILE_STYLES = {0.50: ("p50", "#0072b2", 1.3), 0.99: ("p99", "#e69f00", 2.8)}
+ERROR_COLOURS = {0.50: "#7f7f7f", 0.99: "#b2182b"}  # time to error: grey p50, red p99
 INSTANCE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 PROXY_CLIENTS_COLOUR = "#737373"
 STEADY_OPENS_COLOUR = "#9ecae1"
@@ -153,24 +155,44 @@ def outcome_labels(legend: Legend, totals: dict[str, float]) -> list[str]:
 
 # -- latency ------------------------------------------------------------------------------------
 def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
-    """p50 and p99 of the latency of each bin's requests, on a log axis in ms. Returns the
-    highest p99 drawn (s). The p99 is drawn first and wider, so that where the two are equal
+    """p50 and p99 of the latency of each bin's successful requests (solid), and of the time
+    to error of its failed ones (dashed), on a log axis in ms. Returns the highest p99 of
+    successes drawn (s). The p99 is drawn first and wider, so that where the two are equal
     (a constant latency) it borders the p50 instead of hiding it."""
     x = view.edges - t0
-    for row, q in reversed(list(enumerate(QUANTILES))):
-        label, colour, width = QUANTILE_STYLES[q]
-        values = np.maximum(view.latency_s[row], MIN_LATENCY_S) * 1000.0
-        ax.stairs(
-            values, x, baseline=None, color=colour, linewidth=width, gid=LATENCY_GID.format(label)
-        )
-    for q in QUANTILES:
-        label, colour, width = QUANTILE_STYLES[q]
-        legend.add(Line2D([], [], color=colour, linewidth=width), label)
+    lines: tuple[tuple[str, FloatArray, Literal["--", "-"]], ...] = (
+        ("errors", view.error_latency_s, "--"),
+        ("successes", view.ok_latency_s, "-"),
+    )
+    for kind, values_s, style in lines:
+        for row, q in reversed(list(enumerate(QUANTILES))):
+            label, colour, width = QUANTILE_STYLES[q]
+            if kind == "errors":
+                colour = ERROR_COLOURS[q]
+            values = np.maximum(values_s[row], MIN_LATENCY_S) * 1000.0
+            ax.stairs(
+                values,
+                x,
+                baseline=None,
+                color=colour,
+                linewidth=width,
+                linestyle=style,
+                gid=LATENCY_GID.format(f"{kind} {label}"),
+            )
+        for q in QUANTILES:
+            label, colour, width = QUANTILE_STYLES[q]
+            if kind == "errors":
+                colour = ERROR_COLOURS[q]
+            if np.isfinite(values_s[QUANTILES.index(q)]).any():
+                handle = Line2D([], [], color=colour, linewidth=width, linestyle=style)
+                legend.add(
+                    handle, f"{label} {'time to error' if kind == 'errors' else 'of successes'}"
+                )
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(base=10.0))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: latency_text(v / 1000.0)))
-    peak = view.latency_s[-1]
+    peak = view.ok_latency_s[-1]
     return float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
 
 
@@ -183,7 +205,9 @@ def latency_text(seconds: float) -> str:
 
 def scale_latency(axes: Sequence[Axes], views: Sequence[ClientView]) -> None:
     """One y range for every latency panel: a decade around what was drawn."""
-    values = np.concatenate([v.latency_s.ravel() for v in views])
+    values = np.concatenate(
+        [np.concatenate((v.ok_latency_s.ravel(), v.error_latency_s.ravel())) for v in views]
+    )
     values = values[np.isfinite(values)]
     if values.size == 0:
         return

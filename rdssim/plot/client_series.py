@@ -5,8 +5,10 @@ Time is cut into bins of one width (a round number of seconds, so that a 10-minu
 
 * requests by outcome, counted by *arrival* time: a Flow's requests arriving in the bin are
   its rate times its overlap with the bin (exact);
-* the p50 and p99 latency of the requests arriving in the bin, success or error. Within a
-  Flow, latency is linear in arrival time, so the requests of a Flow arriving in a bin have
+* the p50 and p99 latency of the successful requests arriving in the bin, and apart, the p50
+  and p99 time to error of the failed ones (the summary's ``latency_ok_*`` and
+  ``error_latency_*``). Within a Flow, latency is linear in arrival time, so the requests of
+  a Flow arriving in a bin have
   latencies spread uniformly between its latency at the two ends of the overlap; the bin's
   latencies are a mixture of such uniforms (and of point masses, for constant latencies),
   whose quantiles are computed exactly. The only approximation is the bin itself: a latency
@@ -135,8 +137,8 @@ def outcome_bins(flows: Sequence[Flow], edges: FloatArray) -> OutcomeBins:
 def latency_percentiles(
     flows: Sequence[Flow], edges: FloatArray, qs: Sequence[float] = QUANTILES
 ) -> FloatArray:
-    """Latency quantiles (seconds) of the requests arriving in each bin, success or error:
-    an array of shape (len(qs), bins), NaN where nothing arrived (see the module docstring)."""
+    """Latency quantiles (seconds) of the requests of ``flows`` arriving in each bin: an array
+    of shape (len(qs), bins), NaN where nothing arrived (see the module docstring)."""
     out = np.full((len(qs), edges.size - 1), np.nan)
     if not flows:
         return out
@@ -206,7 +208,8 @@ class ClientView:
 
     edges: FloatArray
     outcomes: OutcomeBins
-    latency_s: FloatArray  # (len(QUANTILES), bins)
+    ok_latency_s: FloatArray  # (len(QUANTILES), bins): successful requests
+    error_latency_s: FloatArray  # (len(QUANTILES), bins): time to error of failed ones
     connections: dict[str, tuple[FloatArray, FloatArray]]  # DB instance -> step line
     proxy_clients: tuple[FloatArray, FloatArray] | None
     opens_steady: FloatArray
@@ -239,7 +242,8 @@ def client_view(record: Record, edges: FloatArray | None = None) -> ClientView:
     return ClientView(
         edges=grid,
         outcomes=outcome_bins(record.flows, grid),
-        latency_s=latency_percentiles(record.flows, grid),
+        ok_latency_s=latency_percentiles([f for f in record.flows if f.outcome == "ok"], grid),
+        error_latency_s=latency_percentiles([f for f in record.flows if f.outcome != "ok"], grid),
         connections=db_connection_lines(record),
         proxy_clients=step_line(record, PROXY_CLIENTS),
         opens_steady=steady,

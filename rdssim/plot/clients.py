@@ -79,7 +79,9 @@ def plot_clients(record: Record, path: Path | None = None) -> Figure:
         _groups_text(record),
     )
     _panel_title(
-        latency, f"latency of the requests arriving in each {width} bin (successes and errors)"
+        latency,
+        f"latency of the requests arriving in each {width} bin: successes (solid), "
+        "time to error (dashed)",
     )
     strip.set_ylabel("share of requests", fontsize=9.5)
     latency.set_ylabel("latency", fontsize=9.5)
@@ -127,7 +129,8 @@ def plot_connections(record: Record, path: Path | None = None) -> Figure:
 
 def plot_client_comparison(records: Mapping[str, Record], path: Path | None = None) -> Figure:
     """Variants side by side, one column each (titled with the variant's name), four rows:
-    requests by outcome, latency p50/p99, DB connections, connections opened per second.
+    requests by outcome, latency p50/p99 (successes; time to error), DB connections,
+    connections opened per second.
     Each row has one y scale across the columns. Variants without client groups are left
     out; raises ValueError if none has any. If ``path`` is given, also save it as a PNG."""
     chosen = {name: r for name, r in records.items() if r.flows}
@@ -150,7 +153,7 @@ def plot_client_comparison(records: Mapping[str, Record], path: Path | None = No
         total = draw_opens(opened, view, t0, legends[3])
         draw_markers(axes, record, t0, marks)
         corner_note(strip, f"{share_text(failed)} failed")
-        corner_note(latency, f"highest p99 {latency_text(p99)}")
+        corner_note(latency, f"highest p99 of successes {latency_text(p99)}")
         most = max((float(v.max()) for _, v in view.connections.values()), default=0.0)
         corner_note(held, f"at most {most:,.0f} on a DB instance")
         corner_note(opened, f"{total:,.0f} opened")
