@@ -17,7 +17,7 @@ from conftest import SCENARIOS
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from rdssim.client_metrics import connection_opens, latency_quantile, summarize_clients
+from rdssim.client_metrics import connection_opens, summarize_clients
 from rdssim.metrics import summarize
 from rdssim.output import write_comparison, write_run
 from rdssim.plot import plot_client_comparison, plot_clients, plot_connections
