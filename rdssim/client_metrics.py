@@ -61,8 +61,10 @@ def _step_integral(knots: FloatArray, rates: FloatArray) -> FloatArray:
     return np.cumsum(change)[:-1]
 
 
-def group_downtime_s(flows: list[Flow], end_s: float) -> float:
-    """Downtime of one group (see the module docstring), up to ``end_s``."""
+def group_missing(flows: list[Flow], end_s: float) -> tuple[FloatArray, FloatArray]:
+    """(knots, missing): the share of a group's requests not being answered successfully,
+    constant between consecutive knots (n + 1 knots, n shares), up to ``end_s``; the
+    downtime is its integral (see the module docstring)."""
     offered = np.array([(f.start_s, f.end_s, f.rate_per_s) for f in flows], dtype=np.float64)
     answered = np.array(
         [
@@ -82,7 +84,13 @@ def group_downtime_s(flows: list[Flow], end_s: float) -> float:
     # The first answers of a group that starts healthy are on their way for one latency:
     # that is not downtime (later, the answers of earlier requests fill the same gap).
     missing[knots[:-1] < _pipeline_filled_s(flows)] = 0.0
-    return float(np.sum(np.clip(missing, 0.0, 1.0) * np.diff(knots)))
+    return knots, np.clip(missing, 0.0, 1.0)
+
+
+def group_downtime_s(flows: list[Flow], end_s: float) -> float:
+    """Downtime of one group (see the module docstring), up to ``end_s``."""
+    knots, missing = group_missing(flows, end_s)
+    return float(np.sum(missing * np.diff(knots)))
 
 
 def _pipeline_filled_s(flows: list[Flow]) -> float:

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from rdssim.metrics import client_downtime, failovers
+from rdssim.metrics import client_downtime, failovers, summarize
 from rdssim.plot import plot_timeline
 from rdssim.plot.labels import stagger
 from rdssim.plot.reading import marker_label, outages, outcome_runs
@@ -303,7 +303,7 @@ def test_probe_strip_names_its_outcomes_and_downtime(
     assert "unknown (read-timeout)" in entries
     total, _ = client_downtime(single_az)
     assert total is not None
-    assert any(t.startswith("client downtime") and f"{total:.0f} s" in t for t in texts(fig))
+    assert any(t.startswith("probe downtime") and f"{total:.0f} s" in t for t in texts(fig))
 
 
 def test_outcome_runs_tile_the_attempts() -> None:
@@ -382,7 +382,7 @@ def test_a_failover_cut_off_by_the_end_of_the_run_is_drawn_unfinished() -> None:
     assert fo.failover_s is None
     found = texts(plot_timeline(record))
     assert "failover unfinished" in found
-    assert any(t.startswith("client downtime") and "still down" in t for t in found)
+    assert any(t.startswith("probe downtime") and "still down" in t for t in found)
 
 
 def test_a_bare_hand_made_record_still_plots(tmp_path: Path) -> None:
@@ -394,3 +394,23 @@ def test_a_bare_hand_made_record_still_plots(tmp_path: Path) -> None:
     fig = plot_timeline(record, tmp_path / "bare.png")
     assert (tmp_path / "bare.png").exists()
     assert [t.get_text() for t in lane_axes(fig)[0].get_yticklabels()] == ["db-1 (us-east-1a)"]
+
+
+def test_with_client_groups_the_timeline_shows_their_downtime_under_its_name() -> None:
+    # client_timeouts: the same failover, three client settings. The probe's downtime and
+    # each group's are the summary's numbers, under their names; the three timelines differ.
+    scenarios = load_scenario(SCENARIOS / "client_timeouts.yaml")
+    shown = {}
+    for name, spec in scenarios.variants.items():
+        record = run(spec, 1)
+        summary = summarize(record)
+        fig = plot_timeline(record)
+        found = texts(fig)
+        assert summary.probe_downtime_s is not None
+        assert any(t == f"probe downtime {summary.probe_downtime_s:.1f} s" for t in found)
+        assert summary.clients is not None
+        app_s = summary.clients.client_downtime_by_group["app"]
+        labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+        assert f"app: client-observed\ndowntime {app_s:,.1f} s" in labels
+        shown[name] = app_s
+    assert len(set(shown.values())) == 3 and max(shown.values()) > 900

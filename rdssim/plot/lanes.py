@@ -4,7 +4,9 @@
   inside the segments wide enough;
 * the probe strip has a tick per attempt coloured by outcome (when there are not thousands
   in view), over a pale band per run of the same outcome, and a bracket over each outage
-  labelled with the downtime.
+  labelled with the probe's downtime;
+* a client group's strip is filled up to the share of its requests not answered
+  successfully; its label carries the group's client-observed downtime.
 
 The bars and ticks are drawn before the layout; the labels after it, once text sizes and
 the final axes widths are known.
@@ -22,6 +24,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 
+from rdssim.client_metrics import group_missing, summarize_clients
 from rdssim.plot.labels import fits, px_width
 from rdssim.plot.reading import duration_text, outages, outcome_runs, probe_attempts
 from rdssim.plot.style import OUTCOME_COLOURS, OUTCOME_TINTS, ink, state_colours
@@ -32,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 MAX_TICKS = 3000  # beyond, one tick per attempt is a solid block: the bands alone are drawn
 LANE_HEIGHT = 0.62  # of one lane; the gaps let the phase tints show between lanes
 PROBE_HEIGHT = 0.95  # of the probe strip, in lane heights
+GROUP_HEIGHT = 0.75  # of one client group's strip, in lane heights
 
 HAlign = Literal["left", "center", "right"]
 VAlign = Literal["bottom", "center"]
@@ -108,6 +112,48 @@ def attempt_starts(
     return np.concatenate(found) if found else np.empty(0)
 
 
+def group_names(record: Record) -> list[str]:
+    """The client groups of the run, in the order they first wrote traffic."""
+    return list(dict.fromkeys(flow.group for flow in record.flows))
+
+
+def draw_groups(ax: Axes, record: Record, t0: float) -> None:
+    """One strip per client group: pale where its requests are answered, filled up to the
+    share not answered successfully (its integral is the group's client-observed downtime,
+    the summary's ``client_downtime_by_group``, written in its label)."""
+    names = group_names(record)
+    for row, name in enumerate(names):
+        flows = [f for f in record.flows if f.group == name]
+        knots, missing = group_missing(flows, record.duration_s)
+        base, height = row + 0.15, 0.7
+        ax.broken_barh(
+            [(knots[0] - t0, knots[-1] - knots[0])],
+            (base, height),
+            facecolors=OUTCOME_TINTS["ok"],
+            linewidth=0,
+            zorder=2,
+        )
+        ax.stairs(
+            base + height * missing,
+            knots - t0,
+            baseline=base,
+            fill=True,
+            color=OUTCOME_COLOURS["fail"],
+            linewidth=0,
+            zorder=3,
+        )
+    summary = summarize_clients(record)
+    assert summary is not None
+    ax.set_ylim(len(names), 0.0)  # the first group on top
+    ax.set_yticks(
+        [row + 0.5 for row in range(len(names))],
+        [
+            f"{name}: client-observed\ndowntime {summary.client_downtime_by_group[name]:,.1f} s"
+            for name in names
+        ],
+    )
+
+
 # -- after the layout -----------------------------------------------------------------------
 def _widest_piece(seen: tuple[float, float], cuts: Sequence[float]) -> tuple[float, float]:
     """The widest part of ``seen`` between the ``cuts`` (marker lines) that fall inside it."""
@@ -165,7 +211,7 @@ def label_outages(ax: Axes, record: Record, t0: float, renderer: RendererBase) -
             zorder=5,
         )
         length = duration_text(outage.end_s - outage.start_s)
-        long = f"client downtime {length}" + ("" if outage.recovered else ", still down at the end")
+        long = f"probe downtime {length}" + ("" if outage.recovered else ", still down at the end")
         spots: list[tuple[float, float, HAlign, VAlign]] = [
             ((start + end) / 2, 0.67, "center", "bottom"),
             (end, 0.64, "left", "center"),

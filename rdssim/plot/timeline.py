@@ -5,7 +5,11 @@ Rows, top to bottom, share one time axis:
 * a header: the labels of the fault and action markers, each failover's (or in-place
   recovery's) total time as a double arrow and, in a close-up, each phase's length;
 * one lane per instance, coloured by state, with the role written inside wide segments;
-* the probe client: a tick per attempt coloured by outcome, and its observed downtime.
+* the probe client: a tick per attempt coloured by outcome, and its downtime (the summary's
+  ``probe_downtime_s``, per outage);
+* with client groups, one strip per group: the share of its requests not answered
+  successfully over time, whose integral is its client-observed downtime (the summary's
+  ``client_downtime_by_group``, written beside it).
 
 The failover phases (detection, promotion, dns) are tinted behind every row, so they line
 up with the instance states and the probe's errors. Time is in seconds from the first fault
@@ -20,7 +24,7 @@ legends, title); the parts live in:
 * :mod:`rdssim.plot.windows`: the time range of each column (overview, close-up);
 * :mod:`rdssim.plot.style`: the fixed colours;
 * :mod:`rdssim.plot.labels`: the header's height and its stacked labels;
-* :mod:`rdssim.plot.lanes`: the instance lanes and the probe strip.
+* :mod:`rdssim.plot.lanes`: the instance lanes, the probe strip and the groups' strips.
 """
 
 from __future__ import annotations
@@ -40,9 +44,12 @@ from matplotlib.text import Text
 from rdssim.metrics import failovers, lost_txns
 from rdssim.plot.labels import HeaderPlan, label_header, label_phases, measure, plan_header
 from rdssim.plot.lanes import (
+    GROUP_HEIGHT,
     PROBE_HEIGHT,
+    draw_groups,
     draw_lanes,
     draw_probe,
+    group_names,
     label_outages,
     label_roles,
 )
@@ -50,6 +57,7 @@ from rdssim.plot.reading import markers, origin, phase_bounds, probe_attempts
 from rdssim.plot.style import (
     MARKER_STYLES,
     OUTCOME_COLOURS,
+    OUTCOME_TINTS,
     PHASES,
     legend_right,
     state_colours,
@@ -63,17 +71,19 @@ DPI = 140
 
 @dataclass(frozen=True)
 class Panel:
-    """The axes of one column: header, instance lanes and (if there is a probe) its strip."""
+    """The axes of one column: header, instance lanes and, if there are any, the probe's
+    strip and the client groups' strips."""
 
     window: Window
     header: Axes
     lanes: Axes
     probe: Axes | None
+    groups: Axes | None
 
     @property
     def body(self) -> list[Axes]:
         """The rows that carry data (tints and marker lines cross all of them)."""
-        return [self.lanes] if self.probe is None else [self.lanes, self.probe]
+        return [ax for ax in (self.lanes, self.probe, self.groups) if ax is not None]
 
 
 def plot_timeline(record: Record, path: Path | None = None) -> Figure:
@@ -91,9 +101,12 @@ def plot_timeline(record: Record, path: Path | None = None) -> Figure:
     labels = measure(fig, record, fig.canvas.get_renderer())  # type: ignore[attr-defined]
     plan = plan_header(record, wins, labels)
     has_probe = bool(probe_attempts(record))
-    rows = [plan.height, float(len(record.instances))] + ([PROBE_HEIGHT] if has_probe else [])
+    groups = group_names(record)
+    rows = [plan.height, float(len(record.instances))]
+    rows += [PROBE_HEIGHT] if has_probe else []
+    rows += [GROUP_HEIGHT * len(groups)] if groups else []
     fig.set_size_inches(12.0, 1.35 + INCH_PER_LANE * sum(rows))
-    panels = _make_axes(fig, wins, rows)
+    panels = _make_axes(fig, wins, rows, has_probe, bool(groups))
     for panel in panels:
         _draw_panel(panel, record, t0, plan)
     _add_legends(panels[-1], record)
@@ -121,7 +134,9 @@ def plot_timeline(record: Record, path: Path | None = None) -> Figure:
     return fig
 
 
-def _make_axes(fig: Figure, wins: Sequence[Window], rows: Sequence[float]) -> list[Panel]:
+def _make_axes(
+    fig: Figure, wins: Sequence[Window], rows: Sequence[float], probe: bool, groups: bool
+) -> list[Panel]:
     """One column per window; rows share x within a column and y across columns."""
     grid = fig.add_gridspec(len(rows), len(wins), height_ratios=rows)
     panels: list[Panel] = []
@@ -130,12 +145,14 @@ def _make_axes(fig: Figure, wins: Sequence[Window], rows: Sequence[float]) -> li
         lanes = fig.add_subplot(grid[1, col], sharey=first.lanes if first else None)
         header = fig.add_subplot(grid[0, col], sharex=lanes)
         header.set_ylim(0.0, rows[0])
-        probe = None
-        if len(rows) > 2:
-            probe = fig.add_subplot(
-                grid[2, col], sharex=lanes, sharey=first.probe if first else None
-            )
-        panels.append(Panel(win, header, lanes, probe))
+        strips: list[Axes | None] = []
+        for row, wanted in ((2, probe), (2 + probe, groups)):
+            if not wanted:
+                strips.append(None)
+                continue
+            shared = (first.probe if row == 2 and probe else first.groups) if first else None
+            strips.append(fig.add_subplot(grid[row, col], sharex=lanes, sharey=shared))
+        panels.append(Panel(win, header, lanes, strips[0], strips[1]))
     return panels
 
 
@@ -155,14 +172,16 @@ def _draw_panel(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> No
                 )
     if panel.probe is not None:
         draw_probe(panel.probe, record, t0, win)
+    if panel.groups is not None:
+        draw_groups(panel.groups, record, t0)
     for ax in panel.body:
         ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0, labelleft=not win.close_up)
-    if panel.probe is not None:
-        panel.lanes.tick_params(axis="x", labelbottom=False)
+    for ax in panel.body[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
     header = panel.header
     header.set_yticks([])
     header.tick_params(axis="x", bottom=False, labelbottom=False)
@@ -212,6 +231,18 @@ def _add_legends(panel: Panel, record: Record) -> None:
                 label = outcome + (f" ({', '.join(errors)})" if errors else "")
                 handles.append(Line2D([], [], color=colour, linewidth=2, label=label))
         legend(panel.probe, handles, "probe attempt")
+    if panel.groups is not None:
+        legend(
+            panel.groups,
+            [
+                Patch(facecolor=OUTCOME_TINTS["ok"], label="answered"),
+                Patch(
+                    facecolor=OUTCOME_COLOURS["fail"],
+                    label="not answered (its integral:\nthe client-observed downtime)",
+                ),
+            ],
+            "client requests",
+        )
 
 
 # -- after the layout -----------------------------------------------------------------------
