@@ -6,6 +6,7 @@ when its Multi-AZ source fails over) read it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,3 +68,62 @@ def replica_rules(engine: str, version: str | None = None) -> ReplicaRules:
         return ReplicaRules("restart", 5, 1, "RDS:oracle-read-replicas (failover: assumption)")
     # SQL Server: the docs say 5 in one place and 15 in another; the larger is taken.
     return ReplicaRules("restart", 15, 1, "RDS:SQLServer.ReadReplicas (failover: assumption)")
+
+
+@dataclass(frozen=True)
+class RecoveryRules:
+    """What bounds an engine's crash recovery (rdssim.recovery), with RDS's defaults."""
+
+    checkpoint_timeout_s: float
+    """Most time between two checkpoints."""
+    redo_capacity_bytes: float
+    """Most log between two checkpoints (the checkpoint distance)."""
+    undo: bool
+    """Whether the transactions in flight are rolled back before the instance opens."""
+    source: str
+
+
+def _vcpus(instance_class: str) -> int:
+    """vCPUs of a class from its size: large and smaller 2, xlarge 4, Nxlarge 4N."""
+    size = instance_class.rsplit(".", 1)[-1]
+    if size.endswith("xlarge"):
+        count = size.removesuffix("xlarge") or "1"
+        return 4 * int(count) if count.isdigit() else 4
+    return 2
+
+
+def recovery_rules(
+    engine: str, version: str | None = None, instance_class: str = "db.r6g.large"
+) -> RecoveryRules:
+    """The crash-recovery bounds of ``engine`` at ``version`` on ``instance_class``."""
+    v = _version_tuple(version or DEFAULT_VERSIONS[engine])
+    if engine == "mysql":
+        if v >= (8, 4):
+            # RDS enables innodb_dedicated_server on 8.4: redo capacity (vCPUs / 2) GB, at
+            # most 16 GB (RDS:Appendix.MySQL.CommonDBATasks.Config.Size.8.4).
+            capacity = min(_vcpus(instance_class) / 2, 16) * 10**9
+            source = "RDS MySQL 8.4: innodb_redo_log_capacity = vCPUs / 2 GB"
+        else:
+            # 8.0.30 and later: innodb_redo_log_capacity 100 MiB on RDS (repost.aws
+            # question "RDS MySQL 8.0.30 is missing configurable innodb_redo_log_capacity").
+            capacity = 100 * 2**20
+            source = "RDS MySQL 8.0: innodb_redo_log_capacity 100 MiB"
+        # assumption: InnoDB flushes dirty pages within 5 minutes at low load (no timed
+        # checkpoint of its own; its page cleaner and adaptive flushing bound the age).
+        return RecoveryRules(300.0, capacity, True, source)
+    if engine == "mariadb":
+        # MariaDB 10.5+ default innodb_log_file_size 96 MiB (one file); RDS's value is an
+        # assumption, as is the 5-minute page flushing.
+        return RecoveryRules(300.0, 96 * 2**20, True, "MariaDB innodb_log_file_size 96 MiB")
+    if engine == "postgres":
+        # checkpoint_timeout 5 min (PostgreSQL's default, RDS's too); max_wal_size 2 GB on
+        # RDS (assumption: PostgreSQL's own default is 1 GB). No undo: MVCC leaves aborted
+        # rows behind instead.
+        return RecoveryRules(300.0, 2 * 2**30, False, "PostgreSQL checkpoint_timeout, max_wal_size")
+    if engine == "oracle":
+        # assumption: four 128 MiB online redo log groups (RDS's default), checkpoints at
+        # log switches or every 30 minutes (LOG_CHECKPOINT_TIMEOUT 1800).
+        return RecoveryRules(1800.0, 512 * 2**20, True, "Oracle redo log groups (assumption)")
+    # SQL Server 2016+ databases use indirect checkpoints with a 60 s target recovery time
+    # (Microsoft docs, "Database checkpoints"): bounded by time, not size.
+    return RecoveryRules(60.0, math.inf, True, "SQL Server target recovery time 60 s")

@@ -4,7 +4,8 @@ Definitions (docs/summary-keys.md documents them for users):
 
 * failover: from the trigger (the fault that made the primary unhealthy, or the API call)
   to RDS-EVENT-0049, when the endpoint answers with the new primary, which accepts writes.
-  Phases: detection (trigger -> 0013), promotion (0013 -> 0015), dns (0015 -> 0049).
+  Phases: detection (trigger -> 0013), promotion (0013 -> the standby opens as the
+  primary), dns (-> 0049).
 * writer unavailable: total time in which no instance is a primary in state ``available``.
 * client-observed downtime: with client groups, the time their requests were not answered
   successfully (rdssim.client_metrics); without, per outage seen by the probe, from the
@@ -32,10 +33,14 @@ from rdssim.client_metrics import (
 from rdssim.record import PROMOTION_STARTED, Event, Record
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
+FAILOVER_INSTANTS = ("failover-started", "failover-promoted", "failover-completed")
+
 # Non-RDS events shown in the event log beside the RDS events: what was done to the system.
 LOGGED_KINDS = (
     "fault",
     "fault-end",
+    "failover-reason",
+    "failover-promoted",
     "action",
     "action-rejected",
     PROMOTION_STARTED,
@@ -107,19 +112,25 @@ class Summary:
 
 
 def failovers(record: Record) -> list[Failover]:
-    """Every failover started in the run (an unfinished one has ``None`` phases)."""
+    """Every failover started in the run (an unfinished one has ``None`` phases).
+
+    The phases are cut at the model's own instants, not at RDS events (whose order differs
+    between engines: rds_events.failover_events): ``failover-started`` (RDS-EVENT-0013),
+    ``failover-promoted`` (the standby opens as the primary) and ``failover-completed``
+    (RDS-EVENT-0049, the endpoint names it).
+    """
     by_number: dict[int, dict[str, Event]] = {}
-    for event in record.rds_events():
+    for event in record.events:
         number = event.data.get("failover")
-        if isinstance(number, int) and event.rds_event is not None:
-            by_number.setdefault(number, {})[event.rds_event[-4:]] = event
+        if isinstance(number, int) and event.kind in FAILOVER_INSTANTS:
+            by_number.setdefault(number, {}).setdefault(event.kind, event)
     out = []
     for number in sorted(by_number):
         events = by_number[number]
-        started = events["0013"]
+        started = events["failover-started"]
         trigger = float(started.data["trigger_s"])  # type: ignore[arg-type]
-        promoted = events.get("0015")
-        completed = events.get("0049")
+        promoted = events.get("failover-promoted")
+        completed = events.get("failover-completed")
         out.append(
             Failover(
                 number=number,

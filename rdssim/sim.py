@@ -15,7 +15,7 @@ from rdssim.model.controller import MultiAZController
 from rdssim.model.direct import DirectCohort
 from rdssim.model.dns import Endpoint
 from rdssim.model.faults import FaultInjector
-from rdssim.model.instance import Instance
+from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.network import Network
 from rdssim.model.probe import ProbeClient
 from rdssim.model.proxy import ProxiedCohort, Proxy
@@ -40,6 +40,7 @@ class Simulation:
     reads: ReadRouter | None = None
     cohorts: list[Cohort] = field(default_factory=list)
     probe: ProbeClient | None = None
+    actions: ActionRunner | None = None
     events_processed: int = 0
 
     def run(self) -> Record:
@@ -67,7 +68,26 @@ class Simulation:
 
 def endpoint_name(scenario: Scenario) -> str:
     """An RDS-looking instance endpoint name for the scenario."""
-    return f"{scenario.name.replace('_', '-')}.abcdefghijkl.us-east-1.rds.amazonaws.com"
+    return instance_endpoint_name(scenario.name.replace("_", "-"))
+
+
+def instance_endpoint_name(identifier: str) -> str:
+    """An RDS-looking endpoint of a DB instance: <identifier>.<account id>.<region>...."""
+    return f"{identifier}.abcdefghijkl.us-east-1.rds.amazonaws.com"
+
+
+def restored_instances(scenario: Scenario) -> list[tuple[str, str]]:
+    """(name, AZ) of every DB instance a point-in-time restore creates in the run."""
+    # assumption: in the AZ of the instance restored (a restore of a restored instance
+    # goes where that one went); actions come in time order, so its source is known.
+    az = {spec.name: spec.az for spec in scenario.deployment.instances}
+    found = []
+    for action in sorted(scenario.actions, key=lambda a: a.at_s):
+        if action.kind == "restore-to-point-in-time" and action.target is not None:
+            name = action.new_instance or f"{action.target}-restored"
+            az[name] = az[action.target]
+            found.append((name, az[name]))
+    return found
 
 
 def max_connections(scenario: Scenario) -> int:
@@ -91,7 +111,9 @@ def build_clients(
     if scenario.proxy.enabled:
         # An RDS Proxy endpoint: <proxy>.proxy-<id>.<region>.rds.amazonaws.com
         name = endpoint.name.replace(".", "-proxy.proxy-", 1)
-        proxy = Proxy(ctx, scenario.proxy, name, by_name, table)
+        # A restored DB instance joins the proxy's target group only when re-registered.
+        targets = {n: i for n, i in by_name.items() if i.op_state != ABSENT}
+        proxy = Proxy(ctx, scenario.proxy, name, targets, table)
     cohorts: list[Cohort] = []
     for spec in scenario.clients:
         for index in range(spec.cohort_count):
@@ -109,6 +131,7 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     """Wire the model of ``scenario`` for ``seed`` (nothing runs yet)."""
     env = simpy.Environment()
     specs = scenario.deployment.instances
+    restored = restored_instances(scenario)
     record = Record(
         meta={
             "scenario": scenario.name,
@@ -129,6 +152,7 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "client_groups": ",".join(c.name for c in scenario.clients),
         },
         instances=[InstanceInfo(s.name, s.az, None, scenario.region_of(s.az)) for s in specs]
+        + [InstanceInfo(n, az, None, scenario.region_of(az)) for n, az in restored]
         + [
             InstanceInfo(r.name, r.az, r.source, scenario.region_of(r.az))
             for r in scenario.deployment.replicas
@@ -137,10 +161,13 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     ctx = SimContext(env=env, scenario=scenario, streams=Streams(seed), record=record)
     network = Network()
     instances = [Instance(ctx, network, s.name, s.az, s.role) for s in specs]
+    for name, az in restored:  # created by their action; nothing is recorded until then
+        instances.append(Instance(ctx, network, name, az, "none"))
+        instances[-1].op_state = ABSENT
     log = WriteLog(ctx, scenario.workload, instances)
     primary = next(i for i in instances if i.role == "primary")
     endpoint = Endpoint(ctx, endpoint_name(scenario), primary.name, scenario.timings.dns_ttl_s)
-    controller = MultiAZController(ctx, instances, network, endpoint, log, scenario.timings)
+    controller = MultiAZController(ctx, instances, network, endpoint, log, scenario)
     for inst in instances:
         inst.sync()
     replicas = ReplicaSet(ctx, network, log, controller, scenario)
@@ -150,15 +177,25 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     injector = FaultInjector(ctx, [*instances, *replicas.hosts], network, controller)
     for index, fault in enumerate(scenario.faults):
         env.process(injector.run(index, fault))
-    actions = ActionRunner(ctx, controller, replicas, scenario.deployment.type == "single-az")
-    for index, action in enumerate(scenario.actions):
-        env.process(actions.run(index, action))
     cohorts, proxy = build_clients(ctx, endpoint, instances)
     probe = None
     if scenario.probe.enabled:
         probe = ProbeClient(ctx, scenario.probe, endpoint, instances, proxy)
         env.process(probe.run())
-    return Simulation(ctx, instances, log, controller, endpoint, replicas, reads, cohorts, probe)
+    actions = ActionRunner(ctx, controller, replicas, scenario.deployment.type == "single-az")
+    actions.clients = [*cohorts, *([probe] if probe else [])]
+    actions.proxy = proxy
+    actions.new_endpoints = {
+        name: Endpoint(
+            ctx, instance_endpoint_name(name), name, scenario.timings.dns_ttl_s, announce=False
+        )
+        for name, _ in restored
+    }
+    for index, action in enumerate(scenario.actions):
+        env.process(actions.run(index, action))
+    return Simulation(
+        ctx, instances, log, controller, endpoint, replicas, reads, cohorts, probe, actions
+    )
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Record:

@@ -67,6 +67,18 @@ def only(record: Record, number: str) -> Event:
     return found[0]
 
 
+def of_kind(record: Record, kind: str) -> list[Event]:
+    """Every event of ``kind`` ("failover-promoted"), in emission order."""
+    return [e for e in record.events if e.kind == kind]
+
+
+def promoted_at(record: Record, failover: int = 1) -> float:
+    """When the standby opened as the primary in the ``failover``-th failover (the model's
+    instant between 0013 and 0049, which no RDS event marks on most engines)."""
+    (event,) = [e for e in of_kind(record, "failover-promoted") if e.data["failover"] == failover]
+    return event.time_s
+
+
 def states(record: Record, instance: str) -> list[tuple[str, str]]:
     """The (role, state) pairs ``instance`` went through, in order, duplicates collapsed."""
     out: list[tuple[str, str]] = []

@@ -66,6 +66,13 @@ class PolledProbe:
         self.cache = _Cache(target, spec.dns_cache, spec.dns_cache_s)
         self.operations: list[Operation] = []
 
+    def follow(self, endpoint: Endpoint) -> None:
+        """Reconfigured to connect to ``endpoint`` (repoint-clients), as the solved probe."""
+        if self.proxy is None:
+            lookups = self.cache.lookups
+            self.cache = _Cache(endpoint, self.spec.dns_cache, self.spec.dns_cache_s)
+            self.cache.lookups = lookups
+
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Process: one attempt per interval (an attempt that times out delays the next)."""
         env = self.ctx.env
@@ -95,12 +102,13 @@ class PolledProbe:
         elif inst.role != "primary" or inst.op_state != "available":
             yield env.timeout(REFUSED_AFTER_S)
             outcome, error = "fail", "refused"
-        elif not inst.storage_ok:
+        elif not (inst.storage_ok and inst.responsive):
             # The server accepts the connection but the insert never returns.
             yield env.timeout(self.spec.read_timeout_s)
             outcome, error = "unknown", "read-timeout"
         else:
-            yield env.timeout(self.spec.write_latency_s)
+            # Commits wait for a standby that is catching up (ctx.commit_latency_s).
+            yield env.timeout(self.spec.write_latency_s + self.ctx.commit_latency_s)
             if inst.accepting_writes:
                 outcome, error = "ok", None
             else:
@@ -119,7 +127,9 @@ class PolledProbe:
             if proxy.writer is None:
                 outcome, error = "fail", limit_error
         if error is None:
-            yield env.timeout(self.spec.write_latency_s + proxy.spec.latency_s)
+            yield env.timeout(
+                self.spec.write_latency_s + proxy.spec.latency_s + self.ctx.commit_latency_s
+            )
             if proxy.writer is None:
                 outcome, error = "unknown", "cancelled-in-transaction"
         self.operations.append(

@@ -16,6 +16,7 @@ from conftest import SCENARIOS
 
 from rdssim.distributions import Distribution, Empirical, Fixed, LogNormal, Uniform
 from rdssim.metrics import Summary, summarize
+from rdssim.recovery import settings_for, undo_bytes
 from rdssim.scenario import Scenario, load_scenario
 from rdssim.sim import run
 
@@ -81,16 +82,19 @@ def test_mean_detection_matches_the_closed_form(
 def test_mean_promotion_matches_the_closed_form(
     scenario: Scenario, summaries: list[Summary]
 ) -> None:
-    """Promotion (0013 -> 0015) = activation + redo since the last checkpoint / redo rate; with
-    a random checkpoint phase the redo covers a uniform share of one checkpoint interval."""
+    """Promotion (0013 -> the standby opens) = activation + crash recovery at the storage's
+    rate: the redo since the last checkpoint, uniform over one checkpoint distance with a
+    random checkpoint phase (rdssim.recovery), and the undo of the transactions in flight."""
     t = scenario.timings
     (fault,) = scenario.faults
-    assert fault.at_s >= t.checkpoint_interval_s  # a full interval of steady writes before it
+    settings = settings_for(scenario)
+    assert fault.at_s >= settings.checkpoint_timeout_s  # a full distance of steady writes
     activation_mean, activation_var = mean_var(t.standby_activation)
-    write_bps = scenario.workload.phases[0].writes_per_s * scenario.workload.bytes_per_txn
-    redo_s_per_s = write_bps / (t.redo_mib_per_s * 2**20)  # seconds of redo per second of log
-    redo_max_s = redo_s_per_s * t.checkpoint_interval_s
-    expected = activation_mean + redo_max_s / 2
+    rate = scenario.workload.phases[0].writes_per_s
+    size = scenario.workload.bytes_per_txn
+    redo_max_s = settings.worst_redo_bytes(rate, size) / settings.bytes_per_s
+    undo_s = undo_bytes(rate, scenario.workload.txn_duration_s, size) / settings.bytes_per_s
+    expected = activation_mean + redo_max_s / 2 + undo_s
     se = math.sqrt((activation_var + redo_max_s**2 / 12) / len(summaries))
     mean = float(np.mean([s.promotion_s for s in summaries]))
     assert abs(mean - expected) < 4 * se, f"mean {mean:.2f} s vs closed form {expected:.2f} s"

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS
+from conftest import SCENARIOS, only, promoted_at
 
 from rdssim.distributions import Uniform
 from rdssim.metrics import summarize
@@ -41,12 +41,11 @@ def test_the_proxy_cut_matches_the_published_figures(runs: list[tuple[Record, Re
 
 
 def test_proxied_downtime_is_promotion_plus_detection(runs: list[tuple[Record, Record]]) -> None:
-    """Through the proxy, the app waits from the shutdown (0004) to the promotion (0015),
+    """Through the proxy, the app waits from the interruption (0013) to the promotion,
     then the proxy's detection delay, then one transaction: mean E[detection] + 20 ms."""
     extra = []
     for _, proxied in runs:
-        ids = {e.rds_event[-4:]: e.time_s for e in proxied.rds_events() if e.rds_event}
-        extra.append(downtime(proxied) - (ids["0015"] - ids["0004"]))
+        extra.append(downtime(proxied) - (promoted_at(proxied) - only(proxied, "0013").time_s))
     detection = BUNDLE.variants["proxy"].proxy.failover_detection
     assert isinstance(detection, Uniform)
     mean = (detection.low_s + detection.high_s) / 2

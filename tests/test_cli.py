@@ -56,7 +56,8 @@ def test_run_prints_summary_and_writes_artefacts(tmp_path: Path) -> None:
         "timeline.png",
     }
     assert (out / "timeline.png").stat().st_size > 10_000
-    assert "RDS-EVENT-0015" in (out / "events.csv").read_text()
+    events = (out / "events.csv").read_text()
+    assert "RDS-EVENT-0052" in events and "failover-promoted" in events
 
 
 def test_json_summary_has_the_documented_keys(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ the generator, and fails the test). On the Record of each run:
 * the run does not raise;
 * at no instant do two instances accept writes (role primary, state available);
 * committed transactions are lost only by a point-in-time restore: the committed position
-  drops only when an instance starts ``restoring``, every restore follows a storage failure
-  of that instance, an in-place recovery (RDS-EVENT-0020) starts only when no standby is in
-  sync, and a Multi-AZ failover (RDS-EVENT-0015) never loses any (synchronous standby);
+  drops only when a restore-to-point-in-time completes (``restored``), every restore is of
+  an instance whose storage failed, an in-place recovery (RDS-EVENT-0020) starts only when
+  no standby is in sync, and a Multi-AZ failover (failover-promoted) never loses any
+  (synchronous standby);
 * every replica has applied <= received <= the furthest the primary ever committed (its
   ``committed_bytes`` flattened to the running maximum after rewinds, as rdssim.lag.curve
   measures lag against, with the corner where the restored log overtakes its old maximum),
@@ -320,17 +321,22 @@ def _faults(
     hosts = ["primary", "standby", "db-1", "db-2"] if multi_az else ["primary", "db-1"]
     targets = [*hosts, *replicas]
     kinds = ["host-crash", "storage-failure", "network-loss", "az-outage"]
+    kinds += ["engine-crash", "unresponsive", "storage-full"]
     kinds += ["reboot-with-failover"] if multi_az else []
     out: list[str] = []
     at_s = c.integer(0, duration_s // 3)
     for _ in range(c.pick((2, 3, 4, 5) if crowded else (0, 1, 1, 2, 3, 4, 5))):
         kind = c.pick(kinds)
         parts: dict[str, object] = {"at": f"{at_s}s", "kind": kind}
-        if kind in ("host-crash", "storage-failure", "network-loss"):
+        if kind in ("host-crash", "storage-failure", "network-loss", "engine-crash"):
             parts["target"] = c.pick(targets)
+        if kind == "unresponsive":
+            parts["target"] = c.pick(targets)
+        if kind == "storage-full":
+            parts["target"] = c.pick(hosts)
         if kind == "az-outage":
             parts["az"] = c.pick(azs)
-        if kind in ("network-loss", "az-outage"):
+        if kind in ("network-loss", "az-outage", "unresponsive"):
             # Until the end of the run, shorter than detection, or long enough for repairs.
             longest = c.pick((0, 120, 2400))
             parts["duration"] = f"{c.integer(1, longest)}s" if longest else None
@@ -354,9 +360,11 @@ def _actions(
     names = list(sources)
     kinds = [*(("promote-replica", "repoint-replica", "create-replica") if names else ())]
     kinds += ["reboot-with-failover"] if multi_az else []
-    if not kinds:
-        return []
+    kinds += ["apply-os-patch", "modify-instance-class", "increase-storage"]
+    kinds += ["restore-to-point-in-time", "repoint-clients"]
     topology = dict(sources)
+    hosts = ["db-1", "db-2"] if multi_az else ["db-1"]
+    restored: list[str] = []
     created: set[str] = set()
     out: list[str] = []
     at_s = c.integer(0, duration_s * 2 // 3)
@@ -369,7 +377,24 @@ def _actions(
                 continue
             parts["target"] = c.pick(left)
             created.add(str(parts["target"]))
+        elif kind == "modify-instance-class":
+            parts["instance_class"] = c.pick(("db.r6g.xlarge", "db.m6g.large"))
+        elif kind == "restore-to-point-in-time":
+            # Rejected at run time unless that instance has lost its volume by then.
+            target = c.pick([*hosts, *restored])
+            new = f"{target}-restored"
+            if new in restored or new in hosts:
+                continue
+            parts["target"], parts["new_instance"] = target, new
+            restored.append(new)
+        elif kind == "repoint-clients":
+            parts["target"] = "all"  # the probe and every group
+            parts["source"] = c.pick([*hosts, *restored])
+        elif kind in ("apply-os-patch", "increase-storage"):
+            pass
         elif kind != "reboot-with-failover":
+            if not names:
+                continue
             target = c.pick(names)
             parts["target"] = target
             if kind == "repoint-replica":
@@ -538,23 +563,24 @@ def _state_before(record: Record, instance: str, time_s: float) -> tuple[str, st
 
 def assert_data_lost_only_by_restore(record: Record, summary: Summary) -> None:
     for promoted in record.events:
-        if promoted.rds_event == "RDS-EVENT-0015":  # failover to the synchronous standby
+        if promoted.kind == "failover-promoted":  # failover to the synchronous standby
             lost = promoted.data.get("lost_txns")
             assert isinstance(lost, int | float) and abs(lost) < 1e-6, (
                 f"a Multi-AZ failover lost {lost} committed transactions at {promoted.time_s:g} s"
             )
-    restores = {s.time_s for s in record.states if s.state == "restoring"}
-    # Only a lost volume is restored: each restore follows a storage failure of that instance.
+    restores = {e.time_s for e in record.events if e.kind == "restored"}
+    # Only a lost volume is restored, by an operator: each restore (0005 ... 0019) names an
+    # instance whose storage failed before it started.
     storage_failed = {
         (e.data.get("target"), e.time_s)
         for e in record.events
         if e.kind == "fault" and e.data.get("fault_kind") == "storage-failure"
     }
-    for change in record.states:
-        if change.state == "restoring":
-            assert any(
-                name == change.instance and at_s <= change.time_s for name, at_s in storage_failed
-            ), f"{change.instance} restored at {change.time_s:g} s without a storage failure"
+    for started in (e for e in record.events if e.kind == "restore-started"):
+        name = started.data.get("source_instance")
+        assert any(n == name and at_s <= started.time_s for n, at_s in storage_failed), (
+            f"{name} restored at {started.time_s:g} s without a storage failure"
+        )
     times, values = record.series(COMMITTED)
     for i in range(len(times) - 1):
         if times[i] == times[i + 1] and values[i + 1] < values[i] * (1 - REL_TOL):
@@ -931,7 +957,9 @@ def test_the_invariant_checks_can_fail() -> None:
     )
     restored = _record()
     _points(restored, COMMITTED, [(0.0, 0.0), (50.0, 5000.0), (50.0, 1000.0), (100.0, 6000.0)])
-    restored.add(StateChange(50.0, "db-1", "primary", "restoring"))
+    source = {"source_instance": "db-1"}
+    restored.add(Event(30.0, "db-1-restored", "restore-started", "", "RDS-EVENT-0005", source))
+    restored.add(Event(50.0, "db-1-restored", "restored", "", "RDS-EVENT-0019"))
     _fails(
         lambda: assert_data_lost_only_by_restore(restored, summarize(restored)),
         "a restore without a storage failure",
@@ -949,7 +977,7 @@ def test_the_invariant_checks_can_fail() -> None:
     )
     lossy = _record()
     _points(lossy, COMMITTED, [(0.0, 0.0), (100.0, 1000.0)])
-    lossy.add(Event(40.0, "db-2", "failover-promoted", "", "RDS-EVENT-0015", {"lost_txns": 3.0}))
+    lossy.add(Event(40.0, "db-2", "failover-promoted", "", None, {"lost_txns": 3.0}))
     _fails(
         lambda: assert_data_lost_only_by_restore(lossy, summarize(lossy)),
         "a failover that lost commits",

@@ -28,6 +28,8 @@ def both(spec: Scenario, seed: int) -> tuple[Record, list[Operation], int, int]:
     assert sim.probe is not None
     polled = PolledProbe(sim.ctx, spec.probe, sim.endpoint, sim.instances, sim.probe.proxy)
     sim.ctx.env.process(polled.run())
+    assert sim.actions is not None
+    sim.actions.clients.append(polled)  # repoint-clients reconfigures it too
     record = sim.run()
     return record, polled.operations, sim.probe.cache.lookups, polled.cache.lookups
 

@@ -469,7 +469,90 @@ CLIENT = "clients:\n  - {name: app, instances: 2, requests_per_s: 5, %s}\n"
             "timings.unhealthy_checks",
             "at most 100",
         ),
-        (BASE + "timings: {redo_mib_per_s: 1e-300}\n", "timings.redo_mib_per_s", "at least 0.1"),
+        (
+            BASE + "  storage: {type: io1, iops: 1e-300}\n",
+            "deployment.storage.iops",
+            "at least 100",
+        ),
+        (BASE + "  storage: {type: io1}\n", "deployment.storage.iops", "io1 needs its provisioned"),
+        (
+            BASE + "  storage: {type: io1, iops: 100000}\n",
+            "deployment.storage.iops",
+            "at most 64,000",
+        ),
+        (
+            BASE + "  storage: {type: gp2, iops: 3000}\n",
+            "deployment.storage.iops",
+            "gp2 provisions no",
+        ),
+        (
+            BASE + "  storage: {iops: 6000}\n",
+            "deployment.storage.iops",
+            "gp3 below 400 GiB has a fixed baseline",
+        ),
+        (
+            BASE + "  storage: {allocated_gib: 20, data_gib: 50}\n",
+            "deployment.storage.data_gib",
+            "50 GiB of data on a 20 GiB volume",
+        ),
+        (
+            BASE + "  parameters: {redo_capacity_mib: 0}\n",
+            "deployment.parameters.redo_capacity_mib",
+            "at least 1",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: restore-to-point-in-time, target: db-9}\n",
+            "actions[0].target",
+            "needs the DB instance to restore; known: db-1, db-2",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: restore-to-point-in-time, target: db-1,"
+            " new_instance: db-2}\n",
+            "actions[0].new_instance",
+            "'db-2' is taken",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: repoint-clients, target: all,"
+            " source: db-1-restored}\n",
+            "actions[0].source",
+            "needs the DB instance to point at",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: repoint-clients, target: app, source: db-1}\n",
+            "actions[0].target",
+            "known: all, probe, proxy",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: repoint-clients, target: proxy, source: db-1}\n",
+            "actions[0].target",
+            "there is no RDS Proxy",
+        ),
+        (
+            BASE
+            + "actions:\n  - {at: 1m, kind: modify-instance-class, instance_class: db.x9.huge}\n",
+            "actions[0].instance_class",
+            "unknown instance class 'db.x9.huge'",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: modify-instance-class}\n",
+            "actions[0].instance_class",
+            "needs instance_class",
+        ),
+        (
+            BASE + "actions:\n  - {at: 1m, kind: apply-os-patch, source: db-1}\n",
+            "actions[0].source",
+            "takes no source",
+        ),
+        (
+            BASE + "faults:\n  - {at: 1m, kind: engine-crash}\n",
+            "faults[0].target",
+            "engine-crash needs a target",
+        ),
+        (
+            BASE + "faults:\n  - {at: 1m, kind: storage-full, target: primary, duration: 1m}\n",
+            "faults[0].duration",
+            "storage-full has no duration",
+        ),
         (
             BASE + "timings: {failover_initiation: {lognormal: {median: 8s, sigma: 1000}}}\n",
             "timings.failover_initiation",
@@ -547,9 +630,13 @@ def test_warnings_say_when_nothing_can_fail_over_in_time() -> None:
     assert (warning.key_path, warning.line) == ("faults[0].at", AFTER_BASE + 1)
     assert "before the health checks can notice it" in warning.message
     slow = BASE + "workload: {phases: [{start: 0s, writes_per_s: 5000}]}\n"
-    slow += (
-        "timings: {redo_mib_per_s: 0.1}\nfaults:\n  - {at: 1m, kind: host-crash, target: primary}\n"
+    slow += "faults:\n  - {at: 1m, kind: host-crash, target: primary}\n"
+    # 100 IOPS replay 0.8 MiB/s; a 100 GiB checkpoint distance lets 300 s of 20 MiB/s pile up.
+    slow = slow.replace(
+        "role: standby}\n",
+        "role: standby}\n  storage: {type: io1, iops: 100}\n"
+        "  parameters: {redo_capacity_mib: 102400}\n",
     )
     (warning,) = parse_scenario_text(slow, file="s.yaml").warnings
-    assert warning.key_path == "timings.redo_mib_per_s" and "longer than the run" in warning.message
+    assert warning.key_path == "deployment.storage" and "longer than the run" in warning.message
     assert parse_scenario_text(BASE, file="s.yaml").warnings == ()

@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
 from rdssim.model.context import SimContext
-from rdssim.model.controller import MultiAZController
+from rdssim.model.controller import MODIFYING, PATCHING, MultiAZController
+from rdssim.model.dns import Endpoint
 from rdssim.model.replicas import ReplicaSet
 from rdssim.scenario.schema import ActionSpec
+
+if TYPE_CHECKING:
+    from rdssim.model.proxy import Proxy
 
 _VERBS = {
     "promote-replica": "PromoteReadReplica {target}",
     "repoint-replica": "re-point {target} to {source}",
     "create-replica": "CreateDBInstanceReadReplica {target}",
     "reboot-with-failover": "RebootDBInstance ForceFailover=true",
+    "apply-os-patch": "ApplyPendingMaintenanceAction system-update",
+    "modify-instance-class": "ModifyDBInstance DBInstanceClass={instance_class}",
+    "restore-to-point-in-time": "RestoreDBInstanceToPointInTime {target} -> {new_instance}",
+    "repoint-clients": "re-point {target} to the endpoint of {source}",
+    "increase-storage": "ModifyDBInstance AllocatedStorage",
 }
 
 
+class Client(Protocol):
+    """A client group's cohort or the probe: what re-pointing it needs."""
+
+    @property
+    def name(self) -> str: ...
+
+    def follow(self, endpoint: Endpoint) -> None: ...
+
+
 class ActionRunner:
-    """Carries out the scenario's actions on the controller and the replicas."""
+    """Carries out the scenario's actions on the controller, the replicas and the clients."""
 
     def __init__(
         self,
@@ -34,29 +52,69 @@ class ActionRunner:
         self.controller = controller
         self.replicas = replicas
         self.single_az = single_az
+        self.clients: list[Client] = []
+        self.proxy: Proxy | None = None
+        self.new_endpoints: dict[str, Endpoint] = {}
+        """The endpoints of the DB instances that restores create, by instance name."""
 
     def run(self, index: int, action: ActionSpec) -> Generator[simpy.Event, Any, None]:
         """Process: carry out the ``index``-th action at its time."""
         if action.at_s > 0:
             yield self.ctx.env.timeout(action.at_s)
         source = f"action[{index}]"
+        new_instance = action.new_instance or f"{action.target}-restored"
         self.ctx.emit(
             source,
             "action",
-            _VERBS[action.kind].format(target=action.target, source=action.source),
+            _VERBS[action.kind].format(
+                target=action.target,
+                source=action.source,
+                instance_class=action.instance_class,
+                new_instance=new_instance,
+            ),
             action=index,
             fault_kind=action.kind,
             target=action.target,
             new_source=action.source,
         )
+        controller = self.controller
         if action.kind == "reboot-with-failover":
-            self.controller.request_failover(source)
-            return
-        assert action.target is not None
-        if action.kind == "promote-replica":
-            self.replicas.promote(action.target, source)
-        elif action.kind == "repoint-replica":
-            assert action.source is not None
-            self.replicas.repoint(action.target, action.source, source)
+            controller.request_failover(source)
+        elif action.kind == "apply-os-patch":
+            controller.maintain(PATCHING, source)
+        elif action.kind == "modify-instance-class":
+            controller.maintain(MODIFYING, source)
+        elif action.kind == "increase-storage":
+            controller.increase_storage(source)
+        elif action.kind == "restore-to-point-in-time":
+            assert action.target is not None
+            target = controller.instance(action.target)
+            new = controller.instance(new_instance)
+            controller.restore(target, new, self.new_endpoints[new_instance], source)
+        elif action.kind == "repoint-clients":
+            self._repoint_clients(action, source)
         else:
-            self.replicas.create(action.target, source, self.single_az)
+            assert action.target is not None
+            if action.kind == "promote-replica":
+                self.replicas.promote(action.target, source)
+            elif action.kind == "repoint-replica":
+                assert action.source is not None
+                self.replicas.repoint(action.target, action.source, source)
+            else:
+                self.replicas.create(action.target, source, self.single_az)
+
+    def _repoint_clients(self, action: ActionSpec, source: str) -> None:
+        """The application is reconfigured: its groups (``all``, one group, ``probe``) or
+        RDS Proxy's target group (``proxy``) now use the instance ``action.source``."""
+        assert action.target is not None and action.source is not None
+        endpoint = self.new_endpoints.get(action.source) or self.controller.endpoint
+        if action.target == "proxy":
+            if self.proxy is None:
+                self.ctx.emit(source, "action-rejected", "there is no RDS Proxy")
+                return
+            self.proxy.register(self.controller.instance(action.source))
+        else:
+            for client in self.clients:
+                if action.target in ("all", client.name):
+                    client.follow(endpoint)
+        self.ctx.topology_changed()  # whoever waits on the old address looks again

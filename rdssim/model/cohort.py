@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from rdssim.model.context import SimContext
+from rdssim.model.dns import Endpoint
 from rdssim.model.flows import FlowWriter
 from rdssim.model.tcp import RETRANSMIT_GIVE_UP_S
 from rdssim.record import DNS_LOOKUP
@@ -48,6 +49,15 @@ class Cohort:
         self.key = f"{spec.name}#{index}"
         self.rng: np.random.Generator = ctx.streams.get(f"client:{spec.name}:{index}")
         self.flows = FlowWriter(ctx, spec.name, index)
+
+    @property
+    def name(self) -> str:
+        """The client group's name (what a repoint-clients action names)."""
+        return self.spec.name
+
+    def follow(self, endpoint: Endpoint) -> None:
+        """The application is reconfigured to use ``endpoint`` (cohorts through RDS Proxy
+        keep using the proxy's)."""
 
     @property
     def read_limit(self) -> tuple[float, str]:

@@ -39,6 +39,8 @@ class SimContext:
     record: Record
     changed: Signal = field(init=False)
     listeners: Listeners = field(init=False)
+    commit_latency_s: float = 0.0
+    """How much longer every commit takes now (a new standby catching up)."""
 
     def __post_init__(self) -> None:
         # Fired whenever an instance's health, role or state changes; watchers re-evaluate.

@@ -1,11 +1,24 @@
-"""Failover logic of a Multi-AZ DB instance (primary + one synchronous standby).
+"""What RDS does for a Multi-AZ DB instance (primary + one synchronous standby) and for a
+Single-AZ one (which simply never has a standby), on every documented trigger.
 
-A Single-AZ instance uses the same controller: it simply never has a standby, so every
-primary failure takes the in-place recovery path.
+* The primary stops answering (host crash, network loss, AZ outage, storage failure, a busy
+  engine): health checks notice it; with an in-sync standby RDS fails over (crash recovery
+  on the standby, then the DNS flip); without one it recovers the instance in place (a new
+  host or a reboot, then crash recovery), except a lost volume, which puts the instance in
+  the failed state (RDS-EVENT-0031) until an operator restores it to a point in time.
+* RebootDBInstance with ForceFailover: the same failover at once, the primary abruptly
+  interrupted (its crash recovery runs on the standby).
+* Planned maintenance (OS patching, an instance-class change): the standby first, then a
+  failover to it, then the old primary, which becomes the standby (one host, offline, on a
+  Single-AZ instance).
+* An engine crash on a healthy host: restarted in place (clients are refused meanwhile);
+  storage full: the engine is shut down until the storage is increased.
 
 Health checks are *solved*, not polled: the checks run on a fixed grid (interval, random
 phase); when the primary turns unhealthy at t_u, the controller computes when the
 ``unhealthy_checks``-th failed check completes, and waits that long unless health returns.
+Crash recovery is bounded by the engine's checkpoints and paced by the storage
+(rdssim.recovery, rdssim.storage).
 """
 
 from __future__ import annotations
@@ -21,14 +34,22 @@ from rdssim.model.context import SimContext
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
+from rdssim.model.rds_events import FAILOVER_REASONS, failover_events
 from rdssim.model.writelog import WriteLog
-from rdssim.scenario.schema import TimingsSpec
+from rdssim.recovery import redo_bytes, settings_for, undo_bytes
+from rdssim.scenario.schema import Scenario
 
 Proc = Generator[simpy.Event, Any, Any]
 
+# Operational states of planned work on one host (the Record shows them).
+PATCHING = "patching"
+MODIFYING = "modifying"
+SYNCING = "syncing"
+"""A new standby catching up: not in sync yet, and commits wait for it."""
+
 
 class MultiAZController:
-    """Detects failures, promotes the standby, flips DNS and rebuilds the standby."""
+    """Detects failures, fails over or recovers, flips DNS and rebuilds the standby."""
 
     def __init__(
         self,
@@ -37,7 +58,7 @@ class MultiAZController:
         network: Network,
         endpoint: Endpoint,
         log: WriteLog,
-        timings: TimingsSpec,
+        scenario: Scenario,
     ) -> None:
         self.ctx = ctx
         self.env = ctx.env
@@ -45,15 +66,22 @@ class MultiAZController:
         self.network = network
         self.endpoint = endpoint
         self.log = log
-        self.t = timings
+        self.t = timings = scenario.timings
+        deployment = scenario.deployment
+        self.recovery = settings_for(scenario)
+        self.data_gib = deployment.storage.data_size_gib
+        self.txn_duration_s = scenario.workload.txn_duration_s
+        self.events = failover_events(scenario.engine)
         # One stream per concern, so e.g. a repair that differs between two variants does not
         # shift the next failover's draws (common random numbers, DESIGN.md principle 2).
         streams = ctx.streams
         self.check_phase_s = float(
             streams.get("health-checks").uniform(0.0, timings.health_check_interval_s)
         )
-        self._checkpoint_phase_s = float(
-            streams.get("checkpoints").uniform(0.0, timings.checkpoint_interval_s)
+        self._first_checkpoint_s = float(
+            streams.get("checkpoints").uniform(
+                0.0, min(self.recovery.checkpoint_timeout_s, 86_400.0)
+            )
         )
         self._upload_phase_s = float(
             streams.get("log-uploads").uniform(0.0, timings.log_upload_interval_s)
@@ -64,14 +92,19 @@ class MultiAZController:
         self.last_failover_end_s = -math.inf
         self._repairing: set[str] = set()
         self._unhealthy_since: dict[str, float] = {}
+        self.endpoints: dict[str, Endpoint] = {}
+        """Endpoints of DB instances restored to a point in time, by instance name."""
         ctx.listeners.add(self._track_health)
 
-    # -- roles ----------------------------------------------------------------------------
+    # -- roles --------------------------------------------------------------------------------
     def with_role(self, role: str) -> Instance | None:
         for inst in self.instances:
             if inst.role == role:
                 return inst
         return None
+
+    def instance(self, name: str) -> Instance:
+        return next(i for i in self.instances if i.name == name)
 
     def _track_health(self) -> None:
         for inst in self.instances:
@@ -89,7 +122,7 @@ class MultiAZController:
             first_check + (self.t.unhealthy_checks - 1) * interval + self.t.health_check_timeout_s
         )
 
-    # -- the watcher --------------------------------------------------------------------
+    # -- the watcher ------------------------------------------------------------------------
     def monitor(self) -> Proc:
         """Process: react to unhealthy instances once the health checks have noticed."""
         while True:
@@ -109,29 +142,34 @@ class MultiAZController:
         primary = self.with_role("primary")
         if primary is not None and not primary.healthy and primary.name not in self._repairing:
             since = self._unhealthy_since[primary.name]
+            due = self.detection_due_s(since)
+            reason = primary.state
             standby = self.with_role("standby")
             if standby is not None and standby.in_sync_standby:
-                return self.detection_due_s(since), lambda: self._start(
-                    self.failover(since, primary.state, manual=False)
-                )
-            return self.detection_due_s(since), lambda: self._start(
-                self.recover_in_place(primary, since)
-            )
+                return due, lambda: self._start(self.failover(since, reason, "auto"))
+            if not primary.storage_ok:
+                return due, lambda: self._fail(primary)
+            return due, lambda: self._start(self.recover_in_place(primary, since))
         standby = self.with_role("standby")
         if standby is not None and not standby.healthy and standby.name not in self._repairing:
             since = self._unhealthy_since[standby.name]
-            return self.detection_due_s(since), lambda: self._start_rebuild(standby, reboot=False)
+            reboot = standby.state == "unresponsive"  # a busy engine is rebooted
+            return self.detection_due_s(since), lambda: self._start_rebuild(standby, reboot)
         return None
 
     def _start(self, process: Proc) -> None:
-        self.busy = (
-            True  # set before the process first runs, so the watcher does not start it twice
-        )
+        self.busy = True  # before the process first runs, so the watcher does not start it twice
         self.env.process(process)
 
-    def _start_rebuild(self, inst: Instance, *, reboot: bool) -> None:
+    def _start_rebuild(self, inst: Instance, reboot: bool, work: str | None = None) -> None:
         self._repairing.add(inst.name)
-        self.env.process(self.rebuild_standby(inst, reboot=reboot))
+        self.env.process(self.rebuild_standby(inst, reboot=reboot, work=work))
+
+    def _fail(self, inst: Instance) -> None:
+        """No standby and no volume: RDS puts the instance in the failed state and waits
+        for an operator to restore it to a point in time (restore-to-point-in-time)."""
+        self._repairing.add(inst.name)
+        self.ctx.emit(inst.name, "instance-failed", rds="0031")
 
     def _wait_unless(
         self, delay_s: float, broken: Callable[[], bool]
@@ -148,7 +186,36 @@ class MultiAZController:
         while not ready():
             yield self.ctx.changed.wait()
 
-    # -- API actions ----------------------------------------------------------------------
+    # -- crash recovery ---------------------------------------------------------------------
+    def crash_recovery(self, stopped_s: float) -> tuple[float, float]:
+        """Crash recovery of an engine stopped at ``stopped_s``, in bytes: the redo since
+        its last checkpoint and (on engines with undo) the rollback of what was in flight."""
+        redo = redo_bytes(
+            self.log.curve(),
+            self.recovery.checkpoint_timeout_s,
+            self.recovery.redo_capacity_bytes,
+            self._first_checkpoint_s,
+            stopped_s,
+        )
+        undo = 0.0
+        if self.recovery.undo:  # the writes offered when it stopped were in flight there
+            rate = self.log.offered_rate(stopped_s)
+            undo = undo_bytes(rate, self.txn_duration_s, self.log.bytes_per_txn)
+        return redo, undo
+
+    def recovery_s(self, stopped_s: float) -> float:
+        """How long the crash recovery of ``crash_recovery`` takes at the storage's rate."""
+        return sum(self.crash_recovery(stopped_s)) / self.recovery.bytes_per_s
+
+    def _last_log_upload(self, t: float) -> float:
+        interval = self.t.log_upload_interval_s
+        k = math.floor((t - self._upload_phase_s) / interval)
+        return max(0.0, self._upload_phase_s + k * interval)
+
+    def _repair_rng(self, inst: Instance) -> np.random.Generator:
+        return self.ctx.streams.get(f"repair:{inst.name}")
+
+    # -- failover -----------------------------------------------------------------------------
     def request_failover(self, source: str) -> None:
         """RebootDBInstance with ForceFailover=true."""
         now = self.ctx.now
@@ -168,14 +235,24 @@ class MultiAZController:
                 fault_kind="reboot-with-failover",
             )
         else:
-            self._start(self.failover(now, "reboot-with-failover", manual=True))
+            self._start(self.failover(now, "user", "abrupt"))
 
-    # -- failover ---------------------------------------------------------------------------
-    def failover(self, trigger_s: float, cause: str, *, manual: bool) -> Proc:
-        """Promote the standby: detection already happened at ``trigger_s``'s health checks."""
+    def failover(self, trigger_s: float, reason: str, mode: str, work: str | None = None) -> Proc:
+        """Promote the standby. ``mode``: ``auto`` (the health checks noticed at
+        ``trigger_s``: the primary stopped then), ``abrupt`` (a reboot with failover: the
+        primary is interrupted as it starts) or ``planned`` (maintenance: a clean shutdown,
+        no crash recovery); ``work`` is the maintenance the old primary then gets."""
+        if mode == "planned":
+            # The primary is shut down cleanly first: in a published class change, 0004
+            # came 37 s before 0013 (rds-facts.md, "What the Multi-AZ instance event log
+            # really shows"); the initiation is that gap.
+            primary = self.with_role("primary")
+            if primary is not None:
+                primary.set(op_state=work or "stopped")
+                self.ctx.emit(primary.name, "shutdown", rds="0004")
         yield self.env.timeout(self.t.failover_initiation.sample(self.rng))
         old, new = self.with_role("primary"), self.with_role("standby")
-        if not manual and old is not None and old.healthy:
+        if mode == "auto" and old is not None and old.healthy:
             # The primary came back while the control plane was reacting: nothing to do.
             self.ctx.emit("controller", "failover-cancelled", "the primary is healthy again")
             self.busy = False
@@ -183,32 +260,33 @@ class MultiAZController:
             return
         if old is None or new is None or not (new.in_sync_standby and new.healthy):
             self.ctx.emit("controller", "failover-failed", "no in-sync standby left to promote")
+            if mode == "planned" and old is not None and old.healthy:
+                old.set(op_state="available")  # the maintenance waits; the primary reopens
             self.busy = False
             self.ctx.changed.fire()
             return
         self.failovers += 1
         number = self.failovers
+        self.ctx.emit(old.name, "failover-reason", FAILOVER_REASONS[reason], failover=number)
         self.ctx.emit(
             old.name,
             "failover-started",
             rds="0013",
             failover=number,
             trigger_s=trigger_s,
-            cause=cause,
+            cause=reason,
             source_instance=old.name,
             target_instance=new.name,
         )
-        if manual:
-            redo_bytes = 0.0  # a clean shutdown checkpoints: nothing to redo on the standby
-            old.set(role="none", op_state="rebooting")
-            self.ctx.emit(old.name, "shutdown", rds="0004")
-        else:
-            redo_bytes = self._redo_bytes(trigger_s)
-            old.set(role="none", op_state="stopped")
+        stopped_s = trigger_s if mode == "auto" else self.ctx.now
+        redo, undo = (0.0, 0.0) if mode == "planned" else self.crash_recovery(stopped_s)
+        recovery_s = (redo + undo) / self.recovery.bytes_per_s
+        old_state = {"auto": "stopped", "abrupt": "rebooting", "planned": work or "stopped"}
+        old.set(role="none", op_state=old_state[mode])
         lost_bytes = self.log.committed_at(self.ctx.now) - self.log.applied_now(new.name)
         self.log.rewind_to(self.log.applied_now(new.name))
         new.set(role="primary", op_state="promoting")
-        promotion_s = self.t.standby_activation.sample(self.rng) + self._replay_s(redo_bytes)
+        promotion_s = self.t.standby_activation.sample(self.rng) + recovery_s
         if not (yield from self._wait_unless(promotion_s, lambda: not new.healthy)):
             self.ctx.emit(
                 new.name,
@@ -216,56 +294,62 @@ class MultiAZController:
                 "the standby failed while being promoted",
                 failover=number,
             )
-            # The old primary comes back as the standby (rebooted after a clean shutdown,
-            # otherwise on a replacement host); the new one is recovered where it is, now:
-            # waiting for health checks would leave it stuck in "promoting" if it recovered.
-            self._start_rebuild(old, reboot=manual)
+            # The old primary comes back as the standby (rebooted after a reboot, otherwise
+            # on a replacement host); the new one is recovered where it is, now: waiting
+            # for health checks would leave it stuck in "promoting" if it recovered.
+            self._start_rebuild(old, reboot=mode != "auto", work=work)
             yield from self.recover_in_place(new, self.ctx.now)
             return
         new.set(op_state="available")
         self.ctx.emit(
             new.name,
             "failover-promoted",
-            rds="0015",
+            f"{new.name} opens as the primary",
             failover=number,
-            redo_bytes=redo_bytes,
+            recovery_s=recovery_s,
+            redo_bytes=redo,
+            undo_bytes=undo,
             lost_txns=lost_bytes / self.log.bytes_per_txn,
         )
         yield from self.endpoint.repoint(new.name, self.t.dns_propagation.sample(self.rng))
         self.ctx.emit(new.name, "failover-completed", rds="0049", failover=number)
+        if self.events.promoted_event:
+            self.env.process(self._late_promotion_event(new.name, number))
         self.busy = False
         self.last_failover_end_s = self.ctx.now
-        self._start_rebuild(old, reboot=manual)
+        self._start_rebuild(old, reboot=mode == "abrupt", work=work)
         # The endpoint names the new primary: whatever finds its source through it (the
         # replicas) looks again now, even if no instance changes (the old one's AZ dark).
         self.ctx.topology_changed()
 
-    def _repair_rng(self, inst: Instance) -> np.random.Generator:
-        return self.ctx.streams.get(f"repair:{inst.name}")
-
-    def _redo_bytes(self, stopped_s: float) -> float:
-        """Log written between the last checkpoint before ``stopped_s`` and ``stopped_s``."""
-        checkpoint_s = self._last_checkpoint(stopped_s)
-        return self.log.committed_at(stopped_s) - self.log.committed_at(checkpoint_s)
-
-    def _replay_s(self, redo_bytes: float) -> float:
-        """Crash recovery: the time to replay ``redo_bytes`` of log."""
-        return redo_bytes / (self.t.redo_mib_per_s * 2**20)
-
-    def _last_checkpoint(self, t: float) -> float:
-        interval = self.t.checkpoint_interval_s
-        k = math.floor((t - self._checkpoint_phase_s) / interval)
-        return max(0.0, self._checkpoint_phase_s + k * interval)
-
-    def _last_log_upload(self, t: float) -> float:
-        interval = self.t.log_upload_interval_s
-        k = math.floor((t - self._upload_phase_s) / interval)
-        return max(0.0, self._upload_phase_s + k * interval)
+    def _late_promotion_event(self, name: str, number: int) -> Proc:
+        """SQL Server writes 0015 after 0049 (rds_events.FailoverEvents)."""
+        yield self.env.timeout(self.t.sqlserver_promotion_event.sample(self.rng))
+        self.ctx.emit(name, "failover-notice", rds="0015", failover=number)
 
     # -- repairs ----------------------------------------------------------------------------
-    def rebuild_standby(self, inst: Instance, *, reboot: bool) -> Proc:
-        """Make ``inst`` the in-sync standby again: reboot it, or replace its host."""
+    def _rebuild_s(self, inst: Instance) -> float:
+        """Building a new standby: a fixed part and its data (0052: "Recovery time will
+        vary with the amount of data to be recovered")."""
+        fixed = self.t.standby_rebuild.sample(self._repair_rng(inst))
+        return fixed + self.data_gib * self.t.standby_rebuild_s_per_gib
+
+    def rebuild_standby(self, inst: Instance, *, reboot: bool, work: str | None = None) -> Proc:
+        """Make ``inst`` the in-sync standby again: finish its maintenance, reboot it, or
+        replace its host (then it catches up, commits waiting for it: ``syncing``)."""
         while True:
+            if work is not None:
+                inst.set(role="none", op_state=work)
+                timing = self.t.os_patch if work == PATCHING else self.t.class_change
+                done = yield from self._wait_unless(
+                    timing.sample(self._repair_rng(inst)), lambda: not inst.healthy
+                )
+                if done:
+                    self._work_finished(inst, work)
+                    inst.set(role="standby", op_state="available")
+                    break
+                work, reboot = None, False
+                continue
             if reboot:
                 inst.set(role="none", op_state="rebooting")
                 ok = yield from self._wait_unless(
@@ -282,50 +366,52 @@ class MultiAZController:
             inst.replace_host()
             inst.set(role="standby", op_state="creating")
             self.ctx.emit(inst.name, "standby-recovery-started", rds="0052")
-            if (
-                yield from self._wait_unless(
-                    self.t.standby_rebuild.sample(self._repair_rng(inst)), lambda: not inst.healthy
-                )
-            ):
+            built = yield from self._wait_unless(self._rebuild_s(inst), lambda: not inst.healthy)
+            if not built:
+                continue
+            self._set_commit_latency(self.t.sync_commit_latency_s)
+            inst.set(op_state=SYNCING)
+            synced = yield from self._wait_unless(
+                self.t.standby_sync.sample(self._repair_rng(inst)), lambda: not inst.healthy
+            )
+            self._set_commit_latency(0.0)
+            if synced:
                 inst.set(op_state="available")
                 self.ctx.emit(inst.name, "standby-recovery-completed", rds="0053")
                 break
+            inst.sync()
         self._repairing.discard(inst.name)
         self.ctx.changed.fire()
 
+    def _set_commit_latency(self, seconds: float) -> None:
+        """Commits wait this much longer (a new standby catching up), from now."""
+        self.ctx.commit_latency_s = seconds
+
     def recover_in_place(self, inst: Instance, trigger_s: float) -> Proc:
-        """No standby to fail over to: recover the primary where it is (instance recovery)."""
+        """No standby to fail over to: recover the primary where it is (instance recovery):
+        a new host, or a reboot for a busy engine, then crash recovery."""
         self._repairing.add(inst.name)
-        cause = inst.state
-        self.ctx.emit(inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=cause)
-        restored = False
-        lost_bytes = 0.0
-        while True:  # a recovery cut short by a new impairment starts over on a new host
+        self.ctx.emit(
+            inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=inst.state
+        )
+        while True:  # a recovery cut short by a new impairment starts over
             yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
-            storage_lost = not inst.storage_ok
-            inst.replace_host()
-            if storage_lost:
-                # The volume is gone: restore to the latest restorable time (logs reach S3
-                # every 5 min).
-                restored = True
-                restorable_s = self._last_log_upload(trigger_s)
-                restorable = self.log.committed_at(restorable_s)
-                lost_bytes += self.log.committed_at(self.ctx.now) - restorable
-                self.log.rewind_to(restorable)
-                duration_s = self.t.pitr_restore.sample(self._repair_rng(inst))
+            if not inst.storage_ok:  # its volume is gone: only a restore brings it back
+                self._fail(inst)
+                self.busy = False
+                self.ctx.changed.fire()
+                return
+            if inst.host_up and inst.net_ok:
+                duration_s = self.t.reboot.sample(self._repair_rng(inst))  # a busy engine
             else:
                 duration_s = self.t.host_replacement.sample(self._repair_rng(inst))
-                duration_s += self._replay_s(self._redo_bytes(trigger_s))
-            inst.set(op_state="restoring" if storage_lost else "recovering")
+            inst.replace_host()
+            duration_s += self.recovery_s(trigger_s)
+            inst.set(op_state="recovering")
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break
         inst.set(op_state="available")
-        lost_txns = lost_bytes / self.log.bytes_per_txn
-        if restored:
-            self.ctx.emit(inst.name, "restored", rds="0019", lost_txns=lost_txns)
-        self.ctx.emit(
-            inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s, lost_txns=lost_txns
-        )
+        self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s)
         if self.endpoint.target != inst.name:
             # It became the primary in a failover whose promotion failed: DNS still names the
             # old primary.
@@ -333,3 +419,137 @@ class MultiAZController:
         self._repairing.discard(inst.name)
         self.busy = False
         self.ctx.topology_changed()  # as at the end of a failover
+
+    # -- the engine ---------------------------------------------------------------------------
+    def engine_crash(self, inst: Instance, source: str) -> None:
+        """The engine process died on a healthy host: it is restarted in place, then runs
+        crash recovery; its clients are refused meanwhile (no failover)."""
+        if inst.op_state != "available" or not inst.healthy:
+            self.ctx.emit(source, "fault-skipped", f"{inst.name} is {inst.state}")
+            return
+        inst.set(op_state="restarting")
+        self.env.process(self._restart(inst, self.ctx.now))
+
+    def _restart(self, inst: Instance, crashed_s: float) -> Proc:
+        duration_s = self.t.engine_restart.sample(self._repair_rng(inst))
+        if inst.role == "primary":
+            duration_s += self.recovery_s(crashed_s)
+        yield from self._wait_unless(duration_s, lambda: not inst.healthy)
+        if inst.op_state == "restarting":
+            inst.set(op_state="available")
+            self.ctx.emit(inst.name, "restarted", rds="0006")
+
+    def storage_full(self, source: str) -> None:
+        """The volume is full: the engine is shut down (RDS-EVENT-0221) on every host of the
+        DB instance (they share the data), until the storage is increased."""
+        for inst in self.instances:
+            if inst.role in ("primary", "standby") and inst.op_state == "available":
+                inst.set(op_state="storage-full")
+        primary = self.with_role("primary")
+        self.ctx.emit(primary.name if primary else source, "storage-full", rds="0221")
+
+    def increase_storage(self, source: str) -> None:
+        """ModifyDBInstance AllocatedStorage: a storage-full instance opens again."""
+        full = [i for i in self.instances if i.op_state == "storage-full"]
+        if not full:
+            self.ctx.emit(source, "action-rejected", "no instance is storage-full")
+            return
+        self.env.process(self._increase_storage(full))
+
+    def _increase_storage(self, full: list[Instance]) -> Proc:
+        yield self.env.timeout(self.t.storage_increase.sample(self.rng))
+        for inst in full:
+            if inst.op_state == "storage-full":
+                inst.set(op_state="available")
+                self.ctx.emit(inst.name, "restarted", rds="0006")
+
+    # -- maintenance ------------------------------------------------------------------------
+    def maintain(self, work: str, source: str) -> None:
+        """OS patching (``patching``) or an instance-class change (``modifying``): the
+        standby first, then a failover to it, then the old primary, which becomes the new
+        standby; a Single-AZ instance is offline while its one host is worked on."""
+        primary, standby = self.with_role("primary"), self.with_role("standby")
+        if self.busy or primary is None or primary.op_state != "available":
+            self.ctx.emit(source, "action-rejected", f"{work} postponed: the instance is busy")
+            return
+        self._start(self._maintain(work, primary, standby))
+
+    def _maintain(self, work: str, primary: Instance, standby: Instance | None) -> Proc:
+        timing = self.t.os_patch if work == PATCHING else self.t.class_change
+        if work == PATCHING:
+            self.ctx.emit(primary.name, "maintenance-started", rds="0026")
+        else:
+            self.ctx.emit(primary.name, "modification-started", "applying the new instance class")
+        if standby is None or not standby.in_sync_standby:
+            primary.set(op_state=work)
+            done = yield from self._wait_unless(
+                timing.sample(self._repair_rng(primary)), lambda: not primary.healthy
+            )
+            if done:
+                primary.set(op_state="available")
+                self._work_finished(primary, work)
+            self.busy = False
+            self.ctx.changed.fire()
+            return
+        standby.set(op_state=work)
+        done = yield from self._wait_unless(
+            timing.sample(self._repair_rng(standby)), lambda: not standby.healthy
+        )
+        if not done:
+            self.busy = False
+            self.ctx.changed.fire()
+            return
+        standby.set(op_state="available")
+        reason = "os-patch" if work == PATCHING else "class-change"
+        yield from self.failover(self.ctx.now, reason, "planned", work=work)
+
+    def _work_finished(self, inst: Instance, work: str) -> None:
+        if work == PATCHING:
+            self.ctx.emit(inst.name, "maintenance-finished", rds="0027")
+        else:
+            self.ctx.emit(inst.name, "modification-finished", "the new instance class is applied")
+
+    # -- point-in-time restore ----------------------------------------------------------------
+    def restore(self, target: Instance, new: Instance, endpoint: Endpoint, source: str) -> None:
+        """RestoreDBInstanceToPointInTime: a NEW DB instance with a NEW endpoint, holding the
+        log up to the latest restorable time (logs reach S3 every 5 minutes)."""
+        if new.op_state != "absent":
+            self.ctx.emit(source, "action-rejected", f"{new.name} exists already")
+            return
+        if target.storage_ok:
+            # A restore of a working instance is a second, diverging database beside it:
+            # rdssim follows one log, so it restores only what lost its volume.
+            self.ctx.emit(
+                source,
+                "action-rejected",
+                f"{target.name} has its volume; rdssim restores only a lost one",
+            )
+            return
+        self.endpoints[new.name] = endpoint
+        self.env.process(self._restore(target, new))
+
+    def _restore(self, target: Instance, new: Instance) -> Proc:
+        failed_s = self._unhealthy_since.get(target.name, self.ctx.now)
+        restorable_s = self._last_log_upload(min(failed_s, self.ctx.now))
+        new.set(role="none", op_state="creating")
+        # The log keeps RDS's own text; the restore point is in the event's data.
+        self.ctx.emit(
+            new.name,
+            "restore-started",
+            rds="0005",
+            source_instance=target.name,
+            restore_time_s=restorable_s,
+        )
+        yield from self._wait_until(lambda: not self.network.is_dark(new.az))
+        fixed = self.t.pitr_restore.sample(self._repair_rng(new))
+        yield self.env.timeout(fixed + self.data_gib * self.t.pitr_restore_s_per_gib)
+        restorable = self.log.committed_at(restorable_s)
+        lost_bytes = max(0.0, self.log.committed_at(self.ctx.now) - restorable)
+        self.log.rewind_to(restorable)
+        if target.role == "primary":
+            target.set(role="none")
+        new.set(role="primary", op_state="available")
+        self.ctx.emit(
+            new.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn
+        )
+        self.ctx.topology_changed()

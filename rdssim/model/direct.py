@@ -40,9 +40,10 @@ def connect_outcome(spec: ClientSpec, inst: Instance) -> tuple[str | None, float
     """(error or None, seconds) of one attempt to open a connection to ``inst``."""
     if not (inst.host_up and inst.reachable):
         return "connect-timeout", spec.connect_timeout_s or SYN_GIVE_UP_S
-    if not inst.storage_ok:
+    if not (inst.storage_ok and inst.responsive):
         # assumption: the host accepts the TCP connection but the login, which needs the
-        # storage, never completes; the driver gives up at its connect (login) timeout.
+        # storage (or a busy engine), never completes; the driver gives up at its connect
+        # (login) timeout.
         return "connect-timeout", spec.connect_timeout_s or SYN_GIVE_UP_S
     if inst.role != "primary" or inst.op_state not in _KEEPS_CONNECTIONS:
         return "refused", REFUSED_AFTER_S
@@ -86,6 +87,11 @@ class DirectCohort(Cohort):
         if spec.kind == "pool":
             busy = math.ceil(spec.requests_per_s * spec.txn_duration_s)
             self.first_wanted = min(self.wanted, self.weight * max(1, busy))
+
+    def follow(self, endpoint: Endpoint) -> None:
+        """Resolve ``endpoint`` from now on (its next connections go there)."""
+        spec = self.spec
+        self.cache = DnsCache(self.ctx, endpoint, spec.dns_cache, spec.dns_cache_s, self._looked_up)
 
     def run(self) -> Proc:
         """Process: connect, serve until the connection breaks, reconnect; until the end."""
@@ -218,8 +224,9 @@ class DirectCohort(Cohort):
         needed = self._needed()
         served = 1.0 if needed <= 0 else min(1.0, self.granted / needed)
         refused = "too-many-connections"
+        latency_s = self.ok_latency_s + self.ctx.commit_latency_s
         return [
-            Part(self.rate_per_s * served, "ok", None, self.ok_latency_s),
+            Part(self.rate_per_s * served, "ok", None, latency_s),
             Part(self.rate_per_s * (1 - served), "fail", refused, self.spec.connect_s),
         ]
 
@@ -245,8 +252,8 @@ class DirectCohort(Cohort):
         # The pool fills up once its first connections are open.
         fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
         inst = self.instances[self.address]
-        endpoint = self.cache.endpoint
         while True:
+            endpoint = self.cache.endpoint  # a reconfigured application follows another one
             # The state is checked before waiting: it may have changed while connecting.
             if not _answers(inst) or inst.op_state == "io-suspended":
                 # Connections stuck in use are not replaced (HikariCP retires idle ones).
@@ -285,6 +292,7 @@ class DirectCohort(Cohort):
                     elif opens_from_s is None:
                         self.table.set_open_rate(self.key, more / lifetime_s)
                     self.flows.set(self._serve_parts())
+            self.flows.set(self._serve_parts())  # commits may be slower now (or no longer)
             wakers = [self.ctx.changed.wait()]
             if self.granted < self.wanted:
                 wakers.append(fill if fill is not None else self.table.released.wait())
@@ -451,7 +459,7 @@ def _answer_at_retransmission(inst: Instance) -> str | None:
 
 def _answers(inst: Instance) -> bool:
     """Whether the instance answers on its open connections (its I/O may be suspended)."""
-    return inst.host_up and inst.reachable and inst.storage_ok
+    return inst.answers
 
 
 @dataclass

@@ -9,9 +9,8 @@ import simpy
 
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
-from rdssim.model.instance import Instance
+from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.network import Network
-from rdssim.model.replica import ABSENT
 from rdssim.scenario.schema import ROLE_SELECTORS, FaultSpec
 
 
@@ -97,27 +96,39 @@ class FaultInjector:
             fault_kind=fault.kind,
             target=inst.name,
         )
+        if fault.kind == "engine-crash":
+            self.controller.engine_crash(inst, source)
+            return
+        if fault.kind == "storage-full":
+            self.controller.storage_full(source)
+            return
         if fault.kind == "host-crash":
             inst.host_up = False
         elif fault.kind == "storage-failure":
             inst.storage_ok = False
+        elif fault.kind == "unresponsive":
+            inst.responsive = False
         else:
             inst.net_ok = False
             self._losses[inst.name] = self._losses.get(inst.name, 0) + 1
         inst.sync()
-        if fault.kind == "network-loss" and fault.duration_s is not None:
+        if fault.kind in ("network-loss", "unresponsive") and fault.duration_s is not None:
             yield env.timeout(fault.duration_s)
+            what = "network" if fault.kind == "network-loss" else "engine"
             self.ctx.emit(
                 source,
                 "fault-end",
-                f"network of {inst.name} restored",
+                f"{what} of {inst.name} restored",
                 fault=index,
                 fault_kind=fault.kind,
                 target=inst.name,
             )
-            self._losses[inst.name] -= 1
-            if self._losses[inst.name] == 0:
-                inst.net_ok = True
+            if fault.kind == "unresponsive":
+                inst.responsive = True
+            else:
+                self._losses[inst.name] -= 1
+                if self._losses[inst.name] == 0:
+                    inst.net_ok = True
             inst.sync()
 
     def _set_az(self, az: str, *, dark: bool) -> None:

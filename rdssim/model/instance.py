@@ -6,14 +6,18 @@ from rdssim.model.context import SimContext
 from rdssim.model.network import Network
 from rdssim.record import StateChange
 
+ABSENT = "absent"
+"""The operational state of an instance not created yet."""
+
 
 class Instance:
     """One DB host of a deployment.
 
-    Health flags (``host_up``, ``storage_ok``, ``net_ok`` and the AZ's state) are set by
-    faults; the operational state (available, promoting, rebooting, creating, recovering,
-    restoring) is set by the deployment's controller. The state shown in the Record is the
-    impairment if there is one, else the operational state.
+    Health flags (``host_up``, ``storage_ok``, ``net_ok``, ``responsive`` and the AZ's
+    state) are set by faults; the operational state (available, promoting, rebooting,
+    creating, recovering, restarting, storage-full, patching, ...) is set by the deployment's
+    controller. The state shown in the Record is the impairment if there is one, else the
+    operational state.
     """
 
     def __init__(self, ctx: SimContext, network: Network, name: str, az: str, role: str) -> None:
@@ -26,6 +30,8 @@ class Instance:
         self.host_up = True
         self.storage_ok = True
         self.net_ok = True
+        self.responsive = True
+        """False while the engine is busy and does not answer (its host is fine)."""
         self.hosts_replaced = 0
         """How many times a new host took this instance's place (its connections died)."""
         self._shown: tuple[str, str] | None = None
@@ -43,6 +49,8 @@ class Instance:
             return "unreachable"
         if not self.storage_ok:
             return "storage-failed"
+        if not self.responsive:
+            return "unresponsive"
         return None
 
     @property
@@ -72,11 +80,19 @@ class Instance:
 
     def replace_host(self) -> None:
         """A new host in the same AZ takes this one's place: healthy again."""
-        self.host_up = self.storage_ok = self.net_ok = True
+        self.host_up = self.storage_ok = self.net_ok = self.responsive = True
         self.hosts_replaced += 1
 
+    @property
+    def answers(self) -> bool:
+        """Whether the engine answers on its open connections (its I/O may be suspended)."""
+        return self.host_up and self.reachable and self.storage_ok and self.responsive
+
     def sync(self) -> None:
-        """Record the (role, state) pair if it changed, and tell the listeners."""
+        """Record the (role, state) pair if it changed, and tell the listeners (nothing is
+        recorded of an instance that does not exist yet: a restore's, a replica's)."""
+        if self.op_state == ABSENT:
+            return
         shown = (self.role, self.state)
         if shown != self._shown:
             self._shown = shown

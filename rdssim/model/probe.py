@@ -101,10 +101,10 @@ class _Cache:
             lookups += 1
             t = first_s + k * period_s
             self.expiry_s = t + self.keep_s
+            if math.isinf(self.keep_s):  # a "forever" cache looks up once
+                break
             # Later lookups come every ceil(keep / period) attempts: count them at once.
             step = max(1, math.ceil(self.keep_s / period_s - _TIE))
-            if math.isinf(self.keep_s):
-                break
             more = (stop - 1 - k) // step
             if more > 0:
                 lookups += more
@@ -144,9 +144,22 @@ class ProbeClient:
         self.proxy = proxy
         target = proxy.endpoint if proxy is not None else endpoint
         self.cache = _Cache(target, spec.dns_cache, spec.dns_cache_s)
+        self._next_cache: _Cache | None = None
         self._open: Attempts | None = None
         # The stretch under way: its first start, period, shape and attempts counted so far.
         self._stretch: tuple[float, float, _Shape] | None = None
+
+    def follow(self, endpoint: Endpoint) -> None:
+        """The probe is reconfigured to connect to ``endpoint`` (not through a proxy)."""
+        if self.proxy is None:
+            # Taken up once the attempts made so far are counted on the old cache (run).
+            self._next_cache = _Cache(endpoint, self.spec.dns_cache, self.spec.dns_cache_s)
+            self.ctx.changed.fire()
+
+    def _take_up_new_cache(self) -> None:
+        if self._next_cache is not None:  # reconfigured (follow)
+            self._next_cache.lookups = self.cache.lookups
+            self.cache, self._next_cache = self._next_cache, None
 
     # -- what an attempt does -----------------------------------------------------------
     def _shape(self, t: float) -> _Shape:
@@ -157,7 +170,7 @@ class ProbeClient:
             if self.proxy.writer is None:
                 limit_s, error = self.proxy.wait_limit(spec.read_timeout_s)
                 return _Shape("wait", "fail", error, None, limit_s)
-            duration = spec.write_latency_s + self.proxy.spec.latency_s
+            duration = spec.write_latency_s + self.proxy.spec.latency_s + self.ctx.commit_latency_s
             return _Shape("write", "ok", None, self.proxy.writer, duration)
         address = self.cache.at(t)
         inst = self.instances[address]
@@ -168,10 +181,12 @@ class ProbeClient:
             return _Shape("fixed", "unknown", "read-timeout", address, spec.read_timeout_s)
         if inst.role != "primary" or inst.op_state != "available":
             return _Shape("fixed", "fail", "refused", address, REFUSED_AFTER_S)
-        if not inst.storage_ok:
+        if not (inst.storage_ok and inst.responsive):
             # The server accepts the connection but the insert never returns.
             return _Shape("fixed", "unknown", "read-timeout", address, spec.read_timeout_s)
-        return _Shape("write", "ok", None, address, spec.write_latency_s)
+        return _Shape(
+            "write", "ok", None, address, spec.write_latency_s + self.ctx.commit_latency_s
+        )
 
     def _insert_outcome(self, shape: _Shape) -> tuple[Outcome, str | None]:
         """How an insert that started with ``shape`` ends now."""
@@ -208,6 +223,7 @@ class ProbeClient:
         env = self.ctx.env
         start_s = self.ctx.now
         while True:
+            self._take_up_new_cache()
             shape = self._shape(start_s)
             period_s = self._period(shape.duration_s)
             self._stretch = (start_s, period_s, shape)
@@ -222,6 +238,7 @@ class ProbeClient:
             started = max(1, math.ceil((now - start_s) / period_s - _TIE))
             last_s = start_s + (started - 1) * period_s
             self.cache.skip(start_s, period_s, 1, started)
+            self._take_up_new_cache()
             in_flight = last_s + shape.duration_s >= now - _TIE * max(1.0, now)
             self._add(start_s, started - 1, period_s, shape)
             if not in_flight:
@@ -242,7 +259,11 @@ class ProbeClient:
             else:  # wait: the proxy found a writer while the attempt waited for one
                 assert self.proxy is not None
                 self._stretch = None
-                yield env.timeout(self.spec.write_latency_s + self.proxy.spec.latency_s)
+                yield env.timeout(
+                    self.spec.write_latency_s
+                    + self.proxy.spec.latency_s
+                    + self.ctx.commit_latency_s
+                )
                 outcome, error = self._insert_outcome(shape)
                 self._add_one(last_s, self.ctx.now, outcome, error, self.proxy.writer)
             self._stretch = None

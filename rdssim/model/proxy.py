@@ -118,6 +118,11 @@ class Proxy:
         )
         self._clients_shown = self.client_connections
 
+    def register(self, inst: Instance) -> None:
+        """RegisterDBProxyTargets: the proxy may lend connections to ``inst`` from now on
+        (a DB instance restored to a point in time is a new target)."""
+        self.instances[inst.name] = inst
+
     # -- following the writer ------------------------------------------------------------
     def _accepting_writer(self) -> str | None:
         for inst in self.instances.values():

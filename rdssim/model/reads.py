@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rdssim.lag import SERVING_STATES
 from rdssim.model.context import SimContext
-from rdssim.model.replica import ABSENT
+from rdssim.model.instance import ABSENT
 from rdssim.model.replicas import ReplicaSet
 from rdssim.record import reads_series, ryw_reads_series
 from rdssim.scenario.checks_replicas import READER_ENDPOINT

@@ -14,14 +14,13 @@ import numpy as np
 
 from rdssim.fluid import Curve, follow
 from rdssim.model.context import SimContext
-from rdssim.model.instance import Instance
+from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.links import Link
 from rdssim.model.network import Network
 from rdssim.record import Breakpoint, applied_series, received_series
 from rdssim.scenario.schema import ReplicaSpec
 
 # Operational states of a replica (the Record shows an impairment instead, if it has one).
-ABSENT = "absent"  # not created yet: nothing is recorded
 # The replication threads run: the replica receives and applies.
 RUNNING = ("replicating", "catching-up")
 # The replica applies what it has received (its relay log / WAL) but receives nothing new.
@@ -49,11 +48,7 @@ def _splice(old: Curve, new: Curve, keep_from_s: float) -> Curve:
 
 
 class ReplicaHost(Instance):
-    """The host of a replica: records nothing before the replica is created."""
-
-    def sync(self) -> None:
-        if self.op_state != ABSENT:
-            super().sync()
+    """The host of a replica (an instance that records nothing before it is created)."""
 
 
 class Replica:

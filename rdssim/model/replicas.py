@@ -24,10 +24,10 @@ from rdssim.engines import replica_rules
 from rdssim.fluid import Curve, divergence_time_s, rejoin_time_s
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MultiAZController
-from rdssim.model.instance import Instance
+from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.links import link_between
 from rdssim.model.network import Network
-from rdssim.model.replica import ABSENT, APPLYING, RUNNING, SERVES_LOG, Replica
+from rdssim.model.replica import APPLYING, RUNNING, SERVES_LOG, Replica
 from rdssim.model.writelog import WriteLog
 from rdssim.record import DETACHED, PROMOTION_STARTED
 from rdssim.scenario.schema import Scenario

@@ -40,8 +40,8 @@ UNKNOWN_STATE_COLOURS = ("#bdbdbd", "#d9d9d9", "#8c6d31", "#e7ba52", "#7b4173")
 # mistaken for a state.
 PHASES: tuple[tuple[str, str, str], ...] = (
     ("detection", "#fff2b3", "detection: trigger → RDS-EVENT-0013"),
-    ("promotion", "#cfe1f2", "promotion: 0013 → 0015"),
-    ("dns", "#e4d4f0", "dns: 0015 → 0049"),
+    ("promotion", "#cfe1f2", "promotion: 0013 → standby opens"),
+    ("dns", "#e4d4f0", "dns: opens → 0049"),
 )
 
 OUTCOME_COLOURS: dict[str, str] = {"ok": "#2ca02c", "fail": "#d62728", "unknown": "#ff7f0e"}

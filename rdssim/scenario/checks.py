@@ -7,7 +7,9 @@ ScenarioError.
 from __future__ import annotations
 
 from rdssim import regions
+from rdssim.recovery import settings_for, undo_bytes
 from rdssim.regions import az_problem
+from rdssim.scenario.checks_actions import check_instance_actions
 from rdssim.scenario.checks_clients import check_clients
 from rdssim.scenario.checks_replicas import (
     check_actions,
@@ -16,11 +18,19 @@ from rdssim.scenario.checks_replicas import (
     reboot_problems,
 )
 from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
+from rdssim.storage import GP3_STRIPED_GIB
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
-_NEEDS_TARGET = ("host-crash", "storage-failure", "network-loss")
-_LASTING = ("network-loss", "az-outage")
+_NEEDS_TARGET = (
+    "host-crash",
+    "storage-failure",
+    "network-loss",
+    "engine-crash",
+    "unresponsive",
+    "storage-full",
+)
+_LASTING = ("network-loss", "az-outage", "unresponsive")
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -29,11 +39,13 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         *_check_azs(scenario),
         *_check_deployment(scenario),
         *_check_size(scenario),
+        *_check_storage(scenario),
         *check_replicas(scenario),
         *_check_workload(scenario),
         *check_reads(scenario),
         *_check_faults(scenario),
         *check_actions(scenario),
+        *check_instance_actions(scenario),
         *check_clients(scenario),
     ]
 
@@ -142,6 +154,51 @@ def _check_size(scenario: Scenario) -> list[Problem]:
     return []
 
 
+def _check_storage(scenario: Scenario) -> list[Problem]:
+    """What RDS lets each storage type provision (CHAP_Storage)."""
+    storage = scenario.deployment.storage
+    where: tuple[str | int, ...] = ("deployment", "storage")
+    problems: list[Problem] = []
+    if storage.data_gib is not None and storage.data_gib > storage.allocated_gib:
+        problems.append(
+            (
+                (*where, "data_gib"),
+                f"{storage.data_gib:g} GiB of data on a {storage.allocated_gib:g} GiB volume",
+                "raise allocated_gib",
+            )
+        )
+    if storage.type in ("io1", "io2"):
+        top = 64_000.0 if storage.type == "io1" else 256_000.0
+        if storage.iops is None:
+            problems.append(
+                ((*where, "iops"), f"{storage.type} needs its provisioned iops", "e.g. 12000")
+            )
+        elif storage.iops > top:
+            problems.append(
+                ((*where, "iops"), f"{storage.type} provisions at most {top:,.0f} IOPS", None)
+            )
+    elif storage.type == "gp2":
+        for key in ("iops", "throughput_mib_per_s"):
+            if getattr(storage, key) is not None:
+                problems.append(
+                    ((*where, key), f"gp2 provisions no {key}: it scales with size", "use gp3")
+                )
+    elif storage.allocated_gib < GP3_STRIPED_GIB:
+        for key in ("iops", "throughput_mib_per_s"):
+            if getattr(storage, key) is not None:
+                problems.append(
+                    (
+                        (*where, key),
+                        f"gp3 below {GP3_STRIPED_GIB:g} GiB has a fixed baseline "
+                        "(3,000 IOPS, 125 MiB/s)",
+                        f"raise allocated_gib to {GP3_STRIPED_GIB:g} or use io1/io2",
+                    )
+                )
+    elif storage.iops is not None and storage.iops < 12_000.0:
+        problems.append(((*where, "iops"), "gp3 from 400 GiB has a baseline of 12,000 IOPS", None))
+    return problems
+
+
 def _check_workload(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     previous = -1.0
@@ -164,8 +221,8 @@ def _check_workload(scenario: Scenario) -> list[Problem]:
 
 def _check_faults(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
-    names = [s.name for s in scenario.deployment.instances]
-    names += [r.name for r in scenario.deployment.replicas]
+    replicas = [r.name for r in scenario.deployment.replicas]
+    names = [s.name for s in scenario.deployment.instances] + replicas
     azs = sorted(
         {s.az for s in scenario.deployment.instances} | {r.az for r in scenario.deployment.replicas}
     )
@@ -203,6 +260,14 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                         (*where, "target"),
                         f"no instance named {fault.target!r}; known: {known}",
                         "or use primary / standby",
+                    )
+                )
+            if fault.kind == "storage-full" and fault.target in replicas:
+                problems.append(
+                    (
+                        (*where, "target"),
+                        "storage-full fills the DB instance's volume, not a read replica's",
+                        "target primary",
                     )
                 )
             if fault.az is not None:
@@ -257,15 +322,21 @@ def scenario_warnings(scenario: Scenario) -> list[Problem]:
                 )
             )
     top_rate = max(phase.writes_per_s for phase in scenario.workload.phases)
-    redo_bytes = t.checkpoint_interval_s * top_rate * scenario.workload.bytes_per_txn
-    replay_s = redo_bytes / (t.redo_mib_per_s * 2**20)
+    recovery = settings_for(scenario)
+    redo = recovery.worst_redo_bytes(top_rate, scenario.workload.bytes_per_txn)
+    undo = (
+        undo_bytes(top_rate, scenario.workload.txn_duration_s, scenario.workload.bytes_per_txn)
+        if recovery.undo
+        else 0.0
+    )
+    replay_s = (redo + undo) / recovery.bytes_per_s
     if scenario.faults and replay_s > scenario.duration_s:
         warnings.append(
             (
-                ("timings", "redo_mib_per_s"),
-                f"crash recovery may replay {redo_bytes / 2**20:,.0f} MiB of log at "
-                f"{t.redo_mib_per_s:g} MiB/s: {replay_s:,.0f} s, longer than the run "
-                f"({scenario.duration_s:g} s)",
+                ("deployment", "storage"),
+                f"crash recovery may replay {(redo + undo) / 2**20:,.0f} MiB of log at "
+                f"{recovery.bytes_per_s / 2**20:,.1f} MiB/s: {replay_s:,.0f} s, longer than "
+                f"the run ({scenario.duration_s:g} s)",
                 "a failover or recovery will not finish in this run",
             )
         )

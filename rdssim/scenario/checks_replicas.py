@@ -8,6 +8,14 @@ from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
 READER_ENDPOINT = "reader-endpoint"
+# The actions on the DB instance itself, checked in checks_actions.
+INSTANCE_ACTIONS = (
+    "apply-os-patch",
+    "modify-instance-class",
+    "increase-storage",
+    "restore-to-point-in-time",
+    "repoint-clients",
+)
 
 
 def check_replicas(scenario: Scenario) -> list[Problem]:
@@ -85,7 +93,7 @@ def _topology_problems(
 
 
 def check_actions(scenario: Scenario) -> list[Problem]:
-    """Each action's target and source; a repoint must keep the topology within limits."""
+    """Each replica action's target and source; a repoint must keep the topology within limits."""
     problems: list[Problem] = []
     names = [r.name for r in scenario.deployment.replicas]
     known = ", ".join(names) or "(no replicas)"
@@ -103,6 +111,8 @@ def check_actions(scenario: Scenario) -> list[Problem]:
             )
         if action.kind == "reboot-with-failover":
             problems += reboot_problems(scenario, where, action.target, action.source, "source")
+            continue
+        if action.kind in INSTANCE_ACTIONS:  # checks_actions
             continue
         if action.target is None:
             problems.append(

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from rdssim import regions
-from rdssim.distributions import Distribution, LogNormal, Uniform
+from rdssim.distributions import Distribution, Fixed, LogNormal, Uniform
 from rdssim.engines import DEFAULT_VERSIONS
 from rdssim.scenario.fields import (
     DAY,
@@ -85,6 +85,37 @@ class ReplicaSpec(_Model):
     link: LinkSpec = Field(default_factory=LinkSpec)
 
 
+class StorageSpec(_Model):
+    """The DB instance's volume: its type and size set how fast crash recovery goes
+    (rdssim.storage), its data how long rebuilding a standby or restoring takes."""
+
+    type: Literal["gp2", "gp3", "io1", "io2"] = "gp3"
+    # RDS allocates 20 GiB to 64 TiB; assumption: 100 GiB, half of it data.
+    allocated_gib: Annotated[float, Field(ge=20.0, le=65_536.0)] = 100.0
+    data_gib: Annotated[float, Field(ge=0.0, le=65_536.0)] | None = None
+    """The database's size (default: half of ``allocated_gib``, an assumption)."""
+    iops: Annotated[float, Field(ge=100.0, le=256_000.0)] | None = None
+    """Provisioned IOPS: required for io1 and io2; above the baseline for gp3."""
+    throughput_mib_per_s: Annotated[float, Field(ge=1.0, le=4_000.0)] | None = None
+
+    @property
+    def data_size_gib(self) -> float:
+        return self.allocated_gib / 2 if self.data_gib is None else self.data_gib
+
+
+class ParametersSpec(_Model):
+    """The parameter group's checkpoint settings (unset: the engine's RDS defaults,
+    rdssim.engines.recovery_rules)."""
+
+    checkpoint_timeout_s: Annotated[float, seconds(DAY, 1.0)] | None = Field(
+        default=None, alias="checkpoint_timeout"
+    )
+    """PostgreSQL checkpoint_timeout, or the most time between checkpoints."""
+    redo_capacity_mib: Annotated[float, Field(ge=1.0, le=1_048_576.0)] | None = None
+    """PostgreSQL max_wal_size, InnoDB innodb_redo_log_capacity: the most log between two
+    checkpoints."""
+
+
 class DeploymentSpec(_Model):
     """What is deployed: the type, its instances and its read replicas."""
 
@@ -98,6 +129,8 @@ class DeploymentSpec(_Model):
     """Sets ``max_connections`` through the engine's default formula (rdssim.connections)."""
     max_connections: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """An explicit parameter-group value; overrides the formula."""
+    storage: StorageSpec = Field(default_factory=StorageSpec)
+    parameters: ParametersSpec = Field(default_factory=ParametersSpec)
 
 
 class WorkloadPhase(_Model):
@@ -298,10 +331,25 @@ class ActionSpec(_Model):
     """An operator or API call at ``at_s``."""
 
     at_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(alias="at")
-    kind: Literal["promote-replica", "repoint-replica", "create-replica", "reboot-with-failover"]
+    kind: Literal[
+        "promote-replica",
+        "repoint-replica",
+        "create-replica",
+        "reboot-with-failover",
+        "apply-os-patch",
+        "modify-instance-class",
+        "restore-to-point-in-time",
+        "repoint-clients",
+        "increase-storage",
+    ]
     target: str | None = Field(default=None, max_length=63)
     source: str | None = Field(default=None, max_length=63)
-    """For repoint-replica: the new source, ``primary`` or a replica."""
+    """For repoint-replica: the new source, ``primary`` or a replica; for repoint-clients:
+    the DB instance whose endpoint the clients are given."""
+    instance_class: str | None = Field(default=None, max_length=40)
+    """For modify-instance-class: the new class."""
+    new_instance: Name | None = None
+    """For restore-to-point-in-time: the new DB instance's name (default: TARGET-restored)."""
 
 
 class FaultSpec(_Model):
@@ -309,7 +357,14 @@ class FaultSpec(_Model):
 
     at_s: Annotated[float, seconds(MAX_HORIZON_S)] = Field(alias="at")
     kind: Literal[
-        "host-crash", "storage-failure", "network-loss", "az-outage", "reboot-with-failover"
+        "host-crash",
+        "storage-failure",
+        "network-loss",
+        "az-outage",
+        "reboot-with-failover",
+        "engine-crash",
+        "unresponsive",
+        "storage-full",
     ]
     target: str | None = Field(default=None, max_length=63)
     az: str | None = Field(default=None, max_length=40)
@@ -333,23 +388,41 @@ class TimingsSpec(_Model):
     unhealthy_checks: Annotated[int, Field(ge=1, le=100)] = 2
     failover_initiation: Timing = LogNormal(8.0, 0.5)
     standby_activation: Timing = LogNormal(28.0, 0.3)
-    # From a slow disk to the fastest NVMe: below 0.1 MiB/s a checkpoint's redo takes days.
-    redo_mib_per_s: Annotated[float, Field(ge=0.1, le=100_000.0)] = 20.0
-    checkpoint_interval_s: Annotated[float, seconds(DAY, 1.0)] = Field(
-        default=300.0, alias="checkpoint_interval"
-    )
     dns_propagation: Timing = Uniform(3.0, 15.0)
     dns_ttl_s: Annotated[float, seconds(DAY)] = Field(default=5.0, alias="dns_ttl")
-    standby_rebuild: Timing = LogNormal(600.0, 0.4)
+    standby_rebuild: Timing = LogNormal(300.0, 0.4)
+    """The fixed part of building a new standby; its data adds standby_rebuild_per_gib."""
+    standby_rebuild_s_per_gib: Annotated[float, Field(ge=0.0, le=3600.0)] = Field(
+        default=6.0, alias="standby_rebuild_per_gib"
+    )
+    standby_sync: Timing = LogNormal(120.0, 0.5)
+    """The new standby catching up (lazily loading its volume): commits are slower."""
+    sync_commit_latency_s: Annotated[float, seconds(MINUTE)] = Field(
+        default=0.005, alias="sync_commit_latency"
+    )
     host_replacement: Timing = LogNormal(480.0, 0.4)
     reboot: Timing = LogNormal(60.0, 0.3)
+    engine_restart: Timing = LogNormal(10.0, 0.5)
+    """An engine that crashed on a healthy host is restarted in place (before recovery)."""
+    os_patch: Timing = LogNormal(600.0, 0.3)
+    """Offline OS patching of one host (the standby's, then the old primary's)."""
+    class_change: Timing = LogNormal(540.0, 0.3)
+    """Moving one host to a new instance class (the standby's, then the old primary's)."""
+    storage_increase: Timing = LogNormal(300.0, 0.5)
+    """From increase-storage to a storage-full instance open again."""
+    sqlserver_promotion_event: Timing = Field(default_factory=lambda: Fixed(7.0))
+    """How long after 0049 SQL Server's 0015 comes (the knowledge center's example)."""
     failover_cooldown_s: Annotated[float, seconds(DAY)] = Field(
         default=300.0, alias="failover_cooldown"
     )
     log_upload_interval_s: Annotated[float, seconds(DAY, 1.0)] = Field(
         default=300.0, alias="log_upload_interval"
     )
-    pitr_restore: Timing = LogNormal(3600.0, 0.5)
+    pitr_restore: Timing = LogNormal(1800.0, 0.5)
+    """The fixed part of a point-in-time restore; its data adds pitr_restore_per_gib."""
+    pitr_restore_s_per_gib: Annotated[float, Field(ge=0.0, le=36_000.0)] = Field(
+        default=36.0, alias="pitr_restore_per_gib"
+    )
     # Read replicas (docs/calibration.md, "Read replicas").
     replica_reconnect: Timing = Uniform(0.0, 60.0)
     replica_resync: Timing = Uniform(0.0, 5.0)
