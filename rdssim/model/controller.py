@@ -458,10 +458,12 @@ class MultiAZController:
 
     def _increase_storage(self, full: list[Instance]) -> Proc:
         yield self.env.timeout(self.t.storage_increase.sample(self.rng))
-        for inst in full:
-            if inst.op_state == "storage-full":
-                inst.set(op_state="available")
-                self.ctx.emit(inst.name, "restarted", rds="0006")
+        reopened = [i for i in full if i.op_state == "storage-full"]
+        for inst in reopened:
+            inst.set(op_state="available")
+        if reopened:  # one DB instance, one event, whichever of its hosts are reopened
+            primary = self.with_role("primary")
+            self.ctx.emit(primary.name if primary else reopened[0].name, "restarted", rds="0006")
 
     # -- maintenance ------------------------------------------------------------------------
     def maintain(self, work: str, source: str) -> None:
