@@ -168,6 +168,26 @@ class Curve:
         tau = np.where(j < 0, -np.inf, np.where(j == last, on_ray, on_segment))
         return _like(position_bytes, np.minimum(tau, now_s))
 
+    def earliest_time_at_or_above(self, position_bytes: FloatArray) -> FloatArray:
+        """min{tau : S(tau) >= position}, elementwise: when the source first got there (the
+        commit time of the change at that position). On a flat stretch this is its *start*,
+        unlike :meth:`latest_time_at_or_below`. Below the start: the first time; beyond the
+        curve with no slope: +inf."""
+        q = np.asarray(position_bytes, dtype=np.float64)
+        times, values = self.times_s, self.values_bytes
+        last = times.size - 1
+        i = np.searchsorted(values, q, side="left")  # first breakpoint at or above q
+        ic = np.clip(i, 1, last) if last > 0 else np.zeros_like(i)
+        prev = np.maximum(ic - 1, 0)
+        rise = values[ic] - values[prev]
+        on_segment = times[prev] + (q - values[prev]) * np.divide(
+            times[ic] - times[prev], rise, out=np.zeros_like(rise), where=rise > 0
+        )
+        final = self.final_slope_bps
+        on_ray = times[last] + (q - values[last]) / final if final > 0 else np.full_like(q, np.inf)
+        tau = np.where(i == 0, times[0], np.where(i > last, on_ray, on_segment))
+        return np.asarray(tau, dtype=np.float64)
+
 
 def follow(target: Curve, start_time_s: float, start_bytes: float, max_slope_bps: float) -> Curve:
     """The largest curve from (start_time_s, start_bytes) at or below ``target``, slope <= max.

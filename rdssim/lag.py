@@ -12,12 +12,15 @@ Two lags, because users meet both:
   position. Defined whenever the replica exists and is still attached to the primary's
   lineage, including while replication is broken (then it grows one second per second as
   long as the primary writes). It is also the *staleness* a read on the replica sees.
-* **ReplicaLag** (``replica_lag_s``): the CloudWatch metric. Equal to the data lag while the
-  replication threads run; while they do not, MySQL and MariaDB report -1
-  (Seconds_Behind_Master is NULL) and PostgreSQL keeps reporting now() minus the last
-  replayed transaction's time, i.e. the growing data lag (rds-facts.md, "ReplicaLag").
-  Oracle and SQL Server are given MySQL's -1 (assumption: AWS publishes nothing).
-  After a promotion the replica is no replica any more: NaN.
+* **ReplicaLag** (``replica_lag_s``): the CloudWatch metric. On MySQL and MariaDB it is the
+  data lag while the replication threads run, and -1 while they do not
+  (Seconds_Behind_Master is NULL); Oracle and SQL Server are given MySQL's rule
+  (assumption: AWS publishes nothing). PostgreSQL reports now() minus the commit time of
+  the last replayed transaction, running or not: on a busy source that is the data lag, on
+  an idle one it keeps growing although nothing is missing, until RDS's next WAL switch
+  (every 5 minutes) is replayed: "up to five minutes" on an idle source
+  (RDS:USER_PostgreSQL.Replication.ReadReplicas). Assumption: the switches fall at multiples
+  of 5 minutes from the run's start. After a promotion the replica is no replica: NaN.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ REPLICATING_STATES = ("replicating", "catching-up")
 SERVING_STATES = ("replicating", "catching-up", "reconnecting", "stranded", "available")
 # Engines whose ReplicaLag is -1 while replication is broken.
 MINUS_ONE_ENGINES = ("mysql", "mariadb", "oracle", "sqlserver")
+# RDS for PostgreSQL switches the WAL segment every 5 minutes (archive_timeout 300 s).
+WAL_SWITCH_S = 300.0
 
 
 def curve(record: Record, series: str) -> Curve:
@@ -91,10 +96,24 @@ def replica_lag_s(record: Record, replica: str, times_s: FloatArray) -> FloatArr
     """CloudWatch ReplicaLag at each time: see the module docstring."""
     t = np.asarray(times_s, dtype=np.float64)
     lag = data_lag_s(record, replica, t)
-    running = np.isin(states_at(record, replica, t), REPLICATING_STATES)
     if str(record.meta.get("engine")) in MINUS_ONE_ENGINES:
+        running = np.isin(states_at(record, replica, t), REPLICATING_STATES)
         return np.where(running | np.isnan(lag), lag, -1.0)
-    return lag
+    # PostgreSQL: the last replayed commit, or the last replayed WAL switch if later.
+    source = curve(record, COMMITTED)
+    applied = curve(record, applied_series(replica)).value_at(t)
+    committed_s = source.earliest_time_at_or_above(applied)
+    replayed_up_to_s = t - lag  # the primary's time the replica's data corresponds to
+    switch_s = np.floor(replayed_up_to_s / WAL_SWITCH_S) * WAL_SWITCH_S
+    reported = t - np.maximum(committed_s, switch_s)
+    return np.where(np.isnan(lag), np.nan, np.maximum(reported, lag))
+
+
+def wal_switch_times(record: Record) -> FloatArray:
+    """The WAL switches of a PostgreSQL run (for sampling its ReplicaLag's sawtooth)."""
+    if str(record.meta.get("engine")) in MINUS_ONE_ENGINES:
+        return np.empty(0)
+    return np.arange(0.0, record.duration_s, WAL_SWITCH_S)
 
 
 def backlog_bytes(record: Record, replica: str, times_s: FloatArray) -> FloatArray:

@@ -12,6 +12,9 @@ Definitions (docs/summary-keys.md documents them for users):
   start of its first failed attempt to the end of its next successful one, summed
   (``probe_downtime_s`` always holds the probe's).
 * degraded: total time without an in-sync standby (Multi-AZ deployments only).
+* standby syncing: of that, the time a new standby was catching up, commits waiting
+  ``sync_commit_latency`` longer (CHAP_BestPractices: "elevated latencies ... until the
+  standby DB instance has caught up").
 * RPO: committed transactions lost (the new writer's log ends before the old one's): the
   downward jumps of the committed position, in transactions.
 
@@ -30,7 +33,7 @@ from rdssim.client_metrics import (
     mean_downtime_s,
     summarize_clients,
 )
-from rdssim.record import PROMOTION_STARTED, Event, Record
+from rdssim.record import PROMOTION_STARTED, SYNCING, Event, Record
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
 FAILOVER_INSTANTS = ("failover-started", "failover-promoted", "failover-completed")
@@ -83,6 +86,7 @@ class Summary:
     client_recovered: bool | None
     probe_downtime_s: float | None
     degraded_s: float | None
+    standby_syncing_s: float | None
     rpo_txns: int
     inflight_lost_txns: int
     probe_attempts: int
@@ -172,6 +176,19 @@ def degraded_s(record: Record) -> float | None:
     return _time_where(record, "standby")
 
 
+def standby_syncing_s(record: Record) -> float | None:
+    """Total time in which some instance is a standby in state ``syncing``."""
+    if record.meta.get("deployment") == "single-az":
+        return None
+    total = 0.0
+    for start, end, role, state in (
+        span for info in record.instances for span in record.state_intervals(info.name)
+    ):
+        if (role, state) == ("standby", SYNCING):
+            total += end - start
+    return total
+
+
 def client_downtime(record: Record, client: str = "probe") -> tuple[float | None, bool | None]:
     """(downtime in seconds, whether the client was succeeding again at the end).
 
@@ -249,6 +266,7 @@ def summarize(record: Record) -> Summary:
         client_recovered=groups_recovered(record) if clients else recovered,
         probe_downtime_s=downtime,
         degraded_s=degraded_s(record),
+        standby_syncing_s=standby_syncing_s(record),
         rpo_txns=rpo,
         inflight_lost_txns=inflight,
         probe_attempts=sum(a.count for a in record.attempts if a.client == "probe"),

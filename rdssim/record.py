@@ -159,6 +159,8 @@ WRITE_RATE = "offered_writes_per_s"
 
 # Event kinds that the model emits and the readers look for.
 PROMOTION_STARTED = "replica-promotion-started"
+SYNCING = "syncing"
+"""The state of a new standby catching up (commits slower meanwhile)."""
 """A replica promotion began; data: ``lost_txns``, ``lost_s`` (what it had not applied)."""
 DETACHED = "replica-detached"
 """A replica left the primary's lineage (it, or a replica up its chain, was promoted)."""

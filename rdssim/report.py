@@ -39,6 +39,7 @@ _ROWS: list[tuple[str, Callable[[Summary], str]]] = [
         ),
     ),
     ("degraded, no standby (s)", lambda s: _seconds(s.degraded_s)),
+    ("  new standby syncing (s)", lambda s: _seconds(s.standby_syncing_s)),
     ("committed txns lost (RPO)", lambda s: _count(s.rpo_txns)),
     ("in-flight txns cut off", lambda s: _count(s.inflight_lost_txns)),
     ("probe errors", lambda s: ", ".join(f"{k} {v}" for k, v in s.probe_errors.items()) or "none"),

@@ -37,6 +37,7 @@ SWEEP_COLUMNS = (
     "db_connections_max",
     "connection_opens",
     "degraded_s",
+    "standby_syncing_s",
     "rpo_txns",
     "inflight_lost_txns",
     "promotion_lost_txns",

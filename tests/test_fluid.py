@@ -321,3 +321,20 @@ def test_catch_up_is_the_solved_instant_of_a_falling_behind_follower(
         )
         before = np.linspace(now_s, caught_s, 50)[:-1]
         assert (backlog_bytes(source, follower, before) > 0).all() or caught_s == now_s
+
+
+@settings(max_examples=150, deadline=None)
+@given(sources(), st.floats(0.0, 1.0))
+def test_earliest_time_at_or_above_is_when_the_source_first_got_there(
+    source: Curve, share: float
+) -> None:
+    """Against a fine grid: the curve is below the position just before the answer and at
+    or above it from the answer on (right-continuous at jumps)."""
+    top = float(source.values_bytes[-1]) + 10.0 * source.final_slope_bps
+    q = share * top
+    tau = float(source.earliest_time_at_or_above(np.array([q]))[0])
+    assert source.value_at(tau) >= q - 1e-6 * max(1.0, q)
+    grid = np.linspace(0.0, tau, 2001)[:-1]
+    assert (source.value_at(grid) < q + 1e-6 * max(1.0, q)).all()
+    if tau > 0:
+        assert source.value_at(tau - 1e-6 * max(1.0, tau)) <= q + 1e-6 * max(1.0, q)

@@ -24,7 +24,14 @@ from matplotlib.text import Text
 from rdssim.fluid import Curve, follow
 from rdssim.lag import REPLICATING_STATES, data_lag_s, replica_lag_s, replicas
 from rdssim.plot import plot_lag
-from rdssim.plot.lag import LAG_GID, NOT_RUNNING_GID, SHADE_GID, WRITE_RATE_GID, lag_times
+from rdssim.plot.lag import (
+    CLOUDWATCH_GID,
+    LAG_GID,
+    NOT_RUNNING_GID,
+    SHADE_GID,
+    WRITE_RATE_GID,
+    lag_times,
+)
 from rdssim.plot.reading import origin
 from rdssim.record import (
     COMMITTED,
@@ -38,7 +45,7 @@ from rdssim.record import (
     applied_series,
     received_series,
 )
-from rdssim.scenario import load_scenario
+from rdssim.scenario import load_scenario, parse_scenario_text
 from rdssim.sim import run
 
 BYTES_PER_TXN = 4096
@@ -419,3 +426,35 @@ def test_a_bundled_replica_scenario_plots_from_its_record() -> None:
         drawn = np.isfinite(y)
         assert drawn.any()
         np.testing.assert_allclose(y[drawn], data_lag_s(record, info.name, x[drawn] + t0))
+
+
+def idle_source(engine: str) -> Record:
+    text = (
+        f"name: idle\nengine: {engine}\nduration: 30m\n"
+        "deployment:\n  type: single-az\n  instances:\n"
+        "    - {name: db-1, az: us-east-1a, role: primary}\n"
+        "  replicas:\n    - {name: rep-1, az: us-east-1b}\n"
+        "workload:\n  phases:\n    - {start: 0s, writes_per_s: 500}\n"
+        "    - {start: 10m, writes_per_s: 0}\n"
+    )
+    return run(parse_scenario_text(text, file="<idle>").variants["base"], 0)
+
+
+def test_postgres_replica_lag_is_drawn_where_it_differs_from_the_data_lag() -> None:
+    """Both series in one plot: the data lag (solid, ~0 on an idle source) and, dotted, the
+    ReplicaLag PostgreSQL reports (a 5-minute sawtooth), with its legend entry."""
+    record = idle_source("postgres")
+    fig = plot_lag(record)
+    drawn = line(fig, CLOUDWATCH_GID.format("rep-1"))
+    x, y = (np.asarray(v, dtype=float) for v in drawn.get_data())
+    t0, _ = origin(record)
+    shown = np.isfinite(y)
+    assert shown.any()
+    # The values are the metric's, at the drawn times.
+    assert y[shown] == pytest.approx(replica_lag_s(record, "rep-1", x[shown] + t0), abs=1e-9)
+    assert float(np.max(y[shown])) == pytest.approx(300.0, abs=0.01)
+    assert "CloudWatch ReplicaLag, where it differs" in legend_entries(fig)
+    # MySQL's metric is the data lag here: no second line.
+    mysql = plot_lag(idle_source("mysql"))
+    assert by_gid(mysql, CLOUDWATCH_GID.format("rep-1")) == []
+    assert "CloudWatch ReplicaLag, where it differs" not in legend_entries(mysql)

@@ -682,6 +682,38 @@ def test_after_an_az_outage_a_replica_elsewhere_follows_the_new_primary_as_after
     assert summarize(crash).replicas.max_lag_s["replica-a"] < 200.0
 
 
+@pytest.mark.parametrize(("engine", "version"), [("postgres", "16.4"), ("mysql", "8.0")])
+def test_postgres_replica_lag_on_an_idle_source_reads_up_to_five_minutes(
+    engine: str, version: str
+) -> None:
+    """RDS:USER_PostgreSQL.Replication.ReadReplicas: "If no user transactions are running on
+    the source DB instance, the associated PostgreSQL read replica reports a replication lag
+    of up to five minutes" (now() minus the last replayed commit; the WAL switched every 5
+    minutes). The data lag stays the link's delay: nothing is missing. MySQL reports it so."""
+    record = run_yaml(
+        scenario_yaml(
+            ["{name: r1, az: us-east-1c}"],
+            [("0s", 1000), ("10m", 0)],
+            duration="30m",
+            engine=engine,
+            version=version,
+        )
+    )
+    t = np.array([599.0, 700.0, 899.0, 900.0, 1000.0, 1199.0, 1200.0, 1750.0])
+    data = data_lag_s(record, "r1", t)
+    assert data[0] == pytest.approx(CROSS_AZ_S)
+    assert data[1:] == pytest.approx(np.zeros(7), abs=1e-9)
+    reported = replica_lag_s(record, "r1", t)
+    if engine == "mysql":
+        assert reported == pytest.approx(data, abs=1e-9)
+        return
+    # The last commit at 600 s; WAL switches at 900, 1200, 1500 s reset it.
+    assert reported == pytest.approx(
+        [CROSS_AZ_S, 100.0, 299.0, 0.0, 100.0, 299.0, 0.0, 250.0], abs=1e-6
+    )
+    assert max(replica_lag_s(record, "r1", np.linspace(600.0, 1800.0, 4001))) <= 300.0
+
+
 STORAGE_LOSS = scenario_yaml(
     ["{name: r1, az: us-east-1c}"],
     [("0s", 1000)],

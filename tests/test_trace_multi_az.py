@@ -686,3 +686,41 @@ def test_a_second_restore_never_resurrects_lost_commits(seed: int) -> None:
     for t in (only_first(record, "0019").time_s - 1.0, record.duration_s):
         for name in ("db-1", "db-1-restored", "db-1-again"):
             assert record.series_at(applied_series(name), t) <= record.series_at(COMMITTED, t)
+
+
+# -- the standby rebuild ---------------------------------------------------------------------------
+def rebuild_scenario(data_gib: int) -> str:
+    return multi_az(
+        "  - {at: 5m, kind: host-crash, target: primary}\n",
+        duration="3h",
+        extra="timings:\n  standby_rebuild: 5m\n  standby_sync: 2m\n  sync_commit_latency: 20ms\n",
+    ).replace(
+        "role: standby}\n",
+        f"role: standby}}\n  storage: {{allocated_gib: 1000, data_gib: {data_gib}}}\n",
+    )
+
+
+def test_the_standby_rebuild_grows_with_the_data_then_commits_slow_while_it_syncs() -> None:
+    """0052: "Recovery time will vary with the amount of data to be recovered"; then
+    "elevated latencies ... until the standby DB instance has caught up" (CHAP_BestPractices)."""
+    built = {}
+    for data_gib in (10, 510):
+        record = run_yaml(rebuild_scenario(data_gib), seed=2)
+        started, done = only(record, "0052"), only(record, "0053")
+        ((sync_start, sync_end),) = [
+            (a, b) for a, b, role, s in record.state_intervals("db-1") if s == "syncing"
+        ]
+        assert sync_end == pytest.approx(sync_start + 120.0) and sync_end == done.time_s
+        built[data_gib] = sync_start - started.time_s
+        summary = summarize(record)
+        assert summary.standby_syncing_s == pytest.approx(120.0)
+        assert summary.degraded_s == pytest.approx(done.time_s - only(record, "0013").time_s)
+        # The probe's inserts take 20 ms longer while the new standby syncs, and only then.
+        ok = [o for o in record.operations if o.outcome == "ok" and o.start_s > 400.0]
+        during = {round(o.end_s - o.start_s, 6) for o in ok if sync_start <= o.start_s < sync_end}
+        after = {round(o.end_s - o.start_s, 6) for o in ok if o.start_s >= sync_end}
+        assert len(during) == len(after) == 1
+        assert during.pop() == pytest.approx(after.pop() + 0.020)
+    # 5 min fixed, plus standby_rebuild_per_gib for every GiB of data.
+    assert built[10] == pytest.approx(300.0 + 10 * DEFAULTS.standby_rebuild_s_per_gib)
+    assert built[510] - built[10] == pytest.approx(500 * DEFAULTS.standby_rebuild_s_per_gib)

@@ -36,6 +36,7 @@ from rdssim.model.instance import Instance
 from rdssim.model.network import Network
 from rdssim.model.rds_events import FAILOVER_REASONS, failover_events
 from rdssim.model.writelog import WriteLog
+from rdssim.record import SYNCING
 from rdssim.recovery import redo_bytes, settings_for, undo_bytes
 from rdssim.scenario.schema import Scenario
 
@@ -44,8 +45,6 @@ Proc = Generator[simpy.Event, Any, Any]
 # Operational states of planned work on one host (the Record shows them).
 PATCHING = "patching"
 MODIFYING = "modifying"
-SYNCING = "syncing"
-"""A new standby catching up: not in sync yet, and commits wait for it."""
 
 
 class MultiAZController:

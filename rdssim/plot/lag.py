@@ -8,6 +8,8 @@ Rows, top to bottom, share one time axis (seconds from the first fault or action
   while the replication threads run and dashed over a light shade while they do not (when
   CloudWatch's ReplicaLag is -1 on MySQL), over the offered write rate as a grey area on a
   second y axis; a promotion is annotated with the data it did not apply;
+* on PostgreSQL, a dotted line per replica of CloudWatch's ReplicaLag where it differs from
+  the data lag (:func:`rdssim.lag.replica_lag_s`: up to 5 minutes on an idle source);
 * a thin strip per replica coloured by its state.
 
 The lag itself is computed by :mod:`rdssim.lag`; this module only samples and draws it.
@@ -33,9 +35,11 @@ from rdssim.lag import (
     REPLICATING_STATES,
     FloatArray,
     data_lag_s,
+    replica_lag_s,
     replicas,
     sample_times,
     states_at,
+    wal_switch_times,
 )
 from rdssim.plot.lag_notes import (
     LEVEL_IN,
@@ -94,6 +98,10 @@ FAILOVER_COMPLETE = "RDS-EVENT-0049"
 LAG_GID = "lag:{}"
 NOT_RUNNING_GID = "lag-not-running:{}"
 SHADE_GID = "not-running:{}"
+CLOUDWATCH_GID = "cloudwatch-replica-lag:{}"
+CLOUDWATCH_LEGEND_GID = "cloudwatch-replica-lag"
+# Below this, the metric and the data lag are drawn as one line.
+CLOUDWATCH_DIFF_S = 0.5
 WRITE_RATE_GID = "write-rate"
 
 
@@ -116,6 +124,7 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
     header, lag_ax, strip = _make_axes(fig, rows)
     lag_ax.set_xlim(-t0, record.duration_s - t0)
     lines, any_broken = _draw_lags(lag_ax, record, infos, t0)
+    cloudwatch = any(line.get_gid() == CLOUDWATCH_LEGEND_GID for line in lag_ax.lines)
     rate_ax = _draw_write_rate(lag_ax, record, t0)
     states = _draw_states(strip, record, infos, t0)
     for marker in marks:
@@ -123,7 +132,7 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
         for ax in (lag_ax, strip):
             ax.axvline(marker.time_s - t0, color=colour, linestyle=style, linewidth=1.0, zorder=4)
     broken_text = not_running_text(record) if any_broken else None
-    _add_legends(fig, lines, broken_text, states, rate_ax is not None)
+    _add_legends(fig, lines, broken_text, states, rate_ax is not None, cloudwatch)
     # At the left, over the subtitle (moved there once the layout is known): centred, a long
     # title would run into the legend.
     title = fig.suptitle(_title(record), x=0.01, ha="left", fontsize=13, fontweight="bold")
@@ -252,7 +261,7 @@ def _draw_lags(
     x = times - t0
     handles: list[Line2D] = []
     steady: list[float] = []
-    peak, any_broken = 0.0, False
+    peak, any_broken, any_cloudwatch = 0.0, False, False
     for i, info in enumerate(infos):
         colour, width, dashes = PALETTE[i % len(PALETTE)], *_line_style(i, len(infos))
         lag = data_lag_s(record, info.name, times)
@@ -286,12 +295,49 @@ def _draw_lags(
         shade.set_gid(SHADE_GID.format(info.name))
         any_broken |= bool(broken.any())
         peak = float(np.max(lag, initial=peak, where=np.isfinite(lag)))
+        reported = _draw_cloudwatch(ax, record, info.name, times, t0, colour)
+        if reported is not None:
+            any_cloudwatch = True
+            peak = float(np.max(reported, initial=peak, where=np.isfinite(reported)))
         running = lag[~broken & np.isfinite(lag)]
         if running.size and np.median(running) > 0:
             steady.append(float(np.median(running)))
     _scale_lag_axis(ax, peak, steady)
     ax.set_ylabel("replica lag (s)", fontsize=10)
+    if any_cloudwatch:
+        ax.plot([], [], color="#525252", linestyle=":", linewidth=1.2, gid=CLOUDWATCH_LEGEND_GID)
     return handles, any_broken
+
+
+def _draw_cloudwatch(
+    ax: Axes, record: Record, name: str, times: FloatArray, t0: float, colour: str
+) -> FloatArray | None:
+    """PostgreSQL's ReplicaLag as a dotted line where it differs from the data lag (an idle
+    source: up to 5 minutes); None if it never does (or on engines whose metric is the data
+    lag or -1)."""
+    switches = wal_switch_times(record)
+    if switches.size == 0:
+        return None
+    # Sampled on each side of every WAL switch, so its sawtooth drops where it does.
+    before = switches[switches > 0] - 1e-6 * max(1.0, record.duration_s)
+    t = np.union1d(times, np.concatenate([switches, before]))
+    reported = replica_lag_s(record, name, t)
+    lag = data_lag_s(record, name, t)
+    differs = np.isfinite(reported) & (np.abs(reported - np.nan_to_num(lag)) > CLOUDWATCH_DIFF_S)
+    if not differs.any():
+        return None
+    # Each stretch closed by its neighbours, so the line starts and ends on the data lag.
+    shown = differs | np.roll(differs, 1) | np.roll(differs, -1)
+    ax.plot(
+        t - t0,
+        np.where(shown, reported, np.nan),
+        color=colour,
+        linestyle=":",
+        linewidth=1.2,
+        gid=CLOUDWATCH_GID.format(name),
+        zorder=3,
+    )
+    return np.where(shown, reported, np.nan)
 
 
 def _line_style(i: int, n: int) -> tuple[float, tuple[float, tuple[float, float]]]:
@@ -400,6 +446,7 @@ def _add_legends(
     broken_text: str | None,
     states: dict[str, str],
     rate: bool,
+    cloudwatch: bool = False,
 ) -> None:
     """Replicas and line styles at the upper right of the figure, states at the lower."""
     handles: list[Any] = list(lines)
@@ -409,6 +456,9 @@ def _add_legends(
         dash = Line2D([], [], color="#525252", linestyle=(0, (4, 2)), linewidth=1.5)
         handles.append((dash, Patch(facecolor="#525252", alpha=0.15)))
         labels.append(broken_text)
+    if cloudwatch:
+        handles.append(Line2D([], [], color="#525252", linestyle=":", linewidth=1.2))
+        labels.append("CloudWatch ReplicaLag, where it differs")
     if rate:
         handles.append(Patch(facecolor="#e3e3e3", edgecolor="#b0b0b0"))
         labels.append("write rate (right axis)")
