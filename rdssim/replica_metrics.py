@@ -61,6 +61,7 @@ import numpy.typing as npt
 
 from rdssim.fluid import Curve
 from rdssim.lag import (
+    REPLICATING_STATES,
     SERVING_STATES,
     backlog_bytes,
     corner_times,
@@ -80,6 +81,8 @@ from rdssim.record import (
     reads_series,
     ryw_reads_series,
 )
+from rdssim.txn_spread import above_share, busy_share
+from rdssim.txn_spread import spread as spread_lag
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -104,6 +107,8 @@ class ReplicaSummary:
     """What the read replicas of one run amount to. Keys are stable (merged into Summary)."""
 
     max_lag_s: dict[str, float | None]
+    lag_p50_s: dict[str, float | None]
+    lag_p95_s: dict[str, float | None]
     max_behind_txns: dict[str, float | None]
     catch_up_s: dict[str, float | None]
     promotions: list[Promotion]
@@ -320,7 +325,7 @@ class _Reads:
 
 
 def _reads(
-    record: Record, replica: str, profile: _Profile, window_s: float | None
+    record: Record, replica: str, profile: _Profile, window_s: float | None, spread: _Spread
 ) -> _Reads | None:
     starts = profile.starts
     rate = _steps(record, reads_series(replica), starts)
@@ -334,16 +339,82 @@ def _reads(
     ryw = _steps(record, ryw_reads_series(replica), starts)
     violations = 0.0
     if ryw is not None and window_s is not None:
-        missed = ryw * dt * serving * _above_share(lo, hi, window_s)
-        violations = float(missed.sum())
+        # Missed iff the fluid lag plus the large transactions' extra exceeds the window.
+        above = (1 - spread.busy) * _above_share(lo, hi, window_s)
+        if spread.block_s > 0:
+            above += spread.busy * above_share(lo, hi, window_s, spread.block_s)
+        violations = float((ryw * dt * serving * above).sum())
+    low, high, weights = spread_lag(
+        np.minimum(lo, hi)[sampled],
+        np.maximum(lo, hi)[sampled],
+        offered[sampled],
+        spread.busy[sampled],
+        spread.block_s,
+    )
     return _Reads(
         served=float(offered[serving].sum()),
         failed=float(offered[~serving].sum()),
-        low_s=np.minimum(lo, hi)[sampled],
-        high_s=np.maximum(lo, hi)[sampled],
-        weights=offered[sampled],
+        low_s=low,
+        high_s=high,
+        weights=weights,
         ryw_violations=violations,
     )
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """What large transactions add to one replica's lag (rdssim.txn_spread): on each
+    interval of its profile, the share of time in a bump, and the bump's height."""
+
+    busy: FloatArray
+    block_s: float
+    writes_per_s: FloatArray
+    """The primary's write rate on each interval (a bump holds back block x rate txns)."""
+
+
+def _spread(record: Record, replica: str, profile: _Profile) -> _Spread:
+    starts = profile.starts
+    none = _Spread(np.zeros(starts.size), 0.0, np.zeros(starts.size))
+    share, block = (
+        record.meta.get("large_txn_share"),
+        record.meta.get(f"large_txn_block_s:{replica}"),
+    )
+    apply = record.meta.get(f"apply_writes_per_s:{replica}")
+    if not isinstance(share, float) or not isinstance(block, float) or block <= 0:
+        return none
+    if not isinstance(apply, int | float) or not _has_series(record, COMMITTED):
+        return none
+    bytes_per_txn = record.meta.get("bytes_per_txn")
+    assert isinstance(bytes_per_txn, int | float) and bytes_per_txn > 0
+    writes = curve(record, COMMITTED).slope_at(starts) / float(bytes_per_txn)
+    busy = busy_share(block, share * writes, writes, float(apply))
+    applying = np.isin(states_at(record, replica, starts), REPLICATING_STATES)
+    return _Spread(np.where(applying, busy, 0.0), block, writes)
+
+
+def _bump_peak(profile: _Profile, spread: _Spread) -> float:
+    """The highest lag a large transaction's bump reaches: on an interval where the replica
+    applies, its fluid lag plus the whole block (0 without large transactions)."""
+    busy = spread.busy > 0
+    if spread.block_s <= 0 or not busy.any():
+        return 0.0
+    top = np.fmax(profile.at[:-1], profile.before)[busy]
+    return float(np.nanmax(top, initial=0.0)) + spread.block_s
+
+
+def _lag_quantiles(profile: _Profile, spread: _Spread) -> tuple[float | None, float | None]:
+    """Time-weighted median and 95th percentile of the lag over the replica's life."""
+    lo, hi = profile.at[:-1], profile.before
+    known = np.isfinite(lo) & np.isfinite(hi)
+    low, high, weights = spread_lag(
+        np.minimum(lo, hi)[known],
+        np.maximum(lo, hi)[known],
+        np.diff(profile.times)[known],
+        spread.busy[known],
+        spread.block_s,
+    )
+    p50, p95 = mixture_quantiles(low, high, weights, [0.50, 0.95])
+    return (None if np.isnan(p50) else float(p50)), (None if np.isnan(p95) else float(p95))
 
 
 def _max_behind_txns(record: Record, replica: str, times: FloatArray) -> float | None:
@@ -370,18 +441,27 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
     window_s = float(window) if isinstance(window, int | float) else None
     has_ryw = any(_has_series(record, ryw_reads_series(i.name)) for i in infos)
     max_lag: dict[str, float | None] = {}
+    lag_p50: dict[str, float | None] = {}
+    lag_p95: dict[str, float | None] = {}
     max_behind: dict[str, float | None] = {}
     catch_up: dict[str, float | None] = {}
     reads: list[_Reads] = []
     for info in infos:
         profile = _profile(record, info.name, base)
+        spread = _spread(record, info.name, profile)
         peak = _peak(profile, -np.inf, np.inf)
-        max_lag[info.name] = None if peak is None else peak[0]
+        max_lag[info.name] = None if peak is None else max(peak[0], _bump_peak(profile, spread))
+        lag_p50[info.name], lag_p95[info.name] = _lag_quantiles(profile, spread)
         max_behind[info.name] = _max_behind_txns(record, info.name, profile.times)
+        held = spread.block_s * spread.writes_per_s[spread.busy > 0]
+        if held.size and max_behind[info.name] is not None:
+            # A bump holds back what is committed during it (the larger of that and the
+            # fluid backlog: in steady state the fluid one is a link delay).
+            max_behind[info.name] = max(max_behind[info.name] or 0.0, float(held.max()))
         seen, value = _catch_up_s(record, info.name, profile)
         if seen:
             catch_up[info.name] = value
-        replica_reads = _reads(record, info.name, profile, window_s)
+        replica_reads = _reads(record, info.name, profile, window_s, spread)
         if replica_reads is not None:
             reads.append(replica_reads)
     promotions = _promotions(record)
@@ -393,6 +473,8 @@ def summarize_replicas(record: Record) -> ReplicaSummary | None:
     )
     return ReplicaSummary(
         max_lag_s=max_lag,
+        lag_p50_s=lag_p50,
+        lag_p95_s=lag_p95,
         max_behind_txns=max_behind,
         catch_up_s=catch_up,
         promotions=promotions,

@@ -73,6 +73,16 @@ def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[
 
     rows: list[tuple[str, Callable[[Summary], str]]] = [("read replicas", lambda s: "")]
     rows += [(f"  {name} max lag (s)", per_replica("max_lag_s", name)) for name in names]
+
+    def quantiles(name: str) -> Callable[[Summary], str]:
+        def cell(s: Summary) -> str:
+            low = (getattr(s.replicas, "lag_p50_s", None) or {}).get(name)
+            high = (getattr(s.replicas, "lag_p95_s", None) or {}).get(name)
+            return "—" if low is None or high is None else f"{_seconds(low)} / {_seconds(high)}"
+
+        return cell
+
+    rows += [(f"  {name} lag p50 / p95 (s)", quantiles(name)) for name in names]
     rows += [
         (f"  {name} max behind (txns)", per_replica("max_behind_txns", name, txns))
         for name in names

@@ -47,7 +47,7 @@ SWEEP_COLUMNS = (
     "ryw_violations",
 )
 # Per-replica keys, tabulated as one column per replica: "<replica> max_lag_s".
-PER_REPLICA_COLUMNS = ("max_lag_s", "catch_up_s")
+PER_REPLICA_COLUMNS = ("max_lag_s", "lag_p50_s", "lag_p95_s", "catch_up_s")
 
 
 def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:

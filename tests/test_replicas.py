@@ -714,6 +714,59 @@ def test_postgres_replica_lag_on_an_idle_source_reads_up_to_five_minutes(
     assert max(replica_lag_s(record, "r1", np.linspace(600.0, 1800.0, 4001))) <= 300.0
 
 
+def bulk_load(engine: str, version: str) -> str:
+    """200 writes/s, one in 2,000 a 64 MiB transaction that ran 2 s (one every 10 s), reads
+    on the replica, half of them read-your-writes 50 ms after their write."""
+    text = scenario_yaml(
+        ["{name: r1, az: us-east-1c}"],
+        [("0s", 200)],
+        duration="1h",
+        engine=engine,
+        version=version,
+        reads="{reads_per_s: 100, target: r1, read_your_writes: 0.5}",
+    )
+    return text.replace(
+        "workload:\n  phases:\n",
+        "workload:\n  large_txns: {share: 0.0005, bytes_per_txn: 67108864, txn_duration: 2s}\n"
+        "  phases:\n",
+    )
+
+
+def test_large_transactions_spread_mysql_replica_lag_as_the_closed_form_says() -> None:
+    """MySQL's binlog reaches the replica at commit; a large transaction then holds its
+    apply back for H = B / bandwidth + max(B / apply rate, D), and the replica is in such a
+    bump a share p = lambda H C / (C - r) of the time, its extra lag uniform on [0, H]
+    (rdssim.txn_spread). The lag has a spread: p50 the link's delay, p95 seconds."""
+    record = run_yaml(bulk_load("mysql", "8.0"))
+    size, apply_bps = 64 * 2**20, 5000.0 * 4096
+    block = size / (600 * 2**20) + max(size / apply_bps, 2.0)
+    busy = 0.0005 * 200 * block * 5000 / (5000 - 200)
+    summary = summarize(record).replicas
+    assert summary is not None
+    assert summary.lag_p50_s["r1"] == pytest.approx(CROSS_AZ_S, abs=1e-6)
+    # P(extra > x) = p (1 - x / H) = 5%, on top of the link's delay (within 1/64 of H).
+    p95 = CROSS_AZ_S + block * (1 - 0.05 / busy)
+    assert summary.lag_p95_s["r1"] == pytest.approx(p95, abs=block / 64)
+    assert summary.max_lag_s["r1"] == pytest.approx(CROSS_AZ_S + block)
+    # The reads' staleness has the same spread: their p99 at P(extra > x) = 1%.
+    p99 = CROSS_AZ_S + block * (1 - 0.01 / busy)
+    assert summary.stale_read_p99_s == pytest.approx(p99, abs=block / 64)
+    # A read 50 ms after its own write misses it while the extra lag is over 50 ms.
+    ryw_reads = 100 * 0.5 * 3600
+    missed = busy * (1 - (0.050 - CROSS_AZ_S) / block)
+    assert summary.ryw_violations == pytest.approx(ryw_reads * missed, rel=1e-3)
+
+
+def test_postgres_replays_large_transactions_as_they_are_written() -> None:
+    """PostgreSQL streams WAL as it is written: a large transaction adds nothing at commit;
+    the same bulk load leaves the lag at the link's delay."""
+    summary = summarize(run_yaml(bulk_load("postgres", "16.4"))).replicas
+    assert summary is not None
+    assert summary.lag_p50_s["r1"] == pytest.approx(CROSS_AZ_S, abs=1e-6)
+    assert summary.lag_p95_s["r1"] == pytest.approx(CROSS_AZ_S, abs=1e-6)
+    assert summary.ryw_violations == 0
+
+
 STORAGE_LOSS = scenario_yaml(
     ["{name: r1, az: us-east-1c}"],
     [("0s", 1000)],

@@ -640,3 +640,20 @@ def test_warnings_say_when_nothing_can_fail_over_in_time() -> None:
     (warning,) = parse_scenario_text(slow, file="s.yaml").warnings
     assert warning.key_path == "deployment.storage" and "longer than the run" in warning.message
     assert parse_scenario_text(BASE, file="s.yaml").warnings == ()
+
+
+def test_a_replica_always_behind_large_transactions_is_warned_about() -> None:
+    text = (
+        BASE
+        + "  replicas:\n    - {name: r1, az: us-east-1c, apply_writes_per_s: 600}\n"
+        + "engine: mysql\nworkload:\n  phases: [{start: 0s, writes_per_s: 500}]\n"
+        + "  large_txns: {share: 0.01, bytes_per_txn: 10485760, txn_duration: 1s}\n"
+    )
+    (warning,) = parse_scenario_text(text, file="s.yaml").warnings
+    assert warning.key_path == "workload.large_txns"
+    assert "r1 is always behind a large transaction" in warning.message
+    assert "apply_writes_per_s" in (warning.hint or "")
+    fine = text.replace("share: 0.01", "share: 0.00001")
+    assert parse_scenario_text(fine, file="s.yaml").warnings == ()
+    error = error_of(text.replace("share: 0.01", "share: 0.9"))
+    assert error.key_path == "workload.large_txns.share" and "at most 0.5" in error.message

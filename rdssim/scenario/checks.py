@@ -6,7 +6,10 @@ ScenarioError.
 
 from __future__ import annotations
 
+import numpy as np
+
 from rdssim import regions
+from rdssim.model.links import link_between
 from rdssim.recovery import settings_for, undo_bytes
 from rdssim.regions import az_problem
 from rdssim.scenario.checks_actions import check_instance_actions
@@ -19,6 +22,7 @@ from rdssim.scenario.checks_replicas import (
 )
 from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
 from rdssim.storage import GP3_STRIPED_GIB
+from rdssim.txn_spread import block_s, busy_share
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -340,4 +344,39 @@ def scenario_warnings(scenario: Scenario) -> list[Problem]:
                 "a failover or recovery will not finish in this run",
             )
         )
+    warnings += _large_txn_warnings(scenario, top_rate)
     return warnings
+
+
+def _large_txn_warnings(scenario: Scenario, top_rate: float) -> list[Problem]:
+    """A replica that, at the highest write rate, is always behind a large transaction."""
+    large = scenario.workload.large_txns
+    if large is None:
+        return []
+    primary_az = next(s.az for s in scenario.deployment.instances if s.role == "primary")
+    azs = {r.name: r.az for r in scenario.deployment.replicas}
+    out: list[Problem] = []
+    for i, spec in enumerate(scenario.deployment.replicas):
+        source_az = primary_az if spec.source == "primary" else azs[spec.source]
+        link = link_between(source_az, spec.az, spec.link, scenario.region_of)
+        block = block_s(
+            scenario.engine,
+            large.bytes_per_txn,
+            large.txn_duration_s,
+            link.bandwidth_bps,
+            spec.apply_writes_per_s * scenario.workload.bytes_per_txn,
+        )
+        rates = np.array([top_rate])
+        busy = float(busy_share(block, large.share * rates, rates, spec.apply_writes_per_s)[0])
+        if busy >= 1.0:
+            out.append(
+                (
+                    ("workload", "large_txns"),
+                    f"at {top_rate:g} writes/s {spec.name} is always behind a large "
+                    f"transaction (each holds its apply back {block:,.1f} s): its lag is "
+                    "then the whole block, the model's spread no longer applies",
+                    f"fewer or smaller large transactions, or a faster replica "
+                    f"(deployment.replicas[{i}].apply_writes_per_s)",
+                )
+            )
+    return out

@@ -140,6 +140,19 @@ class WorkloadPhase(_Model):
     writes_per_s: Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_S)]
 
 
+class LargeTxnSpec(_Model):
+    """A share of the writes that are large, long transactions (a bulk load, a batch job):
+    on engines whose log reaches replicas at commit they hold the replicas' apply back
+    (rdssim.txn_spread), so replica lag has a spread instead of one value."""
+
+    share: Annotated[float, Field(gt=0.0, le=0.5)]
+    """Of ``writes_per_s``, the share that are large."""
+    bytes_per_txn: Annotated[int, Field(ge=1, le=2**30)]
+    """Log bytes of one large transaction (at most MySQL's max_allowed_packet, 1 GiB)."""
+    txn_duration_s: Annotated[float, seconds(DAY)] = Field(default=0.0, alias="txn_duration")
+    """How long one ran on the primary: replaying it takes at least as long."""
+
+
 class WorkloadSpec(_Model):
     """The write load, as a rate in phases (a fluid, not individual transactions)."""
 
@@ -152,6 +165,7 @@ class WorkloadSpec(_Model):
     bytes_per_txn: Annotated[int, Field(ge=1, le=2**30)] = 4096
     # assumption
     txn_duration_s: Annotated[float, seconds(DAY)] = Field(default=0.02, alias="txn_duration")
+    large_txns: LargeTxnSpec | None = None
 
 
 class ProbeSpec(_Model):
