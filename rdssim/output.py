@@ -13,10 +13,11 @@ from rdssim.record import Record
 
 
 def write_event_log(record: Record, path: Path) -> None:
-    """Every event of the run as CSV: time, source, kind, RDS event id, message."""
+    """Every event of the run as CSV: time, source, kind, RDS event id, message (RDS's own
+    text for an RDS event) and rdssim's detail."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["time_s", "source", "kind", "rds_event", "message"])
+        writer.writerow(["time_s", "source", "kind", "rds_event", "message", "detail"])
         for event in record.events:
             writer.writerow(
                 [
@@ -25,6 +26,7 @@ def write_event_log(record: Record, path: Path) -> None:
                     event.kind,
                     event.rds_event or "",
                     event.message,
+                    str(event.data.get("detail", "")),
                 ]
             )
 

@@ -328,11 +328,13 @@ def _faults(
     for _ in range(c.pick((2, 3, 4, 5) if crowded else (0, 1, 1, 2, 3, 4, 5))):
         kind = c.pick(kinds)
         parts: dict[str, object] = {"at": f"{at_s}s", "kind": kind}
-        if kind in ("host-crash", "storage-failure", "network-loss", "engine-crash"):
+        if kind in ("host-crash", "storage-failure", "network-loss"):
             parts["target"] = c.pick(targets)
+        if kind == "engine-crash":  # a DB instance's host (refused on a replica)
+            parts["target"] = c.pick(hosts)
         if kind == "unresponsive":
             parts["target"] = c.pick(targets)
-        if kind == "storage-full":
+        if kind == "storage-full":  # likewise
             parts["target"] = c.pick(hosts)
         if kind == "az-outage":
             parts["az"] = c.pick(azs)

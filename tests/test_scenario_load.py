@@ -544,6 +544,13 @@ CLIENT = "clients:\n  - {name: app, instances: 2, requests_per_s: 5, %s}\n"
             "takes no source",
         ),
         (
+            BASE
+            + "  replicas:\n    - {name: r1, az: us-east-1c}\n"
+            + "faults:\n  - {at: 1m, kind: engine-crash, target: r1}\n",
+            "faults[0].target",
+            "not on a read replica",
+        ),
+        (
             BASE + "faults:\n  - {at: 1m, kind: engine-crash}\n",
             "faults[0].target",
             "engine-crash needs a target",

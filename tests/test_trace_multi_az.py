@@ -724,3 +724,44 @@ def test_the_standby_rebuild_grows_with_the_data_then_commits_slow_while_it_sync
     # 5 min fixed, plus standby_rebuild_per_gib for every GiB of data.
     assert built[10] == pytest.approx(300.0 + 10 * DEFAULTS.standby_rebuild_s_per_gib)
     assert built[510] - built[10] == pytest.approx(500 * DEFAULTS.standby_rebuild_s_per_gib)
+
+
+def test_large_transactions_in_flight_lengthen_the_recovery() -> None:
+    """AWS: "use smaller transactions". At 500 writes/s, one in 1,000 a 256 MiB transaction
+    running 60 s: on average 30 of them are in flight at the crash, each half written, all
+    rolled back before the standby opens (InnoDB's undo; PostgreSQL has none)."""
+    plain = crash_at(500.0)
+    large = plain.replace(
+        "workload:\n  phases:\n",
+        "workload:\n  large_txns: {share: 0.001, bytes_per_txn: 268435456, txn_duration: 60s}\n"
+        "  phases:\n",
+    )
+    extra = 500 * 0.001 * 60 * 268435456 / 2
+    for engine, rolls_back in (("mysql", True), ("postgres", False)):
+        base, heavy = (
+            build_yaml(text.replace("name: trace\n", f"name: trace\nengine: {engine}\n"), 3)
+            for text in (plain, large)
+        )
+        rate = base.controller.recovery.bytes_per_s
+        records = base.run(), heavy.run()
+        undo = [of_kind(r, "failover-promoted")[0].data["undo_bytes"] for r in records]
+        assert undo[1] - undo[0] == pytest.approx(extra if rolls_back else 0.0)
+        promotion = [summarize(r).promotion_s for r in records]
+        assert promotion[1] - promotion[0] == pytest.approx(  # type: ignore[operator]
+            extra / rate if rolls_back else 0.0, abs=1e-6
+        )
+
+
+def test_a_restore_beside_a_working_instance_is_rejected() -> None:
+    """Multi-AZ: the primary's volume fails, the standby takes over. A restore of the old
+    primary would be a second database beside the working one (found by the fuzzer: two
+    writers); rdssim restores only an instance in the failed state."""
+    text = multi_az(
+        STORAGE_FAILURE,
+        extra="actions:\n  - {at: 20m, kind: restore-to-point-in-time, target: db-1}\n",
+    )
+    record = run_yaml(text, seed=1)
+    (rejected,) = of_kind(record, "action-rejected")
+    assert rejected.time_s == 1200.0 and "not in the failed state" in rejected.message
+    assert rds(record, "0005") == [] and rds(record, "0019") == []
+    assert [name for _, _, name in writer_intervals(record)] == ["db-1", "db-2"]

@@ -65,7 +65,12 @@ class SimContext:
         rds: str | None = None,
         **data: Scalar,
     ) -> None:
-        """Append an event; ``rds="0013"`` attaches RDS-EVENT-0013 and its standard message."""
+        """Append an event; ``rds="0013"`` attaches RDS-EVENT-0013 and its standard message.
+        With an RDS event, ``message`` goes to the event's ``detail`` (the log keeps RDS's
+        own text, as the console shows it)."""
+        if rds and message is not None:
+            data = {**data, "detail": message}
+            message = None
         text = message if message is not None else (RDS_EVENTS[rds] if rds else kind)
         self.record.add(
             Event(

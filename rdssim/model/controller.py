@@ -70,6 +70,7 @@ class MultiAZController:
         self.recovery = settings_for(scenario)
         self.data_gib = deployment.storage.data_size_gib
         self.txn_duration_s = scenario.workload.txn_duration_s
+        self.large_txns = scenario.workload.large_txns
         self.events = failover_events(scenario.engine)
         # One stream per concern, so e.g. a repair that differs between two variants does not
         # shift the next failover's draws (common random numbers, DESIGN.md principle 2).
@@ -90,6 +91,8 @@ class MultiAZController:
         self.failovers = 0
         self.last_failover_end_s = -math.inf
         self._repairing: set[str] = set()
+        self._failed: set[str] = set()
+        """Instances put in the failed state (0031): the only ones a restore may replace."""
         self._unhealthy_since: dict[str, float] = {}
         self.endpoints: dict[str, Endpoint] = {}
         """Endpoints of DB instances restored to a point in time, by instance name."""
@@ -168,6 +171,7 @@ class MultiAZController:
         """No standby and no volume: RDS puts the instance in the failed state and waits
         for an operator to restore it to a point in time (restore-to-point-in-time)."""
         self._repairing.add(inst.name)
+        self._failed.add(inst.name)
         self.ctx.emit(inst.name, "instance-failed", rds="0031")
 
     def _wait_unless(
@@ -200,6 +204,9 @@ class MultiAZController:
         if self.recovery.undo:  # the writes offered when it stopped were in flight there
             rate = self.log.offered_rate(stopped_s)
             undo = undo_bytes(rate, self.txn_duration_s, self.log.bytes_per_txn)
+            large = self.large_txns
+            if large is not None:  # "use smaller transactions" (RDS:CHAP_BestPractices)
+                undo += undo_bytes(large.share * rate, large.txn_duration_s, large.bytes_per_txn)
         return redo, undo
 
     def recovery_s(self, stopped_s: float) -> float:
@@ -517,13 +524,15 @@ class MultiAZController:
         if new.op_state != "absent":
             self.ctx.emit(source, "action-rejected", f"{new.name} exists already")
             return
-        if target.storage_ok:
-            # A restore of a working instance is a second, diverging database beside it:
-            # rdssim follows one log, so it restores only what lost its volume.
+        if target.name not in self._failed:
+            # A restore beside a DB instance that still has a writer (its standby took over,
+            # or it never failed) is a second, diverging database: rdssim follows one log,
+            # so it restores only an instance in the failed state (RDS-EVENT-0031).
             self.ctx.emit(
                 source,
                 "action-rejected",
-                f"{target.name} has its volume; rdssim restores only a lost one",
+                f"{target.name} is not in the failed state; rdssim restores only a DB "
+                "instance that lost its volume with no standby to fail over to",
             )
             return
         self.endpoints[new.name] = endpoint

@@ -266,6 +266,15 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                         "or use primary / standby",
                     )
                 )
+            if fault.kind == "engine-crash" and fault.target in replicas:
+                problems.append(
+                    (
+                        (*where, "target"),
+                        "engine-crash is modelled on the DB instance's hosts, not on a read "
+                        "replica",
+                        "for a replica, host-crash or network-loss",
+                    )
+                )
             if fault.kind == "storage-full" and fault.target in replicas:
                 problems.append(
                     (
@@ -328,11 +337,13 @@ def scenario_warnings(scenario: Scenario) -> list[Problem]:
     top_rate = max(phase.writes_per_s for phase in scenario.workload.phases)
     recovery = settings_for(scenario)
     redo = recovery.worst_redo_bytes(top_rate, scenario.workload.bytes_per_txn)
-    undo = (
-        undo_bytes(top_rate, scenario.workload.txn_duration_s, scenario.workload.bytes_per_txn)
-        if recovery.undo
-        else 0.0
-    )
+    workload = scenario.workload
+    undo = 0.0
+    if recovery.undo:
+        undo = undo_bytes(top_rate, workload.txn_duration_s, workload.bytes_per_txn)
+        if workload.large_txns is not None:
+            large = workload.large_txns
+            undo += undo_bytes(large.share * top_rate, large.txn_duration_s, large.bytes_per_txn)
     replay_s = (redo + undo) / recovery.bytes_per_s
     if scenario.faults and replay_s > scenario.duration_s:
         warnings.append(
