@@ -92,10 +92,13 @@ class RecoverySettings:
         )
 
 
-def settings_for(scenario: Scenario) -> RecoverySettings:
-    """The scenario's parameter group over the engine's RDS defaults, and its storage."""
+def settings_for(scenario: Scenario, instance_class: str | None = None) -> RecoverySettings:
+    """The scenario's parameter group over the engine's RDS defaults, and its storage; on
+    ``instance_class`` if given (after a class change), else the scenario's."""
     deployment = scenario.deployment
-    rules = recovery_rules(scenario.engine, scenario.version, deployment.instance_class)
+    rules = recovery_rules(
+        scenario.engine, scenario.version, instance_class or deployment.instance_class
+    )
     params = deployment.parameters
     storage = deployment.storage
     return RecoverySettings(
@@ -107,6 +110,10 @@ def settings_for(scenario: Scenario) -> RecoverySettings:
         ),
         undo=rules.undo,
         bytes_per_s=recovery_bytes_per_s(
-            storage.type, storage.allocated_gib, storage.iops, storage.throughput_mib_per_s
+            storage.type,
+            storage.allocated_gib,
+            storage.iops,
+            storage.throughput_mib_per_s,
+            scenario.engine,
         ),
     )

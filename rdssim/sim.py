@@ -125,8 +125,17 @@ def max_connections(scenario: Scenario) -> int:
     return default_max_connections(scenario.engine, deployment.instance_class)
 
 
+def _follow_class(ctx: SimContext, table: ConnectionTable, limit: int) -> None:
+    """The new class's max_connections, in the table and the summary's meta."""
+    table.set_max(limit)
+    ctx.record.meta["max_connections"] = limit
+
+
 def build_clients(
-    ctx: SimContext, endpoint: Endpoint, instances: list[Instance]
+    ctx: SimContext,
+    endpoint: Endpoint,
+    instances: list[Instance],
+    controller: MultiAZController,
 ) -> tuple[list[Cohort], Proxy | None]:
     """RDS Proxy if enabled, and the client groups' cohorts (through it if so), started."""
     scenario = ctx.scenario
@@ -134,6 +143,12 @@ def build_clients(
         return [], None
     by_name = {i.name: i for i in instances}
     table = ConnectionTable(ctx, list(by_name), max_connections(scenario))
+    if scenario.deployment.max_connections is None:  # the engine's formula follows the class
+        controller.class_listeners.append(
+            lambda new_class: _follow_class(
+                ctx, table, default_max_connections(scenario.engine, new_class)
+            )
+        )
     proxy = None
     if scenario.proxy.enabled:
         # An RDS Proxy endpoint: <proxy>.proxy-<id>.<region>.rds.amazonaws.com
@@ -205,7 +220,7 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     injector = FaultInjector(ctx, [*instances, *replicas.hosts], network, controller)
     for index, fault in enumerate(scenario.faults):
         env.process(injector.run(index, fault))
-    cohorts, proxy = build_clients(ctx, endpoint, instances)
+    cohorts, proxy = build_clients(ctx, endpoint, instances, controller)
     probe = None
     if scenario.probe.enabled:
         probe = ProbeClient(ctx, scenario.probe, endpoint, instances, proxy)

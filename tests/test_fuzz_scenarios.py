@@ -355,8 +355,10 @@ def _actions(
     version: str,
     sources: dict[str, str],
     crowded: bool,
+    instance_class: str,
 ) -> list[str]:
-    """0-2 actions, in time order; every repoint keeps the topology within the engine's
+    """0-2 actions, in time order (a class change always to another class than the one the
+    instance has by then); every repoint keeps the topology within the engine's
     limits (the loader checks the repoints in time order, as here)."""
     max_depth = replica_rules(engine, version).max_chain_depth
     names = list(sources)
@@ -380,7 +382,8 @@ def _actions(
             parts["target"] = c.pick(left)
             created.add(str(parts["target"]))
         elif kind == "modify-instance-class":
-            parts["instance_class"] = c.pick(("db.r6g.xlarge", "db.m6g.large"))
+            moves = [k for k in ("db.r6g.xlarge", "db.m6g.large") if k != instance_class]
+            parts["instance_class"] = instance_class = c.pick(moves)
         elif kind == "restore-to-point-in-time":
             # Rejected at run time unless that instance has lost its volume by then.
             target = c.pick([*hosts, *restored])
@@ -471,7 +474,7 @@ def make_case(c: Chooser, *, crowded: bool = False) -> Case:
     faults = _faults(c, multi_az, duration_s, list(sources), azs, crowded)
     if faults:
         text += "faults:\n" + "".join(faults)
-    actions = _actions(c, multi_az, duration_s, engine, version, sources, crowded)
+    actions = _actions(c, multi_az, duration_s, engine, version, sources, crowded, instance_class)
     if actions:
         text += "actions:\n" + "".join(actions)
     if crowded or c.pick((True, True, True, False)):  # else the calibrated, long-tailed ones

@@ -488,7 +488,7 @@ CLIENT = "clients:\n  - {name: app, instances: 2, requests_per_s: 5, %s}\n"
         (
             BASE + "  storage: {iops: 6000}\n",
             "deployment.storage.iops",
-            "gp3 below 400 GiB has a fixed baseline",
+            "gp3 below 400 GiB on mysql has a fixed baseline",
         ),
         (
             BASE + "  storage: {allocated_gib: 20, data_gib: 50}\n",
@@ -664,3 +664,54 @@ def test_a_replica_always_behind_large_transactions_is_warned_about() -> None:
     assert parse_scenario_text(fine, file="s.yaml").warnings == ()
     error = error_of(text.replace("share: 0.01", "share: 0.9"))
     assert error.key_path == "workload.large_txns.share" and "at most 0.5" in error.message
+
+
+@pytest.mark.parametrize(
+    ("engine", "storage", "key", "fragment"),
+    [
+        (
+            "mysql",
+            "{type: io1, iops: 1000, throughput_mib_per_s: 1}",
+            "throughput_mib_per_s",
+            "io1 provisions IOPS, not throughput",
+        ),
+        ("mysql", "{allocated_gib: 300, iops: 12000}", "iops", "below 400 GiB on mysql"),
+        ("oracle", "{allocated_gib: 150, iops: 12000}", "iops", "below 200 GiB on oracle"),
+        ("mysql", "{allocated_gib: 500, iops: 100000}", "iops", "12,000 to 64,000 IOPS"),
+        ("sqlserver", "{allocated_gib: 100, iops: 20000}", "iops", "3,000 to 16,000 IOPS"),
+        (
+            "sqlserver",
+            "{throughput_mib_per_s: 2000}",
+            "throughput_mib_per_s",
+            "125 to 1,000 MiB/s",
+        ),
+    ],
+)
+def test_storage_is_provisioned_within_rds_limits_per_engine(
+    engine: str, storage: str, key: str, fragment: str
+) -> None:
+    text = BASE.replace("name: t\n", f"name: t\nengine: {engine}\n") + f"  storage: {storage}\n"
+    if engine == "sqlserver":
+        text = text.replace(f"engine: {engine}\n", f"engine: {engine}\nengine_version: '2019'\n")
+    error = error_of(text)
+    assert error.key_path == f"deployment.storage.{key}" and fragment in error.message
+
+
+@pytest.mark.parametrize(
+    ("engine", "storage"),
+    [("oracle", "{allocated_gib: 250, iops: 12000}"), ("sqlserver", "{iops: 6000}")],
+)
+def test_striped_gp3_follows_the_engine(engine: str, storage: str) -> None:
+    text = BASE.replace("name: t\n", f"name: t\nengine: {engine}\n") + f"  storage: {storage}\n"
+    parse_scenario_text(text, file="s.yaml")
+
+
+def test_a_second_class_change_to_the_same_class_is_refused() -> None:
+    text = BASE + (
+        "actions:\n"
+        "  - {at: 1m, kind: modify-instance-class, instance_class: db.r6g.xlarge}\n"
+        "  - {at: 5m, kind: modify-instance-class, instance_class: db.r6g.xlarge}\n"
+    )
+    error = error_of(text)
+    assert error.key_path == "actions[1].instance_class"
+    assert "db.r6g.xlarge already" in error.message

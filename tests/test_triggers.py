@@ -220,3 +220,96 @@ def test_single_az_maintenance_takes_the_instance_offline() -> None:
     assert summary.failovers == 0
     assert summary.writer_unavailable_s == pytest.approx(600.0)
     assert set(summary.probe_errors) == {"refused"}
+
+
+# -- interactions found by review ------------------------------------------------------------------
+def single_az(faults: str, actions: str = "", extra: str = "", engine: str = "mysql") -> str:
+    text = (
+        f"name: t\nengine: {engine}\nduration: 2h\n{SINGLE_AZ}"
+        "workload:\n  phases:\n    - {start: 0s, writes_per_s: 500}\n"
+        f"{TIMINGS}faults:\n{faults}"
+    )
+    return text + (f"actions:\n{actions}" if actions else "") + extra
+
+
+@pytest.mark.parametrize("outage", ["host-crash", "network-loss", "unresponsive"])
+def test_a_full_volume_stays_full_through_an_outage(outage: str) -> None:
+    """The database opens again only once the storage is increased, whatever recovers the
+    host meanwhile."""
+    lasting = ", duration: 1m" if outage != "host-crash" else ""
+    record, _ = run(
+        single_az(
+            "  - {at: 5m, kind: storage-full, target: primary}\n"
+            f"  - {{at: 6m, kind: {outage}, target: primary{lasting}}}\n",
+            "  - {at: 1h, kind: increase-storage}\n",
+        )
+    )
+    summary = summarize(record)
+    # Full from 5 min until the increase at 1 h plus storage_increase (5 min).
+    assert summary.writer_unavailable_s == pytest.approx(3900.0 - 300.0)
+    assert rds_ids(record)[-1] == "0006" and rds(record, "0006")[-1].time_s == 3900.0
+
+
+def test_an_engine_restart_cut_short_starts_over() -> None:
+    """A network blip during the restart: the restart and the crash recovery start again
+    once the host is back, they are not skipped."""
+    faults = "  - {at: 5m, kind: engine-crash, target: primary}\n"
+    plain, recovery_s = run(single_az(faults))
+    blip, _ = run(
+        single_az(faults + "  - {at: 5m2s, kind: network-loss, target: primary, duration: 1s}\n")
+    )
+    assert summarize(plain).writer_unavailable_s == pytest.approx(10.0 + recovery_s)
+    # Back at 303 s, then the whole restart (10 s) and recovery again.
+    assert summarize(blip).writer_unavailable_s == pytest.approx(3.0 + 10.0 + recovery_s)
+    assert len(rds(blip, "0006")) == 1
+
+
+def test_max_connections_follows_an_instance_class_change() -> None:
+    """The engine's formula on the new class, once the writer runs on it (MySQL:
+    DBInstanceClassMemory / 12582880): a db.r6g.large's 1,297 become a db.t3.micro's 81."""
+    text = (
+        f"name: t\nduration: 1h\n{MULTI_AZ}"
+        "workload:\n  phases:\n    - {start: 0s, writes_per_s: 100}\n"
+        "clients:\n  - {name: app, kind: pool, instances: 30, requests_per_s: 5}\n"
+        f"{TIMINGS}actions:\n"
+        "  - {at: 5m, kind: modify-instance-class, instance_class: db.t3.micro}\n"
+    )
+    sim = build_yaml(text, seed=0)
+    record = sim.run()
+    assert record.meta["max_connections"] == 81
+    summary = summarize(record)
+    assert summary.clients is not None
+    assert summary.clients.max_connections == 81
+    assert "too-many-connections" in summary.clients.errors_by_kind
+    # Before the change the pools' 300 connections fitted.
+    assert summary.clients.db_connections_max == pytest.approx(300.0)
+
+
+def test_clients_are_not_repointed_to_an_instance_that_was_never_restored() -> None:
+    record, _ = run(
+        single_az(
+            "  - {at: 5m, kind: host-crash, target: primary}\n",
+            "  - {at: 7m, kind: restore-to-point-in-time, target: db-1}\n"
+            "  - {at: 1h, kind: repoint-clients, target: all, source: db-1-restored}\n",
+        )
+    )
+    rejected = [e.message for e in of_kind(record, "action-rejected")]
+    assert len(rejected) == 2 and "db-1-restored does not exist" in rejected[1]
+    summary = summarize(record)
+    assert summary.client_recovered is True  # still on db-1, recovered in place
+
+
+def test_a_reboot_during_maintenance_is_refused_as_busy_not_abandoned() -> None:
+    """0034 says a failover recently occurred; during the standby's patching none has."""
+    record, _ = run(
+        scenario(
+            "postgres",
+            "16.4",
+            actions=(
+                "  - {at: 6m, kind: apply-os-patch}\n  - {at: 9m, kind: reboot-with-failover}\n"
+            ),
+        )
+    )
+    assert rds(record, "0034") == []
+    (refused,) = [e for e in of_kind(record, "action-rejected") if e.time_s == 540.0]
+    assert "busy" in refused.message

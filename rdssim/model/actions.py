@@ -10,6 +10,7 @@ import simpy
 from rdssim.model.context import SimContext
 from rdssim.model.controller import MODIFYING, PATCHING, MultiAZController
 from rdssim.model.dns import Endpoint
+from rdssim.model.instance import ABSENT
 from rdssim.model.replicas import ReplicaSet
 from rdssim.scenario.schema import ActionSpec
 
@@ -83,7 +84,7 @@ class ActionRunner:
         elif action.kind == "apply-os-patch":
             controller.maintain(PATCHING, source)
         elif action.kind == "modify-instance-class":
-            controller.maintain(MODIFYING, source)
+            controller.maintain(MODIFYING, source, action.instance_class)
         elif action.kind == "increase-storage":
             controller.increase_storage(source)
         elif action.kind == "restore-to-point-in-time":
@@ -107,6 +108,10 @@ class ActionRunner:
         """The application is reconfigured: its groups (``all``, one group, ``probe``) or
         RDS Proxy's target group (``proxy``) now use the instance ``action.source``."""
         assert action.target is not None and action.source is not None
+        if self.controller.instance(action.source).op_state == ABSENT:
+            # Its restore was rejected (or never ran): there is no endpoint to give out.
+            self.ctx.emit(source, "action-rejected", f"{action.source} does not exist")
+            return
         endpoint = self.new_endpoints.get(action.source) or self.controller.endpoint
         if action.target == "proxy":
             if self.proxy is None:

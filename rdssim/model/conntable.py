@@ -25,6 +25,12 @@ class ConnectionTable:
         for name in instances:
             self._show(name)
 
+    def set_max(self, max_connections: int) -> None:
+        """A new limit (the DB instance moved to another class): holders waiting for room
+        try again; connections above a lower limit stay until they are closed."""
+        self.max_connections = max_connections
+        self.released.fire()
+
     def total(self, instance: str) -> float:
         return sum(self._held[instance].values())
 

@@ -67,7 +67,12 @@ class MultiAZController:
         self.log = log
         self.t = timings = scenario.timings
         deployment = scenario.deployment
+        self.scenario = scenario
         self.recovery = settings_for(scenario)
+        self.instance_class = scenario.deployment.instance_class
+        self.class_listeners: list[Callable[[str], None]] = []
+        """Called with the new class once the writer runs on it (max_connections follows)."""
+        self._pending_class: str | None = None
         self.data_gib = deployment.storage.data_size_gib
         self.txn_duration_s = scenario.workload.txn_duration_s
         self.large_txns = scenario.workload.large_txns
@@ -91,6 +96,10 @@ class MultiAZController:
         self.failovers = 0
         self.last_failover_end_s = -math.inf
         self._repairing: set[str] = set()
+        self.in_failover = False
+        self.volume_full = False
+        """The DB instance's volume is full (storage-full, until increase-storage): whatever
+        host opens, opens storage-full."""
         self._failed: set[str] = set()
         """Instances put in the failed state (0031): the only ones a restore may replace."""
         self._unhealthy_since: dict[str, float] = {}
@@ -167,6 +176,10 @@ class MultiAZController:
         self._repairing.add(inst.name)
         self.env.process(self.rebuild_standby(inst, reboot=reboot, work=work))
 
+    def _open(self, inst: Instance, role: str | None = None) -> None:
+        """``inst`` is ready: available, or storage-full while the volume is full."""
+        inst.set(role=role, op_state="storage-full" if self.volume_full else "available")
+
     def _fail(self, inst: Instance) -> None:
         """No standby and no volume: RDS puts the instance in the failed state and waits
         for an operator to restore it to a point in time (restore-to-point-in-time)."""
@@ -226,8 +239,15 @@ class MultiAZController:
         """RebootDBInstance with ForceFailover=true."""
         now = self.ctx.now
         primary, standby = self.with_role("primary"), self.with_role("standby")
-        if self.busy or now - self.last_failover_end_s < self.t.failover_cooldown_s:
+        if self.in_failover or now - self.last_failover_end_s < self.t.failover_cooldown_s:
             self.ctx.emit(source, "action-abandoned", rds="0034", fault_kind="reboot-with-failover")
+        elif self.busy:
+            self.ctx.emit(
+                source,
+                "action-rejected",
+                "reboot with failover refused: the instance is busy (maintenance or a repair)",
+                fault_kind="reboot-with-failover",
+            )
         elif (
             primary is None
             or primary.state != "available"
@@ -244,6 +264,15 @@ class MultiAZController:
             self._start(self.failover(now, "user", "abrupt"))
 
     def failover(self, trigger_s: float, reason: str, mode: str, work: str | None = None) -> Proc:
+        """Process: :meth:`_failover`, flagged while it runs (a requested failover is
+        abandoned with 0034 meanwhile, refused as busy during other work)."""
+        self.in_failover = True
+        try:
+            yield from self._failover(trigger_s, reason, mode, work)
+        finally:
+            self.in_failover = False
+
+    def _failover(self, trigger_s: float, reason: str, mode: str, work: str | None) -> Proc:
         """Promote the standby. ``mode``: ``auto`` (the health checks noticed at
         ``trigger_s``: the primary stopped then), ``abrupt`` (a reboot with failover: the
         primary is interrupted as it starts) or ``planned`` (maintenance: a clean shutdown,
@@ -363,7 +392,7 @@ class MultiAZController:
                 )
                 if ok:
                     self.ctx.emit(inst.name, "restarted", rds="0006")
-                    inst.set(role="standby", op_state="available")
+                    self._open(inst, role="standby")
                     break
                 reboot = False
                 continue
@@ -382,7 +411,7 @@ class MultiAZController:
             )
             self._set_commit_latency(0.0)
             if synced:
-                inst.set(op_state="available")
+                self._open(inst)
                 self.ctx.emit(inst.name, "standby-recovery-completed", rds="0053")
                 break
             inst.sync()
@@ -416,7 +445,7 @@ class MultiAZController:
             inst.set(op_state="recovering")
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break
-        inst.set(op_state="available")
+        self._open(inst)
         self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s)
         if self.endpoint.target != inst.name:
             # It became the primary in a failover whose promotion failed: DNS still names the
@@ -437,17 +466,27 @@ class MultiAZController:
         self.env.process(self._restart(inst, self.ctx.now))
 
     def _restart(self, inst: Instance, crashed_s: float) -> Proc:
-        duration_s = self.t.engine_restart.sample(self._repair_rng(inst))
-        if inst.role == "primary":
-            duration_s += self.recovery_s(crashed_s)
-        yield from self._wait_unless(duration_s, lambda: not inst.healthy)
-        if inst.op_state == "restarting":
-            inst.set(op_state="available")
-            self.ctx.emit(inst.name, "restarted", rds="0006")
+        """Restart, then crash recovery; cut short by an impairment, it starts over once the
+        host is healthy again, unless a repair has taken the instance over meanwhile."""
+        while True:
+            duration_s = self.t.engine_restart.sample(self._repair_rng(inst))
+            if inst.role == "primary":
+                duration_s += self.recovery_s(crashed_s)
+            done = yield from self._wait_unless(duration_s, lambda: not inst.healthy)
+            if inst.op_state != "restarting":
+                return  # recovered in place or rebuilt by the watcher
+            if done:
+                break
+            yield from self._wait_until(lambda: inst.healthy or inst.op_state != "restarting")
+            if inst.op_state != "restarting":
+                return
+        self._open(inst)
+        self.ctx.emit(inst.name, "restarted", rds="0006")
 
     def storage_full(self, source: str) -> None:
         """The volume is full: the engine is shut down (RDS-EVENT-0221) on every host of the
         DB instance (they share the data), until the storage is increased."""
+        self.volume_full = True
         for inst in self.instances:
             if inst.role in ("primary", "standby") and inst.op_state == "available":
                 inst.set(op_state="storage-full")
@@ -456,15 +495,15 @@ class MultiAZController:
 
     def increase_storage(self, source: str) -> None:
         """ModifyDBInstance AllocatedStorage: a storage-full instance opens again."""
-        full = [i for i in self.instances if i.op_state == "storage-full"]
-        if not full:
-            self.ctx.emit(source, "action-rejected", "no instance is storage-full")
+        if not self.volume_full:
+            self.ctx.emit(source, "action-rejected", "the volume is not full")
             return
-        self.env.process(self._increase_storage(full))
+        self.env.process(self._increase_storage())
 
-    def _increase_storage(self, full: list[Instance]) -> Proc:
+    def _increase_storage(self) -> Proc:
         yield self.env.timeout(self.t.storage_increase.sample(self.rng))
-        reopened = [i for i in full if i.op_state == "storage-full"]
+        self.volume_full = False
+        reopened = [i for i in self.instances if i.op_state == "storage-full"]
         for inst in reopened:
             inst.set(op_state="available")
         if reopened:  # one DB instance, one event, whichever of its hosts are reopened
@@ -472,14 +511,16 @@ class MultiAZController:
             self.ctx.emit(primary.name if primary else reopened[0].name, "restarted", rds="0006")
 
     # -- maintenance ------------------------------------------------------------------------
-    def maintain(self, work: str, source: str) -> None:
+    def maintain(self, work: str, source: str, instance_class: str | None = None) -> None:
         """OS patching (``patching``) or an instance-class change (``modifying``): the
         standby first, then a failover to it, then the old primary, which becomes the new
         standby; a Single-AZ instance is offline while its one host is worked on."""
         primary, standby = self.with_role("primary"), self.with_role("standby")
         if self.busy or primary is None or primary.op_state != "available":
-            self.ctx.emit(source, "action-rejected", f"{work} postponed: the instance is busy")
+            # rdssim does not queue maintenance for a later window: the call is refused.
+            self.ctx.emit(source, "action-rejected", f"{work} refused: the instance is busy")
             return
+        self._pending_class = instance_class
         self._start(self._maintain(work, primary, standby))
 
     def _maintain(self, work: str, primary: Instance, standby: Instance | None) -> Proc:
@@ -496,6 +537,7 @@ class MultiAZController:
             if done:
                 primary.set(op_state="available")
                 self._work_finished(primary, work)
+                self._apply_class()
             self.busy = False
             self.ctx.changed.fire()
             return
@@ -510,6 +552,19 @@ class MultiAZController:
         standby.set(op_state="available")
         reason = "os-patch" if work == PATCHING else "class-change"
         yield from self.failover(self.ctx.now, reason, "planned", work=work)
+        if standby.role == "primary":  # the writer now runs on the new class
+            self._apply_class()
+
+    def _apply_class(self) -> None:
+        """The DB instance's class is the new one: its crash-recovery bounds (MySQL 8.4's
+        redo capacity) and, through the listeners, max_connections follow."""
+        new_class, self._pending_class = self._pending_class, None
+        if new_class is None:
+            return
+        self.instance_class = new_class
+        self.recovery = settings_for(self.scenario, new_class)
+        for listener in self.class_listeners:
+            listener(new_class)
 
     def _work_finished(self, inst: Instance, work: str) -> None:
         if work == PATCHING:

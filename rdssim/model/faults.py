@@ -114,6 +114,8 @@ class FaultInjector:
         inst.sync()
         if fault.kind in ("network-loss", "unresponsive") and fault.duration_s is not None:
             yield env.timeout(fault.duration_s)
+            if fault.kind == "unresponsive" and inst.responsive:
+                return  # rebooted or replaced meanwhile: it answers already
             what = "network" if fault.kind == "network-loss" else "engine"
             self.ctx.emit(
                 source,

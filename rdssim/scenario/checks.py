@@ -21,7 +21,7 @@ from rdssim.scenario.checks_replicas import (
     reboot_problems,
 )
 from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
-from rdssim.storage import GP3_STRIPED_GIB
+from rdssim.storage import gp3_striped_gib
 from rdssim.txn_spread import block_s, busy_share
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
@@ -181,25 +181,63 @@ def _check_storage(scenario: Scenario) -> list[Problem]:
             problems.append(
                 ((*where, "iops"), f"{storage.type} provisions at most {top:,.0f} IOPS", None)
             )
+        if storage.throughput_mib_per_s is not None:
+            problems.append(
+                (
+                    (*where, "throughput_mib_per_s"),
+                    f"{storage.type} provisions IOPS, not throughput",
+                    "use gp3 to set a throughput",
+                )
+            )
     elif storage.type == "gp2":
         for key in ("iops", "throughput_mib_per_s"):
             if getattr(storage, key) is not None:
                 problems.append(
                     ((*where, key), f"gp2 provisions no {key}: it scales with size", "use gp3")
                 )
-    elif storage.allocated_gib < GP3_STRIPED_GIB:
+    else:
+        problems += _gp3_problems(scenario, where)
+    return problems
+
+
+def _gp3_problems(scenario: Scenario, where: tuple[str | int, ...]) -> list[Problem]:
+    """gp3 on RDS (CHAP_Storage): provisioning only on a striped volume (from 400 GiB, 200 on
+    Oracle; at any size on SQL Server), within the engine's limits."""
+    storage, engine = scenario.deployment.storage, scenario.engine
+    # SQL Server has one baseline at every size, and provisioning at every size too.
+    striped = 20.0 if engine == "sqlserver" else gp3_striped_gib(engine)
+    top_iops, top_mib = (16_000.0, 1_000.0) if engine == "sqlserver" else (64_000.0, 4_000.0)
+    low_iops = 3_000.0 if engine == "sqlserver" else 12_000.0
+    problems: list[Problem] = []
+    if storage.allocated_gib < striped:
         for key in ("iops", "throughput_mib_per_s"):
             if getattr(storage, key) is not None:
                 problems.append(
                     (
                         (*where, key),
-                        f"gp3 below {GP3_STRIPED_GIB:g} GiB has a fixed baseline "
+                        f"gp3 below {striped:g} GiB on {engine} has a fixed baseline "
                         "(3,000 IOPS, 125 MiB/s)",
-                        f"raise allocated_gib to {GP3_STRIPED_GIB:g} or use io1/io2",
+                        f"raise allocated_gib to {striped:g} or use io1/io2",
                     )
                 )
-    elif storage.iops is not None and storage.iops < 12_000.0:
-        problems.append(((*where, "iops"), "gp3 from 400 GiB has a baseline of 12,000 IOPS", None))
+        return problems
+    if storage.iops is not None and not low_iops <= storage.iops <= top_iops:
+        problems.append(
+            (
+                (*where, "iops"),
+                f"gp3 on {engine} provisions {low_iops:,.0f} to {top_iops:,.0f} IOPS",
+                None,
+            )
+        )
+    mib = storage.throughput_mib_per_s
+    if mib is not None and not 125.0 <= mib <= top_mib:
+        problems.append(
+            (
+                (*where, "throughput_mib_per_s"),
+                f"gp3 on {engine} provisions 125 to {top_mib:,.0f} MiB/s",
+                None,
+            )
+        )
     return problems
 
 

@@ -21,13 +21,17 @@ def check_instance_actions(scenario: Scenario) -> list[Problem]:
     hosts = [s.name for s in deployment.instances]
     taken = set(hosts) | {r.name for r in deployment.replicas}
     restored: dict[str, float] = {}
+    instance_class = deployment.instance_class  # as earlier class changes leave it
     for i, action in sorted(enumerate(scenario.actions), key=lambda pair: pair[1].at_s):
         if action.kind not in INSTANCE_ACTIONS:
             continue
         where: tuple[str | int, ...] = ("actions", i)
         problems += _unused_keys(action, where)
         if action.kind == "modify-instance-class":
-            problems += _class_problems(action, where, deployment.instance_class)
+            found = _class_problems(action, where, instance_class)
+            problems += found
+            if not found and action.instance_class is not None:
+                instance_class = action.instance_class
         elif action.kind in ("apply-os-patch", "increase-storage"):
             if action.target is not None:
                 problems.append(
@@ -44,7 +48,9 @@ def check_instance_actions(scenario: Scenario) -> list[Problem]:
                         None,
                     )
                 )
-            elif new in taken or new in restored or new in (*ROLE_SELECTORS, READER_ENDPOINT):
+            elif new in (*ROLE_SELECTORS, READER_ENDPOINT):
+                problems.append(((*where, "new_instance"), f"{new!r} is a reserved word", None))
+            elif new in taken or new in restored:
                 problems.append(
                     (
                         (*where, "new_instance"),
@@ -94,7 +100,7 @@ def _class_problems(
         return [
             (
                 (*where, "instance_class"),
-                f"the DB instance is a {current} already",
+                f"the DB instance is a {current} already (by then)",
                 "name the class it moves to",
             )
         ]
