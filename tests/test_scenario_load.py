@@ -715,3 +715,12 @@ def test_a_second_class_change_to_the_same_class_is_refused() -> None:
     error = error_of(text)
     assert error.key_path == "actions[1].instance_class"
     assert "db.r6g.xlarge already" in error.message
+
+
+def test_an_over_long_name_says_so_without_pydantic_words() -> None:
+    long_name = "x" * 64
+    error = error_of(
+        BASE + f"actions:\n  - {{at: 1m, kind: restore-to-point-in-time, target: {long_name}}}\n"
+    )
+    assert error.key_path == "actions[0].target"
+    assert error.message == "expected at most 63 characters"

@@ -296,7 +296,7 @@ class MultiAZController:
         if old is None or new is None or not (new.in_sync_standby and new.healthy):
             self.ctx.emit("controller", "failover-failed", "no in-sync standby left to promote")
             if mode == "planned" and old is not None and old.healthy:
-                old.set(op_state="available")  # the maintenance waits; the primary reopens
+                self._open(old)  # the maintenance waits; the primary reopens
             self.busy = False
             self.ctx.changed.fire()
             return
@@ -381,7 +381,7 @@ class MultiAZController:
                 )
                 if done:
                     self._work_finished(inst, work)
-                    inst.set(role="standby", op_state="available")
+                    self._open(inst, role="standby")
                     break
                 work, reboot = None, False
                 continue
@@ -535,7 +535,7 @@ class MultiAZController:
                 timing.sample(self._repair_rng(primary)), lambda: not primary.healthy
             )
             if done:
-                primary.set(op_state="available")
+                self._open(primary)
                 self._work_finished(primary, work)
                 self._apply_class()
             self.busy = False
@@ -549,7 +549,7 @@ class MultiAZController:
             self.busy = False
             self.ctx.changed.fire()
             return
-        standby.set(op_state="available")
+        self._open(standby)
         reason = "os-patch" if work == PATCHING else "class-change"
         yield from self.failover(self.ctx.now, reason, "planned", work=work)
         if standby.role == "primary":  # the writer now runs on the new class

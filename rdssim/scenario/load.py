@@ -188,6 +188,10 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"expected {words} {_number(context[key])} (got {shown(error.get('input'))})"
     if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERNS:
         return f"expected {_PATTERNS[context['pattern']]} (got {shown(error.get('input'))})"
+    if kind in ("string_too_long", "string_too_short"):
+        limit = context.get("max_length" if kind == "string_too_long" else "min_length")
+        words = "at most" if kind == "string_too_long" else "at least"
+        return f"expected {words} {limit:,} characters"
     if kind in ("too_long", "too_short") and "max_length" in context | {"max_length": 0}:
         limit = context.get("max_length" if kind == "too_long" else "min_length")
         words = "at most" if kind == "too_long" else "at least"
