@@ -11,7 +11,7 @@ from rdssim.model.actions import ActionRunner
 from rdssim.model.cohort import Cohort
 from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import SimContext
-from rdssim.model.controller import MultiAZController
+from rdssim.model.deployments import DBInstanceController, Deployment, controller_for
 from rdssim.model.direct import DirectCohort
 from rdssim.model.dns import Endpoint
 from rdssim.model.faults import FaultInjector
@@ -36,7 +36,7 @@ class Simulation:
     ctx: SimContext
     instances: list[Instance]
     log: WriteLog
-    controller: MultiAZController
+    controller: DBInstanceController
     endpoint: Endpoint
     replicas: ReplicaSet
     reads: ReadRouter | None = None
@@ -135,7 +135,7 @@ def build_clients(
     ctx: SimContext,
     endpoint: Endpoint,
     instances: list[Instance],
-    controller: MultiAZController,
+    controller: Deployment,
 ) -> tuple[list[Cohort], Proxy | None]:
     """RDS Proxy if enabled, and the client groups' cohorts (through it if so), started."""
     scenario = ctx.scenario
@@ -209,7 +209,7 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     log = WriteLog(ctx, scenario.workload, instances)
     primary = next(i for i in instances if i.role == "primary")
     endpoint = Endpoint(ctx, endpoint_name(scenario), primary.name, scenario.timings.dns_ttl_s)
-    controller = MultiAZController(ctx, instances, network, endpoint, log, scenario)
+    controller = controller_for(ctx, instances, network, endpoint, log, scenario)
     for inst in instances:
         inst.sync()
     replicas = ReplicaSet(ctx, network, log, controller, scenario)

@@ -854,7 +854,7 @@ faults:
 #   rebuilt while its AZ is out, so r1 waits for the AZ, here to the end of the run (with
 #   a 30-minute outage it resumes at its end, 29 minutes after the failover);
 # * the standby fails while being promoted, and is recovered in place: the endpoint is
-#   re-pointed to it last (MultiAZController.recover_in_place), and r1 never follows.
+#   re-pointed to it last (DBInstanceController.recover_in_place), and r1 never follows.
 STUCK_AFTER_AZ_FAILOVER = """\
 name: stuck_after_az_failover
 duration: 1h

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import simpy
 
 from rdssim.model.context import SimContext
-from rdssim.model.controller import MODIFYING, PATCHING, MultiAZController
+from rdssim.model.deployments.base import MODIFYING, PATCHING, Deployment
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import ABSENT
 from rdssim.model.replicas import ReplicaSet
@@ -45,7 +45,7 @@ class ActionRunner:
     def __init__(
         self,
         ctx: SimContext,
-        controller: MultiAZController,
+        controller: Deployment,
         replicas: ReplicaSet,
         single_az: bool,
     ) -> None:

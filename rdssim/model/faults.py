@@ -8,7 +8,7 @@ from typing import Any
 import simpy
 
 from rdssim.model.context import SimContext
-from rdssim.model.controller import MultiAZController
+from rdssim.model.deployments.base import Deployment
 from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.network import Network
 from rdssim.scenario.schema import ROLE_SELECTORS, FaultSpec
@@ -22,7 +22,7 @@ class FaultInjector:
         ctx: SimContext,
         instances: list[Instance],
         network: Network,
-        controller: MultiAZController,
+        controller: Deployment,
     ) -> None:
         self.ctx = ctx
         self.instances = instances

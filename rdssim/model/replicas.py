@@ -23,7 +23,7 @@ import simpy
 from rdssim.engines import replica_rules
 from rdssim.fluid import Curve, divergence_time_s, rejoin_time_s
 from rdssim.model.context import SimContext
-from rdssim.model.controller import MultiAZController
+from rdssim.model.deployments.base import Deployment
 from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.links import link_between
 from rdssim.model.network import Network
@@ -47,7 +47,7 @@ class ReplicaSet:
         ctx: SimContext,
         network: Network,
         log: WriteLog,
-        controller: MultiAZController,
+        controller: Deployment,
         scenario: Scenario,
     ) -> None:
         self.ctx = ctx

@@ -31,6 +31,7 @@ import numpy as np
 import simpy
 
 from rdssim.model.context import SimContext
+from rdssim.model.deployments.base import PATCHING, Proc
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
@@ -40,14 +41,8 @@ from rdssim.record import SYNCING
 from rdssim.recovery import redo_bytes, settings_for, undo_bytes
 from rdssim.scenario.schema import Scenario
 
-Proc = Generator[simpy.Event, Any, Any]
 
-# Operational states of planned work on one host (the Record shows them).
-PATCHING = "patching"
-MODIFYING = "modifying"
-
-
-class MultiAZController:
+class DBInstanceController:
     """Detects failures, fails over or recovers, flips DNS and rebuilds the standby."""
 
     def __init__(
