@@ -1,4 +1,4 @@
-"""The ``rdssim`` command: run, validate, list and sweep scenarios."""
+"""The ``rdssim`` command: run, validate, list, sweep and compare scenarios."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from rich.progress import Progress
 from rdssim.metrics import Summary, summarize
 from rdssim.outdir import OutputError, writing
 from rdssim.output import combined_summary, write_comparison, write_run
-from rdssim.report import print_summaries, sweep_table
+from rdssim.report import compare_table, print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.sim import run as run_scenario
 
@@ -227,6 +227,89 @@ def sweep(
                 f"{scenarios.name}{label} — seeds {first_seed}..{first_seed + seeds - 1}", rows
             )
         )
+
+
+@app.command()
+def compare(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (without variants).")],
+    deployments: Annotated[
+        str, typer.Option(help="Comma-separated deployment types.")
+    ] = "single-az,multi-az-instance",
+    runs: Annotated[int, typer.Option(min=1, max=MAX_SWEEP_RUNS, help="Seeds per type.")] = 100,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="The first seed.")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes (results do not depend on it).")
+    ] = (os.cpu_count() or 1),
+    out: Annotated[
+        Path | None, typer.Option(help="Write compare.csv and compare.png into this new folder.")
+    ] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Put SCENARIO's workload, clients and failures through each deployment type, on the
+    same seeds, and compare failover, downtime, data loss and what each runs."""
+    from rdssim.compare import (
+        CompareError,
+        compare_stats,
+        comparison_set,
+        instance_count,
+        parse_deployments,
+        run_compare,
+    )
+
+    cpus = os.cpu_count() or 1
+    if workers > MAX_WORKERS_PER_CPU * cpus:
+        raise _fail(
+            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU * cpus} on this machine "
+            f"({MAX_WORKERS_PER_CPU} per CPU; each worker holds a whole model in memory)"
+        )
+    if seed + runs - 1 > MAX_SEED:
+        raise _fail(f"--seed {seed}: the last seed would pass {MAX_SEED}")
+    try:
+        kinds = parse_deployments(deployments)
+    except CompareError as error:
+        raise _fail(str(error)) from None
+    if runs * len(kinds) > MAX_SWEEP_RUNS:
+        raise _fail(f"--runs {runs}: {runs * len(kinds):,} runs in all; at most {MAX_SWEEP_RUNS:,}")
+    scenarios = _load(scenario)
+    try:
+        mapped, dropped = comparison_set(scenarios, kinds)
+    except CompareError as error:
+        raise _fail(f"{scenario}: {error}") from None
+    for notes in dropped.values():
+        for note in notes:
+            stderr.print(f"[bold yellow]note:[/] {escape(note)}", highlight=False)
+    seeds = range(seed, seed + runs)
+    try:
+        folder = writing(out, [scenario], "compare") if out is not None else _nowhere()
+        with folder as scratch:
+            with Progress(
+                console=stderr, transient=True, disable=not stderr.is_terminal
+            ) as progress:
+                task = progress.add_task(scenarios.name, total=runs * len(kinds))
+                table = run_compare(mapped, seeds, workers, lambda n: progress.advance(task, n))
+            if scratch is not None:
+                from rdssim.plot.deployments import plot_deployments
+
+                table.to_csv(scratch / "compare.csv", index=False)
+                plot_deployments(table, kinds, scratch / "compare.png")
+    except OutputError as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        raise _fail(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    stats = compare_stats(table, kinds)
+    counts = {kind: instance_count(mapped.variants[kind]) for kind in kinds}
+    if format is Format.json:
+        document = {
+            "scenario": scenarios.name,
+            "first_seed": seed,
+            "runs": runs,
+            "deployments": {kind: {**stats[kind], "instances": counts[kind]} for kind in kinds},
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    stdout.print(
+        compare_table(f"{scenarios.name} — seeds {seed}..{seed + runs - 1}", stats, counts)
+    )
 
 
 @contextmanager

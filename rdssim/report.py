@@ -199,3 +199,30 @@ def sweep_table(title: str, stats: Mapping[str, Mapping[str, Any]]) -> Table:
             ),
         )
     return table
+
+
+def compare_table(
+    title: str,
+    stats: Mapping[str, Mapping[str, Mapping[str, float | None]]],
+    instances: Mapping[str, int],
+) -> Table:
+    """Deployments as columns; per metric its median and p95 over the seeds (the keys of
+    ``rdssim compare --format json``), then the DB instances each runs."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for kind in stats:
+        table.add_column(kind, justify="right")
+    from rdssim.compare import METRIC_LABELS
+
+    for metric, label in METRIC_LABELS.items():
+        for stat in ("median", "p95"):
+            cells = []
+            for kind in stats:
+                value = stats[kind][metric][stat]
+                if metric == "rpo_txns":
+                    cells.append("—" if value is None else f"{value:,.0f}")
+                else:
+                    cells.append(_seconds(value))
+            table.add_row(f"{label} {stat}", *cells)
+    table.add_row("DB instances", *(str(instances[kind]) for kind in stats))
+    return table

@@ -1,0 +1,180 @@
+"""Put one scenario through several deployment types: the same workload, clients and
+failures, on the same seeds (common random numbers), one row per (deployment, seed).
+
+The scenario's faults are mapped onto each topology by what they name: ``primary`` and an
+AZ mean the same thing everywhere (the primary's host, the primary's AZ); a fault on the
+standby, or on a host that a type does not have, is dropped for that type, and so is a
+reboot with failover on a type that has no failover to force. Each mapped scenario passes
+the same cross-checks as a file would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rdssim.scenario.checks import check_scenario
+from rdssim.scenario.load import ScenarioSet
+from rdssim.scenario.schema import FaultSpec, InstanceSpec, Scenario
+
+SUPPORTED = ("single-az", "multi-az-instance")
+PLANNED = ("multi-az-cluster", "aurora", "self-managed-ec2")
+"""Deployment types the issue tracker plans (issue #14); refused with that message."""
+METRIC_LABELS = {
+    "failover_s": "failover time (s)",
+    "writer_unavailable_s": "writer unavailable (s)",
+    "client_downtime_s": "client-observed downtime (s)",
+    "rpo_txns": "committed txns lost (RPO)",
+    "degraded_s": "degraded, no standby (s)",
+}
+COMPARE_METRICS = tuple(METRIC_LABELS)
+STATS = ("median", "p95")
+
+
+class CompareError(ValueError):
+    """A deployment list or a mapping that cannot be compared (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """One deployment's scenario, and what of the original it had to leave out."""
+
+    scenario: Scenario
+    dropped: tuple[str, ...]
+
+
+def parse_deployments(text: str) -> list[str]:
+    """``single-az,multi-az-instance`` -> the list, checked."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise CompareError("--deployments: name at least one deployment type")
+    for name in names:
+        if name in PLANNED:
+            raise CompareError(
+                f"--deployments: {name} is not modelled yet; today: {', '.join(SUPPORTED)}"
+            )
+        if name not in SUPPORTED:
+            raise CompareError(
+                f"--deployments: unknown deployment type {name!r}; known: {', '.join(SUPPORTED)}"
+            )
+    if len(set(names)) != len(names):
+        raise CompareError("--deployments: a deployment type is named twice")
+    return names
+
+
+def _other_az(primary_az: str, taken: set[str]) -> str:
+    """An AZ of the primary's Region, another than the primary's (a standby's place)."""
+    stem = primary_az[:-1]
+    for letter in "abcdef":
+        if stem + letter not in taken:
+            return stem + letter
+    raise CompareError(f"no free AZ next to {primary_az} for a standby")
+
+
+def as_deployment(scenario: Scenario, kind: str) -> Mapped:
+    """``scenario`` on deployment type ``kind``."""
+    deployment = scenario.deployment
+    primary = next(s for s in deployment.instances if s.role == "primary")
+    standby = next((s for s in deployment.instances if s.role == "standby"), None)
+    instances = [primary]
+    if kind == "multi-az-instance":
+        if standby is None:
+            taken = {primary.az}
+            name = next(f"db-{i}" for i in range(2, 100) if f"db-{i}" != primary.name)
+            standby = InstanceSpec.model_validate(
+                {"name": name, "az": _other_az(primary.az, taken), "role": "standby"}
+            )
+        instances.append(standby)
+    hosts = {s.name for s in instances} | {r.name for r in deployment.replicas}
+    faults: list[FaultSpec] = []
+    dropped: list[str] = []
+    for i, fault in enumerate(scenario.faults):
+        gone = (fault.target == "standby" and kind == "single-az") or (
+            fault.target not in (None, "primary", "standby") and fault.target not in hosts
+        )
+        forced = fault.kind == "reboot-with-failover" and kind == "single-az"
+        if gone or forced:
+            what = fault.target if gone else "a failover to force"
+            dropped.append(f"faults[{i}] ({fault.kind}): {kind} has no {what}")
+            continue
+        faults.append(fault)
+    actions = []
+    for i, action in enumerate(scenario.actions):
+        if action.kind == "reboot-with-failover" and kind == "single-az":
+            dropped.append(f"actions[{i}] ({action.kind}): {kind} has no failover to force")
+            continue
+        actions.append(action)
+    mapped = scenario.model_copy(
+        update={
+            "deployment": deployment.model_copy(update={"type": kind, "instances": instances}),
+            "faults": faults,
+            "actions": actions,
+            "variant": kind,
+        }
+    )
+    problems = check_scenario(mapped)
+    if problems:
+        where, message, _ = problems[0]
+        key = ".".join(str(k) for k in where)
+        raise CompareError(f"on {kind}: {key}: {message}")
+    return Mapped(mapped, tuple(dropped))
+
+
+def comparison_set(
+    scenarios: ScenarioSet, kinds: Sequence[str]
+) -> tuple[ScenarioSet, dict[str, tuple[str, ...]]]:
+    """A ScenarioSet with one variant per deployment type, and what each dropped."""
+    if scenarios.has_variants:
+        raise CompareError(
+            f"it has variants ({', '.join(scenarios.variants)}); compare puts "
+            "one scenario through the deployments: remove its variants or copy one out"
+        )
+    base = scenarios.variants["base"]
+    mapped = {kind: as_deployment(base, kind) for kind in kinds}
+    return (
+        ScenarioSet(
+            path=scenarios.path,
+            name=scenarios.name,
+            description=scenarios.description,
+            variants={kind: m.scenario for kind, m in mapped.items()},
+        ),
+        {kind: m.dropped for kind, m in mapped.items()},
+    )
+
+
+def instance_count(scenario: Scenario) -> int:
+    """The DB instances the deployment runs (what you pay for): hosts and read replicas."""
+    return len(scenario.deployment.instances) + len(scenario.deployment.replicas)
+
+
+def compare_stats(
+    table: pd.DataFrame, kinds: Sequence[str]
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Per deployment, per metric: median and p95 over the seeds (None: never measured)."""
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for kind in kinds:
+        rows = table[table["variant"] == kind]
+        out[kind] = {}
+        for metric in COMPARE_METRICS:
+            values = rows[metric].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            out[kind][metric] = {
+                "median": float(np.median(values)) if values.size else None,
+                "p95": float(np.percentile(values, 95)) if values.size else None,
+            }
+    return out
+
+
+def run_compare(
+    scenarios: ScenarioSet,
+    seeds: Sequence[int],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """The sweep of the comparison set: one row per (deployment, seed)."""
+    from rdssim.sweep import sweep
+
+    return sweep(scenarios, seeds, workers, progress)

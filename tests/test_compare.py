@@ -1,0 +1,158 @@
+"""`rdssim compare`: one scenario's failures on several deployment types, same seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS, scenario_set
+from typer.testing import CliRunner
+
+from rdssim.cli import app
+from rdssim.compare import (
+    COMPARE_METRICS,
+    CompareError,
+    as_deployment,
+    compare_stats,
+    comparison_set,
+    parse_deployments,
+    run_compare,
+)
+from rdssim.metrics import summarize
+from rdssim.scenario import load_scenario
+from rdssim.sim import build
+
+runner = CliRunner()
+AZ_OUTAGE = SCENARIOS / "az_outage_compare.yaml"
+SINGLE = """\
+name: single
+duration: 1h
+deployment:
+  type: single-az
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+workload:
+  phases:
+    - {start: 0s, writes_per_s: 200}
+faults:
+  - {at: 5m, kind: host-crash, target: primary}
+"""
+
+
+def test_deployment_lists_are_checked() -> None:
+    assert parse_deployments("single-az, multi-az-instance") == ["single-az", "multi-az-instance"]
+    with pytest.raises(CompareError, match="aurora is not modelled yet"):
+        parse_deployments("single-az,aurora")
+    with pytest.raises(CompareError, match="unknown deployment type 'multi-az'"):
+        parse_deployments("multi-az")
+    with pytest.raises(CompareError, match="named twice"):
+        parse_deployments("single-az,single-az")
+
+
+def test_faults_are_mapped_onto_each_topology() -> None:
+    base = load_scenario(AZ_OUTAGE).variants["base"]
+    text = AZ_OUTAGE.read_text(encoding="utf-8") + "  - {at: 50m, kind: host-crash, target: db-2}\n"
+    with_standby_fault = scenario_set(text).variants["base"]
+    single = as_deployment(with_standby_fault, "single-az")
+    assert [s.name for s in single.scenario.deployment.instances] == ["db-1"]
+    assert [f.kind for f in single.scenario.faults] == ["az-outage"]  # the AZ is the same
+    assert single.dropped == ("faults[1] (host-crash): single-az has no db-2",)
+    multi = as_deployment(base, "multi-az-instance")
+    assert multi.scenario == base.model_copy(update={"variant": "multi-az-instance"})
+    # A Single-AZ file gains a standby in another AZ of its Region.
+    grown = as_deployment(scenario_set(SINGLE).variants["base"], "multi-az-instance")
+    instances = grown.scenario.deployment.instances
+    assert [(s.name, s.az, s.role) for s in instances] == [
+        ("db-1", "us-east-1a", "primary"),
+        ("db-2", "us-east-1b", "standby"),
+    ]
+
+
+def test_a_file_with_variants_is_refused() -> None:
+    with pytest.raises(CompareError, match="has variants"):
+        comparison_set(load_scenario(SCENARIOS / "storage_failure.yaml"), ["single-az"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_deployment_faces_the_same_failures(seed: int) -> None:
+    """Common random numbers: the same fault instants and the same health-check grid, so the
+    Single-AZ recovery starts exactly when the Multi-AZ failover is triggered."""
+    mapped, _ = comparison_set(load_scenario(AZ_OUTAGE), ["single-az", "multi-az-instance"])
+    sims = {kind: build(s, seed) for kind, s in mapped.variants.items()}
+    assert (
+        sims["single-az"].controller.check_phase_s
+        == sims["multi-az-instance"].controller.check_phase_s
+    )
+    records = {kind: sim.run() for kind, sim in sims.items()}
+    faults = {
+        kind: [(e.time_s, e.kind) for e in r.events if e.kind in ("fault", "fault-end")]
+        for kind, r in records.items()
+    }
+    assert faults["single-az"] == faults["multi-az-instance"]
+    (recovery,) = [e for e in records["single-az"].events if e.rds_event == "RDS-EVENT-0020"]
+    multi = summarize(records["multi-az-instance"]).failover_details[0]
+    assert recovery.data["trigger_s"] == multi.trigger_s == 600.0
+
+
+def test_the_table_and_the_json_are_the_runs_statistics(tmp_path: Path) -> None:
+    kinds = ["single-az", "multi-az-instance"]
+    mapped, _ = comparison_set(load_scenario(AZ_OUTAGE), kinds)
+    table = run_compare(mapped, range(12))
+    assert sorted(table["variant"].unique()) == sorted(kinds)
+    assert (table.groupby("variant")["seed"].apply(list) == [list(range(12))] * 2).all()
+    stats = compare_stats(table, kinds)
+    result = runner.invoke(
+        app,
+        ["compare", str(AZ_OUTAGE), "--runs", "12", "--workers", "1", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["runs"] == 12 and document["first_seed"] == 0
+    for kind in kinds:
+        entry = document["deployments"][kind]
+        assert entry["instances"] == (1 if kind == "single-az" else 2)
+        for metric in COMPARE_METRICS:
+            assert entry[metric] == stats[kind][metric]
+    # Hand-checked against the rows: the median of the Multi-AZ failover times.
+    multi = table.loc[table["variant"] == "multi-az-instance", "failover_s"].to_numpy(float)
+    assert stats["multi-az-instance"]["failover_s"]["median"] == pytest.approx(np.median(multi))
+    assert stats["single-az"]["failover_s"] == {"median": None, "p95": None}
+    # The Single-AZ instance waits for its AZ; the Multi-AZ one fails over in about a minute.
+    single_down = stats["single-az"]["writer_unavailable_s"]["median"]
+    multi_down = stats["multi-az-instance"]["writer_unavailable_s"]["median"]
+    assert single_down is not None and multi_down is not None
+    assert single_down > 1800.0 - 60.0 > 10 * multi_down
+
+
+def test_out_writes_the_rows_and_the_figure(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app, ["compare", str(AZ_OUTAGE), "--runs", "4", "--workers", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"compare.csv", "compare.png"} <= names
+    assert (out / "compare.png").stat().st_size > 10_000
+    assert "multi-az-instance" in result.stdout and "DB instances" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--deployments", "aurora"], "aurora is not modelled yet"),
+        (["--deployments", "nope"], "unknown deployment type 'nope'"),
+        (["--runs", "0"], "--runs"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, ["compare", str(AZ_OUTAGE), *args])
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_scenario_with_variants_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["compare", str(SCENARIOS / "storage_failure.yaml")])
+    assert result.exit_code == 2 and "has variants" in result.output
