@@ -61,6 +61,16 @@ def _load(path: Path) -> ScenarioSet:
     return scenarios
 
 
+def _check_workers(workers: int) -> None:
+    """Exit 2 unless ``workers`` processes fit this machine."""
+    cpus = os.cpu_count() or 1
+    if workers > MAX_WORKERS_PER_CPU * cpus:
+        raise _fail(
+            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU * cpus} on this machine "
+            f"({MAX_WORKERS_PER_CPU} per CPU; each worker holds a whole model in memory)"
+        )
+
+
 def _fail(message: str) -> typer.Exit:
     stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(2)
@@ -170,12 +180,7 @@ def sweep(
     from rdssim.sweep import SWEEP_COLUMNS, replica_columns, variant_stats
     from rdssim.sweep import sweep as run_sweep
 
-    cpus = os.cpu_count() or 1
-    if workers > MAX_WORKERS_PER_CPU * cpus:
-        raise _fail(
-            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU * cpus} on this machine "
-            f"({MAX_WORKERS_PER_CPU} per CPU; each worker holds a whole model in memory)"
-        )
+    _check_workers(workers)
     if first_seed + seeds - 1 > MAX_SEED:
         raise _fail(f"--first-seed {first_seed}: the last seed would pass {MAX_SEED}")
     scenarios = _load(scenario)
@@ -253,15 +258,10 @@ def compare(
         comparison_set,
         instance_count,
         parse_deployments,
-        run_compare,
     )
+    from rdssim.sweep import sweep as run_sweep
 
-    cpus = os.cpu_count() or 1
-    if workers > MAX_WORKERS_PER_CPU * cpus:
-        raise _fail(
-            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU * cpus} on this machine "
-            f"({MAX_WORKERS_PER_CPU} per CPU; each worker holds a whole model in memory)"
-        )
+    _check_workers(workers)
     if seed + runs - 1 > MAX_SEED:
         raise _fail(f"--seed {seed}: the last seed would pass {MAX_SEED}")
     try:
@@ -286,7 +286,7 @@ def compare(
                 console=stderr, transient=True, disable=not stderr.is_terminal
             ) as progress:
                 task = progress.add_task(scenarios.name, total=runs * len(kinds))
-                table = run_compare(mapped, seeds, workers, lambda n: progress.advance(task, n))
+                table = run_sweep(mapped, seeds, workers, lambda n: progress.advance(task, n))
             if scratch is not None:
                 from rdssim.plot.deployments import plot_deployments
 

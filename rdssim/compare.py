@@ -10,7 +10,7 @@ the same cross-checks as a file would.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,15 +166,3 @@ def compare_stats(
                 "p95": float(np.percentile(values, 95)) if values.size else None,
             }
     return out
-
-
-def run_compare(
-    scenarios: ScenarioSet,
-    seeds: Sequence[int],
-    workers: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> pd.DataFrame:
-    """The sweep of the comparison set: one row per (deployment, seed)."""
-    from rdssim.sweep import sweep
-
-    return sweep(scenarios, seeds, workers, progress)

@@ -18,11 +18,11 @@ from rdssim.compare import (
     compare_stats,
     comparison_set,
     parse_deployments,
-    run_compare,
 )
 from rdssim.metrics import summarize
 from rdssim.scenario import load_scenario
 from rdssim.sim import build
+from rdssim.sweep import sweep
 
 runner = CliRunner()
 AZ_OUTAGE = SCENARIOS / "az_outage_compare.yaml"
@@ -99,7 +99,7 @@ def test_every_deployment_faces_the_same_failures(seed: int) -> None:
 def test_the_table_and_the_json_are_the_runs_statistics(tmp_path: Path) -> None:
     kinds = ["single-az", "multi-az-instance"]
     mapped, _ = comparison_set(load_scenario(AZ_OUTAGE), kinds)
-    table = run_compare(mapped, range(12))
+    table = sweep(mapped, range(12))
     assert sorted(table["variant"].unique()) == sorted(kinds)
     assert (table.groupby("variant")["seed"].apply(list) == [list(range(12))] * 2).all()
     stats = compare_stats(table, kinds)
