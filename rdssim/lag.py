@@ -109,13 +109,6 @@ def replica_lag_s(record: Record, replica: str, times_s: FloatArray) -> FloatArr
     return np.where(np.isnan(lag), np.nan, np.maximum(reported, lag))
 
 
-def wal_switch_times(record: Record) -> FloatArray:
-    """The WAL switches of a PostgreSQL run (for sampling its ReplicaLag's sawtooth)."""
-    if str(record.meta.get("engine")) in MINUS_ONE_ENGINES:
-        return np.empty(0)
-    return np.arange(0.0, record.duration_s, WAL_SWITCH_S)
-
-
 def backlog_bytes(record: Record, replica: str, times_s: FloatArray) -> FloatArray:
     """Bytes of the primary's log the replica has not applied (NaN where lag is undefined)."""
     t = np.asarray(times_s, dtype=np.float64)
