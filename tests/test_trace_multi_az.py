@@ -765,3 +765,34 @@ def test_a_restore_beside_a_working_instance_is_rejected() -> None:
     assert rejected.time_s == 1200.0 and "not in the failed state" in rejected.message
     assert rds(record, "0005") == [] and rds(record, "0019") == []
     assert [name for _, _, name in writer_intervals(record)] == ["db-1", "db-2"]
+
+
+def test_both_volumes_lost_leave_the_instance_failed_without_a_standby_rebuild() -> None:
+    """The primary's volume fails, then the new primary's during its promotion: no
+    in-place recovery starts (0020) for a volume that is gone, and no standby is rebuilt
+    for an instance in the failed state (found by review)."""
+    record = run_yaml(
+        multi_az(
+            "  - {at: 5m, kind: storage-failure, target: primary}\n"
+            "  - {at: 6m, kind: storage-failure, target: primary}\n",
+            duration="2h",
+        ),
+        seed=1,
+    )
+    assert rds_ids(record) == ["0013", "0031"]
+    assert only(record, "0031").source == "db-2"
+    assert ("primary", "available") not in {
+        state_at(record, name, record.duration_s) for name in ("db-1", "db-2")
+    }
+
+
+def test_an_outage_of_its_az_during_a_restore_starts_it_over() -> None:
+    """assumption: a restore cut by an outage of its AZ starts over once the AZ is back
+    (found by review: the AZ was checked only at the start)."""
+    text = single_az(
+        STORAGE_FAILURE + "  - {at: 20m, kind: az-outage, az: us-east-1a, duration: 10m}\n",
+        extra=RESTORE + "timings:\n  pitr_restore: 30m\n  pitr_restore_per_gib: 0\n",
+    )
+    record = run_yaml(text, seed=0)
+    assert only(record, "0005").time_s == 900.0
+    assert only(record, "0019").time_s == pytest.approx(1800.0 + 1800.0)

@@ -171,6 +171,11 @@ class DBInstanceController:
         self._repairing.add(inst.name)
         self.env.process(self.rebuild_standby(inst, reboot=reboot, work=work))
 
+    def _instance_failed(self) -> bool:
+        """Whether the DB instance is in the failed state (its primary lost its volume)."""
+        primary = self.with_role("primary")
+        return primary is not None and primary.name in self._failed
+
     def _open(self, inst: Instance, role: str | None = None) -> None:
         """``inst`` is ready: available, or storage-full while the volume is full."""
         inst.set(role=role, op_state="storage-full" if self.volume_full else "available")
@@ -366,8 +371,12 @@ class DBInstanceController:
 
     def rebuild_standby(self, inst: Instance, *, reboot: bool, work: str | None = None) -> Proc:
         """Make ``inst`` the in-sync standby again: finish its maintenance, reboot it, or
-        replace its host (then it catches up, commits waiting for it: ``syncing``)."""
+        replace its host (then it catches up, commits waiting for it: ``syncing``). Not
+        for a DB instance in the failed state: there is nothing to be the standby of."""
         while True:
+            if self._instance_failed():
+                self._repairing.discard(inst.name)
+                return
             if work is not None:
                 inst.set(role="none", op_state=work)
                 timing = self.t.os_patch if work == PATCHING else self.t.class_change
@@ -405,6 +414,8 @@ class DBInstanceController:
                 self.t.standby_sync.sample(self._repair_rng(inst)), lambda: not inst.healthy
             )
             self._set_commit_latency(0.0)
+            if synced and self._instance_failed():
+                continue  # the primary failed for good meanwhile (the loop's top ends it)
             if synced:
                 self._open(inst)
                 self.ctx.emit(inst.name, "standby-recovery-completed", rds="0053")
@@ -421,6 +432,11 @@ class DBInstanceController:
         """No standby to fail over to: recover the primary where it is (instance recovery):
         a new host, or a reboot for a busy engine, then crash recovery."""
         self._repairing.add(inst.name)
+        if not inst.storage_ok:  # no volume to recover: the failed state at once, no 0020
+            self._fail(inst)
+            self.busy = False
+            self.ctx.changed.fire()
+            return
         self.ctx.emit(
             inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=inst.state
         )
@@ -600,9 +616,13 @@ class DBInstanceController:
             source_instance=target.name,
             restore_time_s=restorable_s,
         )
-        yield from self._wait_until(lambda: not self.network.is_dark(new.az))
         fixed = self.t.pitr_restore.sample(self._repair_rng(new))
-        yield self.env.timeout(fixed + self.data_gib * self.t.pitr_restore_s_per_gib)
+        duration_s = fixed + self.data_gib * self.t.pitr_restore_s_per_gib
+        # assumption: an outage of its AZ during the restore starts it over once it is back.
+        while True:
+            yield from self._wait_until(lambda: not self.network.is_dark(new.az))
+            if (yield from self._wait_unless(duration_s, lambda: self.network.is_dark(new.az))):
+                break
         restorable = self.log.committed_at(restorable_s)
         lost_bytes = max(0.0, self.log.committed_at(self.ctx.now) - restorable)
         self.log.rewind_to(restorable)
