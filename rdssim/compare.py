@@ -83,7 +83,8 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
     if kind == "multi-az-instance":
         if standby is None:
             taken = {primary.az}
-            name = next(f"db-{i}" for i in range(2, 100) if f"db-{i}" != primary.name)
+            used = {primary.name} | {r.name for r in deployment.replicas}
+            name = next(f"db-{i}" for i in range(2, 100) if f"db-{i}" not in used)
             standby = InstanceSpec.model_validate(
                 {"name": name, "az": _other_az(primary.az, taken), "role": "standby"}
             )

@@ -156,3 +156,14 @@ def test_bad_arguments_exit_2_with_a_message(args: list[str], fragment: str) -> 
 def test_a_scenario_with_variants_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", str(SCENARIOS / "storage_failure.yaml")])
     assert result.exit_code == 2 and "has variants" in result.output
+
+
+def test_the_added_standby_takes_a_free_name() -> None:
+    text = SINGLE.replace(
+        "    - {name: db-1, az: us-east-1a, role: primary}\n",
+        "    - {name: db-1, az: us-east-1a, role: primary}\n"
+        "  replicas:\n    - {name: db-2, az: us-east-1c}\n",
+    )
+    grown = as_deployment(scenario_set(text).variants["base"], "multi-az-instance")
+    standby = grown.scenario.deployment.instances[1]
+    assert (standby.name, standby.role) == ("db-3", "standby")
