@@ -31,7 +31,6 @@ METRIC_LABELS = {
     "degraded_s": "degraded, no standby (s)",
 }
 COMPARE_METRICS = tuple(METRIC_LABELS)
-STATS = ("median", "p95")
 
 
 class CompareError(ValueError):
@@ -119,7 +118,7 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
     problems = check_scenario(mapped)
     if problems:
         where, message, _ = problems[0]
-        key = ".".join(str(k) for k in where)
+        key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
         raise CompareError(f"on {kind}: {key}: {message}")
     return Mapped(mapped, tuple(dropped))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -168,14 +169,18 @@ def writing(target: Path, inputs: Sequence[Path] = (), command: str = "run") -> 
     for parent in reversed(absolute.parents):
         if not parent.exists():
             created.append(parent)
+    scratch = _fresh_name(absolute)
+    # The watcher starts before anything is created: a run killed at any instant after this
+    # leaves nothing behind (found by a SIGKILL between mkdtemp and the watcher's start).
+    watcher = _Watcher([scratch, *reversed(created)])
     try:
         for parent in created:
             parent.mkdir()
-        scratch = Path(tempfile.mkdtemp(prefix=f".{absolute.name}.rdssim-", dir=absolute.parent))
+        scratch.mkdir()
     except OSError as exc:
+        watcher.done()  # nothing of ours to remove, and nothing else may be
         _remove_empty(created)
         raise OutputError(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
-    watcher = _Watcher([scratch, *reversed(created)])
     try:
         yield scratch
         files = _entries(scratch)
@@ -199,6 +204,14 @@ def writing(target: Path, inputs: Sequence[Path] = (), command: str = "run") -> 
         raise
     finally:
         watcher.done()
+
+
+def _fresh_name(target: Path) -> Path:
+    """A scratch folder's path beside ``target`` that nothing uses yet (not created)."""
+    while True:
+        candidate = target.parent / f".{target.name}.rdssim-{secrets.token_hex(6)}"
+        if not candidate.exists():
+            return candidate
 
 
 def _swap_in(scratch: Path, target: Path, shown: str) -> None:
