@@ -3,8 +3,9 @@ failures, on the same seeds (common random numbers), one row per (deployment, se
 
 The scenario's faults are mapped onto each topology by what they name: ``primary`` and an
 AZ mean the same thing everywhere (the primary's host, the primary's AZ); a fault on the
-standby, or on a host that a type does not have, is dropped for that type, and so is a
-reboot with failover on a type that has no failover to force. Each mapped scenario passes
+standby, or on a host that a type does not have, or an outage of an AZ where it has no
+host, is dropped for that type, and so is a reboot with failover on a type that has no
+failover to force. Each mapped scenario passes
 the same cross-checks as a file would.
 """
 
@@ -89,6 +90,7 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
             )
         instances.append(standby)
     hosts = {s.name for s in instances} | {r.name for r in deployment.replicas}
+    azs = {s.az for s in instances} | {r.az for r in deployment.replicas}
     faults: list[FaultSpec] = []
     dropped: list[str] = []
     for i, fault in enumerate(scenario.faults):
@@ -96,8 +98,13 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
             fault.target not in (None, "primary", "standby") and fault.target not in hosts
         )
         forced = fault.kind == "reboot-with-failover" and kind == "single-az"
-        if gone or forced:
-            what = fault.target if gone else "a failover to force"
+        elsewhere = fault.kind == "az-outage" and fault.az not in azs
+        if gone or forced or elsewhere:
+            what = (
+                fault.target
+                if gone
+                else ("a failover to force" if forced else f"host in {fault.az}")
+            )
             dropped.append(f"faults[{i}] ({fault.kind}): {kind} has no {what}")
             continue
         faults.append(fault)

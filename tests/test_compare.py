@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SCENARIOS, scenario_set
+from hypothesis import HealthCheck, given, settings
+from test_invariants import Fault, assert_safe, runs, scenario_text
 from typer.testing import CliRunner
 
 from rdssim.cli import app
@@ -167,3 +169,35 @@ def test_the_added_standby_takes_a_free_name() -> None:
     grown = as_deployment(scenario_set(text).variants["base"], "multi-az-instance")
     standby = grown.scenario.deployment.instances[1]
     assert (standby.name, standby.role) == ("db-3", "standby")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(runs())
+def test_random_schedules_mapped_onto_every_type_stay_safe(
+    case: tuple[bool, list[Fault], int],
+) -> None:
+    """Any fault schedule of a Multi-AZ scenario, mapped onto each type: every run keeps the
+    invariants of tests/test_invariants.py, and outages of the primary's AZ (which both
+    keep) come at the same instants on both (common random numbers)."""
+    _, schedule, seed = case
+    source = scenario_set(scenario_text(True, schedule))
+    mapped, _ = comparison_set(source, ["single-az", "multi-az-instance"])
+    instants = {}
+    for kind, scenario in mapped.variants.items():
+        record = build(scenario, seed).run()
+        assert_safe(record, kind == "multi-az-instance")
+        instants[kind] = {
+            (e.time_s, e.data.get("fault_kind"), e.data.get("az"))
+            for e in record.events
+            if e.kind == "fault" and e.data.get("az") == "us-east-1a"  # the primary's AZ
+        }
+    assert instants["single-az"] == instants["multi-az-instance"]
+
+
+def test_an_outage_of_an_az_without_a_host_is_dropped_with_a_note() -> None:
+    text = AZ_OUTAGE.read_text(encoding="utf-8").replace(
+        "az: us-east-1a, duration", "az: us-east-1b, duration"
+    )
+    single = as_deployment(scenario_set(text).variants["base"], "single-az")
+    assert single.scenario.faults == []
+    assert single.dropped == ("faults[0] (az-outage): single-az has no host in us-east-1b",)
