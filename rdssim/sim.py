@@ -125,9 +125,13 @@ def max_connections(scenario: Scenario) -> int:
     return default_max_connections(scenario.engine, deployment.instance_class)
 
 
-def _follow_class(ctx: SimContext, table: ConnectionTable, limit: int) -> None:
-    """The new class's max_connections, in the table and the summary's meta."""
+def _follow_class(ctx: SimContext, table: ConnectionTable, proxy: Proxy | None, limit: int) -> None:
+    """The new class's max_connections, in the table, RDS Proxy's pool bounds and the
+    summary's meta."""
     table.set_max(limit)
+    if proxy is not None:
+        proxy.resize()
+        ctx.topology_changed()  # the pool reshapes to its new bounds
     ctx.record.meta["max_connections"] = limit
 
 
@@ -143,12 +147,6 @@ def build_clients(
         return [], None
     by_name = {i.name: i for i in instances}
     table = ConnectionTable(ctx, list(by_name), max_connections(scenario))
-    if scenario.deployment.max_connections is None:  # the engine's formula follows the class
-        controller.class_listeners.append(
-            lambda new_class: _follow_class(
-                ctx, table, default_max_connections(scenario.engine, new_class)
-            )
-        )
     proxy = None
     if scenario.proxy.enabled:
         # An RDS Proxy endpoint: <proxy>.proxy-<id>.<region>.rds.amazonaws.com
@@ -156,6 +154,12 @@ def build_clients(
         # A restored DB instance joins the proxy's target group only when re-registered.
         targets = {n: i for n, i in by_name.items() if i.op_state != ABSENT}
         proxy = Proxy(ctx, scenario.proxy, name, targets, table)
+    if scenario.deployment.max_connections is None:  # the engine's formula follows the class
+        controller.class_listeners.append(
+            lambda new_class: _follow_class(
+                ctx, table, proxy, default_max_connections(scenario.engine, new_class)
+            )
+        )
     cohorts: list[Cohort] = []
     for spec in scenario.clients:
         for index in range(spec.cohort_count):

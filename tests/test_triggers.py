@@ -313,3 +313,21 @@ def test_a_reboot_during_maintenance_is_refused_as_busy_not_abandoned() -> None:
     assert rds(record, "0034") == []
     (refused,) = [e for e in of_kind(record, "action-rejected") if e.time_s == 540.0]
     assert "busy" in refused.message
+
+
+def test_rds_proxy_s_pool_follows_a_class_change() -> None:
+    """MaxConnectionsPercent (100 on MySQL) of the new class's max_connections."""
+    text = (
+        f"name: t\nduration: 1h\n{MULTI_AZ}"
+        "workload:\n  phases:\n    - {start: 0s, writes_per_s: 100}\n"
+        "clients:\n  - {name: app, kind: pool, instances: 30, requests_per_s: 5}\n"
+        "proxy: {enabled: true}\n"
+        f"{TIMINGS}actions:\n"
+        "  - {at: 5m, kind: modify-instance-class, instance_class: db.t3.micro}\n"
+    )
+    sim = build_yaml(text, seed=0)
+    assert sim.actions is not None and sim.actions.proxy is not None
+    proxy = sim.actions.proxy
+    assert proxy.max_pool == 1297
+    sim.run()
+    assert (proxy.max_pool, proxy.max_idle) == (81, 40)

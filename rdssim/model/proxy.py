@@ -47,9 +47,9 @@ class Proxy:
         self.spec = spec
         self.instances = instances
         self.table = table
-        engine = ctx.scenario.engine
-        self.max_pool = math.floor(table.max_connections * spec.max_percent(engine) / 100)
-        self.max_idle = math.floor(table.max_connections * spec.max_idle_percent(engine) / 100)
+        self.max_pool = 0
+        self.max_idle = 0
+        self.resize()
         # The proxy endpoint resolves to the proxy, whatever happens to the instances.
         self.endpoint = Endpoint(ctx, name, HOLDER, ctx.scenario.timings.dns_ttl_s, announce=False)
         self.rng = ctx.streams.get("proxy")
@@ -67,6 +67,14 @@ class Proxy:
         self.writer_found = Signal(ctx.env)
         """Fires when the proxy has found a (new) writer: queued requests go through."""
         ctx.listeners.add(self._on_change)
+
+    def resize(self) -> None:
+        """MaxConnectionsPercent and MaxIdleConnectionsPercent of the DB instance's
+        max_connections (again after a class change moves it)."""
+        engine = self.ctx.scenario.engine
+        limit = self.table.max_connections
+        self.max_pool = math.floor(limit * self.spec.max_percent(engine) / 100)
+        self.max_idle = math.floor(limit * self.spec.max_idle_percent(engine) / 100)
 
     # -- the pool -----------------------------------------------------------------------
     def served_share(self) -> float:
