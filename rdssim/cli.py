@@ -7,11 +7,11 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import compare_table, print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.sim import run as run_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Simulate Amazon RDS high availability: failovers, downtime, data loss.",
@@ -178,7 +181,6 @@ def sweep(
 ) -> None:
     """Run SCENARIO over many seeds and show the distribution of each metric."""
     from rdssim.sweep import SWEEP_COLUMNS, replica_columns, variant_stats
-    from rdssim.sweep import sweep as run_sweep
 
     _check_workers(workers)
     if first_seed + seeds - 1 > MAX_SEED:
@@ -192,22 +194,15 @@ def sweep(
             "--first-seed)"
         )
     seed_list = range(first_seed, first_seed + seeds)
-    try:
-        folder = writing(out, [scenario], "sweep") if out is not None else _nowhere()
-        with folder as scratch:
-            with Progress(
-                console=stderr, transient=True, disable=not stderr.is_terminal
-            ) as progress:
-                task = progress.add_task(f"{scenarios.name}", total=total)
-                table = run_sweep(
-                    scenarios, seed_list, workers, lambda n: progress.advance(task, n)
-                )
-            if scratch is not None:
-                table.to_csv(scratch / "sweep.csv", index=False)
-    except OutputError as error:
-        raise _fail(str(error)) from None
-    except OSError as error:
-        raise _fail(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    table = _sweep_into(
+        out,
+        scenario,
+        "sweep",
+        scenarios,
+        seed_list,
+        workers,
+        lambda folder, rows: rows.to_csv(folder / "sweep.csv", index=False),
+    )
     metrics = [c for c in (*SWEEP_COLUMNS, *replica_columns(scenarios)) if c.endswith("_s")]
     metrics = [c for c in metrics if table[c].notna().any()]  # e.g. no replicas: no lag rows
     stats = {variant: variant_stats(table, variant, metrics) for variant in scenarios.variants}
@@ -259,7 +254,6 @@ def compare(
         instance_count,
         parse_deployments,
     )
-    from rdssim.sweep import sweep as run_sweep
 
     _check_workers(workers)
     if seed + runs - 1 > MAX_SEED:
@@ -279,23 +273,14 @@ def compare(
         for note in notes:
             stderr.print(f"[bold yellow]note:[/] {escape(note)}", highlight=False)
     seeds = range(seed, seed + runs)
-    try:
-        folder = writing(out, [scenario], "compare") if out is not None else _nowhere()
-        with folder as scratch:
-            with Progress(
-                console=stderr, transient=True, disable=not stderr.is_terminal
-            ) as progress:
-                task = progress.add_task(scenarios.name, total=runs * len(kinds))
-                table = run_sweep(mapped, seeds, workers, lambda n: progress.advance(task, n))
-            if scratch is not None:
-                from rdssim.plot.deployments import plot_deployments
 
-                table.to_csv(scratch / "compare.csv", index=False)
-                plot_deployments(table, kinds, scratch / "compare.png")
-    except OutputError as error:
-        raise _fail(str(error)) from None
-    except OSError as error:
-        raise _fail(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    def write(folder: Path, rows: pd.DataFrame) -> None:
+        from rdssim.plot.deployments import plot_deployments
+
+        rows.to_csv(folder / "compare.csv", index=False)
+        plot_deployments(rows, kinds, folder / "compare.png")
+
+    table = _sweep_into(out, scenario, "compare", mapped, seeds, workers, write)
     stats = compare_stats(table, kinds)
     counts = {kind: instance_count(mapped.variants[kind]) for kind in kinds}
     if format is Format.json:
@@ -310,6 +295,37 @@ def compare(
     stdout.print(
         compare_table(f"{scenarios.name} — seeds {seed}..{seed + runs - 1}", stats, counts)
     )
+
+
+def _sweep_into(
+    out: Path | None,
+    scenario: Path,
+    command: str,
+    scenarios: ScenarioSet,
+    seeds: Sequence[int],
+    workers: int,
+    write: Callable[[Path, pd.DataFrame], None],
+) -> pd.DataFrame:
+    """Run the sweep with a progress bar; with ``out``, ``write`` its files into a new
+    folder there (exit 2 if it may not or cannot be written)."""
+    from rdssim.sweep import sweep as run_sweep
+
+    total = len(seeds) * len(scenarios.variants)
+    try:
+        folder = writing(out, [scenario], command) if out is not None else _nowhere()
+        with folder as scratch:
+            with Progress(
+                console=stderr, transient=True, disable=not stderr.is_terminal
+            ) as progress:
+                task = progress.add_task(scenarios.name, total=total)
+                table = run_sweep(scenarios, seeds, workers, lambda n: progress.advance(task, n))
+            if scratch is not None:
+                write(scratch, table)
+    except OutputError as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        raise _fail(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    return table
 
 
 @contextmanager

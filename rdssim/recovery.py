@@ -25,7 +25,7 @@ from rdssim.fluid import Curve
 from rdssim.storage import recovery_bytes_per_s
 
 if TYPE_CHECKING:
-    from rdssim.scenario.schema import Scenario
+    from rdssim.scenario.schema import Scenario, WorkloadSpec
 
 
 def last_checkpoint_s(
@@ -73,6 +73,16 @@ def undo_bytes(writes_per_s: float, txn_duration_s: float, bytes_per_txn: float)
     them, started evenly over the last ``txn_duration_s``, each half way through its
     ``bytes_per_txn`` on average."""
     return writes_per_s * txn_duration_s * bytes_per_txn / 2.0
+
+
+def workload_undo_bytes(workload: WorkloadSpec, writes_per_s: float) -> float:
+    """The undo of a crash at ``writes_per_s``: the ordinary transactions in flight, and the
+    workload's large ones ("use smaller transactions", RDS:CHAP_BestPractices)."""
+    undo = undo_bytes(writes_per_s, workload.txn_duration_s, workload.bytes_per_txn)
+    large = workload.large_txns
+    if large is not None:
+        undo += undo_bytes(large.share * writes_per_s, large.txn_duration_s, large.bytes_per_txn)
+    return undo
 
 
 @dataclass(frozen=True)

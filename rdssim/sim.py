@@ -16,7 +16,6 @@ from rdssim.model.direct import DirectCohort
 from rdssim.model.dns import Endpoint
 from rdssim.model.faults import FaultInjector
 from rdssim.model.instance import ABSENT, Instance
-from rdssim.model.links import link_between
 from rdssim.model.network import Network
 from rdssim.model.probe import ProbeClient
 from rdssim.model.proxy import ProxiedCohort, Proxy
@@ -26,7 +25,7 @@ from rdssim.model.writelog import WriteLog
 from rdssim.record import InstanceInfo, Record, Scalar
 from rdssim.rng import Streams
 from rdssim.scenario.schema import Scenario
-from rdssim.txn_spread import block_s
+from rdssim.txn_spread import blocks_for
 
 
 @dataclass
@@ -94,26 +93,15 @@ def restored_instances(scenario: Scenario) -> list[tuple[str, str]]:
 
 def large_txn_meta(scenario: Scenario) -> dict[str, Scalar]:
     """What rdssim.replica_metrics needs of the large transactions (rdssim.txn_spread): their
-    share, and per replica the block one of them causes and its apply rate. The block uses
-    the link to the replica's first source (assumption: not compounded along a chain)."""
+    share, and per replica the block one of them causes and its apply rate."""
     large = scenario.workload.large_txns
     if large is None:
         return {}
-    primary_az = next(s.az for s in scenario.deployment.instances if s.role == "primary")
-    azs = {r.name: r.az for r in scenario.deployment.replicas}
     out: dict[str, Scalar] = {"large_txn_share": large.share}
-    for spec in scenario.deployment.replicas:
-        source_az = primary_az if spec.source == "primary" else azs[spec.source]
-        link = link_between(source_az, spec.az, spec.link, scenario.region_of)
-        apply_bps = spec.apply_writes_per_s * scenario.workload.bytes_per_txn
-        out[f"large_txn_block_s:{spec.name}"] = block_s(
-            scenario.engine,
-            large.bytes_per_txn,
-            large.txn_duration_s,
-            link.bandwidth_bps,
-            apply_bps,
-        )
-        out[f"apply_writes_per_s:{spec.name}"] = spec.apply_writes_per_s
+    apply = {r.name: r.apply_writes_per_s for r in scenario.deployment.replicas}
+    for name, block in blocks_for(scenario).items():
+        out[f"large_txn_block_s:{name}"] = block
+        out[f"apply_writes_per_s:{name}"] = apply[name]
     return out
 
 

@@ -23,8 +23,13 @@ Server), H = 0.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from rdssim.scenario.schema import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,6 +50,31 @@ def block_s(
     if engine not in LOG_AT_COMMIT_ENGINES:
         return 0.0
     return bytes_per_txn / bandwidth_bps + max(bytes_per_txn / apply_bps, txn_duration_s)
+
+
+def blocks_for(scenario: Scenario) -> dict[str, float]:
+    """H of each read replica of ``scenario`` (empty without large transactions), over the
+    link from its first source (assumption: not compounded along a chain)."""
+    from rdssim.model.links import link_between  # the model imports the scenario: not at import
+
+    large = scenario.workload.large_txns
+    if large is None:
+        return {}
+    primary_az = next(s.az for s in scenario.deployment.instances if s.role == "primary")
+    azs = {r.name: r.az for r in scenario.deployment.replicas}
+    out = {}
+    for spec in scenario.deployment.replicas:
+        source_az = primary_az if spec.source == "primary" else azs[spec.source]
+        link = link_between(source_az, spec.az, spec.link, scenario.region_of)
+        apply_bps = spec.apply_writes_per_s * scenario.workload.bytes_per_txn
+        out[spec.name] = block_s(
+            scenario.engine,
+            large.bytes_per_txn,
+            large.txn_duration_s,
+            link.bandwidth_bps,
+            apply_bps,
+        )
+    return out
 
 
 def busy_share(

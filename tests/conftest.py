@@ -129,3 +129,12 @@ def series_limits(record: Record, name: str, time_s: float) -> tuple[float, floa
     frac = (time_s - times[i]) / (times[j] - times[i])
     value = float(values[i] + frac * (values[j] - values[i]))
     return value, value
+
+
+def state_before(record: Record, instance: str, time_s: float) -> tuple[str, str] | None:
+    """(role, state) of ``instance`` *before* the changes made at ``time_s``."""
+    current = None
+    for change in record.states:
+        if change.instance == instance and change.time_s < time_s:
+            current = (change.role, change.state)
+    return current

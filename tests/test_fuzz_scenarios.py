@@ -54,7 +54,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 import pytest
-from conftest import REPO
+from conftest import REPO, state_before
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -557,15 +557,6 @@ def assert_one_writer_at_a_time(record: Record) -> None:
         )
 
 
-def _state_before(record: Record, instance: str, time_s: float) -> tuple[str, str] | None:
-    """(role, state) of ``instance`` before the changes made at ``time_s``."""
-    current = None
-    for change in record.states:
-        if change.instance == instance and change.time_s < time_s:
-            current = (change.role, change.state)
-    return current
-
-
 def assert_data_lost_only_by_restore(record: Record, summary: Summary) -> None:
     for promoted in record.events:
         if promoted.kind == "failover-promoted":  # failover to the synchronous standby
@@ -598,7 +589,7 @@ def assert_data_lost_only_by_restore(record: Record, summary: Summary) -> None:
         in_sync = [
             i.name
             for i in record.instances
-            if _state_before(record, i.name, started.time_s) == ("standby", "available")
+            if state_before(record, i.name, started.time_s) == ("standby", "available")
         ]
         assert not in_sync, f"in-place recovery at {started.time_s:g} s despite in-sync {in_sync}"
 

@@ -21,6 +21,7 @@ from conftest import (
     run_yaml,
     series_limits,
     state_at,
+    state_before,
     writer_intervals,
 )
 from hypothesis import HealthCheck, given, settings
@@ -181,20 +182,11 @@ def assert_data_lost_only_by_restore(record: Record, multi_az: bool) -> None:
             in_sync = [
                 i.name
                 for i in record.instances
-                if _state_at(record, i.name, started.time_s) == ("standby", "available")
+                if state_before(record, i.name, started.time_s) == ("standby", "available")
             ]
             assert not in_sync, (
                 f"in-place recovery at {started.time_s:g} s despite in-sync {in_sync}"
             )
-
-
-def _state_at(record: Record, instance: str, time_s: float) -> tuple[str, str] | None:
-    """(role, state) of ``instance`` *before* the changes made at ``time_s``."""
-    current = None
-    for change in record.states:
-        if change.instance == instance and change.time_s < time_s:
-            current = (change.role, change.state)
-    return current
 
 
 def assert_healed(record: Record, multi_az: bool) -> None:
@@ -202,7 +194,7 @@ def assert_healed(record: Record, multi_az: bool) -> None:
     except an instance that lost its volume with no standby in sync: it is in the failed
     state (RDS-EVENT-0031) for good, since only an operator's restore brings it back."""
     end = record.duration_s
-    final = {i.name: _state_at(record, i.name, end + 1) for i in record.instances}
+    final = {i.name: state_before(record, i.name, end + 1) for i in record.instances}
     failed = [e for e in record.events if e.kind == "instance-failed"]
     if failed:
         for event in failed:

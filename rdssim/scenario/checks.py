@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rdssim import regions
-from rdssim.model.links import link_between
-from rdssim.recovery import settings_for, undo_bytes
+from rdssim.recovery import settings_for, workload_undo_bytes
 from rdssim.regions import az_problem
 from rdssim.scenario.checks_actions import check_instance_actions
 from rdssim.scenario.checks_clients import check_clients
@@ -22,7 +21,7 @@ from rdssim.scenario.checks_replicas import (
 )
 from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
 from rdssim.storage import gp3_striped_gib
-from rdssim.txn_spread import block_s, busy_share
+from rdssim.txn_spread import blocks_for, busy_share
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -375,13 +374,7 @@ def scenario_warnings(scenario: Scenario) -> list[Problem]:
     top_rate = max(phase.writes_per_s for phase in scenario.workload.phases)
     recovery = settings_for(scenario)
     redo = recovery.worst_redo_bytes(top_rate, scenario.workload.bytes_per_txn)
-    workload = scenario.workload
-    undo = 0.0
-    if recovery.undo:
-        undo = undo_bytes(top_rate, workload.txn_duration_s, workload.bytes_per_txn)
-        if workload.large_txns is not None:
-            large = workload.large_txns
-            undo += undo_bytes(large.share * top_rate, large.txn_duration_s, large.bytes_per_txn)
+    undo = workload_undo_bytes(scenario.workload, top_rate) if recovery.undo else 0.0
     replay_s = (redo + undo) / recovery.bytes_per_s
     if scenario.faults and replay_s > scenario.duration_s:
         warnings.append(
@@ -402,19 +395,10 @@ def _large_txn_warnings(scenario: Scenario, top_rate: float) -> list[Problem]:
     large = scenario.workload.large_txns
     if large is None:
         return []
-    primary_az = next(s.az for s in scenario.deployment.instances if s.role == "primary")
-    azs = {r.name: r.az for r in scenario.deployment.replicas}
+    blocks = blocks_for(scenario)
     out: list[Problem] = []
     for i, spec in enumerate(scenario.deployment.replicas):
-        source_az = primary_az if spec.source == "primary" else azs[spec.source]
-        link = link_between(source_az, spec.az, spec.link, scenario.region_of)
-        block = block_s(
-            scenario.engine,
-            large.bytes_per_txn,
-            large.txn_duration_s,
-            link.bandwidth_bps,
-            spec.apply_writes_per_s * scenario.workload.bytes_per_txn,
-        )
+        block = blocks[spec.name]
         rates = np.array([top_rate])
         busy = float(busy_share(block, large.share * rates, rates, spec.apply_writes_per_s)[0])
         if busy >= 1.0:

@@ -38,7 +38,7 @@ from rdssim.model.network import Network
 from rdssim.model.rds_events import FAILOVER_REASONS, failover_events
 from rdssim.model.writelog import WriteLog
 from rdssim.record import SYNCING
-from rdssim.recovery import redo_bytes, settings_for, undo_bytes
+from rdssim.recovery import redo_bytes, settings_for, workload_undo_bytes
 from rdssim.scenario.schema import Scenario
 
 
@@ -69,8 +69,6 @@ class DBInstanceController:
         """Called with the new class once the writer runs on it (max_connections follows)."""
         self._pending_class: str | None = None
         self.data_gib = deployment.storage.data_size_gib
-        self.txn_duration_s = scenario.workload.txn_duration_s
-        self.large_txns = scenario.workload.large_txns
         self.events = failover_events(scenario.engine)
         # One stream per concern, so e.g. a repair that differs between two variants does not
         # shift the next failover's draws (common random numbers, DESIGN.md principle 2).
@@ -215,11 +213,7 @@ class DBInstanceController:
         )
         undo = 0.0
         if self.recovery.undo:  # the writes offered when it stopped were in flight there
-            rate = self.log.offered_rate(stopped_s)
-            undo = undo_bytes(rate, self.txn_duration_s, self.log.bytes_per_txn)
-            large = self.large_txns
-            if large is not None:  # "use smaller transactions" (RDS:CHAP_BestPractices)
-                undo += undo_bytes(large.share * rate, large.txn_duration_s, large.bytes_per_txn)
+            undo = workload_undo_bytes(self.scenario.workload, self.log.offered_rate(stopped_s))
         return redo, undo
 
     def recovery_s(self, stopped_s: float) -> float:
