@@ -33,8 +33,15 @@ from rdssim.client_metrics import (
     mean_downtime_s,
     summarize_clients,
 )
-from rdssim.record import PROMOTION_STARTED, SYNCING, Event, Record
+from rdssim.record import PROMOTION_STARTED, SYNCING, Event, Record, diverged_series
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
+
+# (role, state) pairs of a writer, and of a host ready to take over from it: an in-sync
+# standby, a cluster reader or Aurora replica, a self-managed standby that replicates.
+WRITER = (("primary", "available"),)
+TAKEOVER = (("standby", "available"), ("reader", "replicating"), ("standby", "replicating"))
+
+DIVERGED_PREFIX = diverged_series("")
 
 FAILOVER_INSTANTS = ("failover-started", "failover-promoted", "failover-completed")
 
@@ -89,6 +96,8 @@ class Summary:
     standby_syncing_s: float | None
     rpo_txns: int
     inflight_lost_txns: int
+    two_writers_s: float | None
+    split_brain_txns: int | None
     probe_attempts: int
     probe_errors: dict[str, int]
     failover_details: list[Failover] = field(default_factory=list)
@@ -160,10 +169,40 @@ def _time_where(record: Record, condition: str) -> float:
         span = times[i + 1] - change.time_s
         if span <= 0:
             continue
-        wanted = ("primary" if condition == "writer" else "standby", "available")
-        if wanted not in current.values():
+        wanted = WRITER if condition == "writer" else TAKEOVER
+        if not any(shown in wanted for shown in current.values()):
             total += span
     return total
+
+
+def two_writers_s(record: Record) -> float | None:
+    """Total time in which two or more hosts are primaries accepting writes (only a
+    self-managed deployment, where nobody fences an old primary, can have them)."""
+    if record.meta.get("deployment") != "self-managed-ec2":
+        return None
+    current: dict[str, tuple[str, str]] = {}
+    total = 0.0
+    changes = sorted(record.states, key=lambda s: s.time_s)
+    times = [c.time_s for c in changes] + [record.duration_s]
+    for i, change in enumerate(changes):
+        current[change.instance] = (change.role, change.state)
+        writers = sum(1 for shown in current.values() if shown in WRITER)
+        if writers > 1:
+            total += max(0.0, times[i + 1] - change.time_s)
+    return total
+
+
+def split_brain_txns(record: Record) -> int | None:
+    """Writes an old primary outside the lineage accepted (``diverged_bytes:*``): lost."""
+    if record.meta.get("deployment") != "self-managed-ec2":
+        return None
+    last: dict[str, float] = {}
+    for point in record.breakpoints:
+        if point.series.startswith(DIVERGED_PREFIX):
+            last[point.series] = point.value
+    bytes_per_txn = record.meta.get("bytes_per_txn")
+    assert isinstance(bytes_per_txn, int | float) and bytes_per_txn > 0
+    return round(sum(last.values()) / bytes_per_txn)
 
 
 def writer_unavailable_s(record: Record) -> float:
@@ -247,6 +286,7 @@ def summarize(record: Record) -> Summary:
     first = all_failovers[0] if all_failovers else None
     downtime, recovered = client_downtime(record)
     rpo, inflight = lost_txns(record)
+    split = split_brain_txns(record)
     clients = summarize_clients(record)
     errors: dict[str, int] = {}
     for run in record.attempts:
@@ -267,8 +307,10 @@ def summarize(record: Record) -> Summary:
         probe_downtime_s=downtime,
         degraded_s=degraded_s(record),
         standby_syncing_s=standby_syncing_s(record),
-        rpo_txns=rpo,
+        rpo_txns=rpo + (split or 0),
         inflight_lost_txns=inflight,
+        two_writers_s=two_writers_s(record),
+        split_brain_txns=split,
         probe_attempts=sum(a.count for a in record.attempts if a.client == "probe"),
         probe_errors=dict(sorted(errors.items())),
         failover_details=all_failovers,

@@ -166,6 +166,11 @@ DETACHED = "replica-detached"
 """A replica left the primary's lineage (it, or a replica up its chain, was promoted)."""
 
 
+def diverged_series(instance: str) -> str:
+    """Bytes of writes a writer outside the lineage accepted (two writers: lost)."""
+    return f"diverged_bytes:{instance}"
+
+
 def applied_series(instance: str) -> str:
     """The log position ``instance`` has applied (a host of the DB instance or a replica)."""
     return f"applied_bytes:{instance}"

@@ -46,6 +46,18 @@ _ROWS: list[tuple[str, Callable[[Summary], str]]] = [
 ]
 
 
+def _split_brain_rows(
+    summaries: Mapping[str, Summary],
+) -> list[tuple[str, Callable[[Summary], str]]]:
+    """Rows for two writers, where a deployment can have them (self-managed on EC2)."""
+    if all(s.two_writers_s is None for s in summaries.values()):
+        return []
+    return [
+        ("two writers (s)", lambda s: _seconds(s.two_writers_s)),
+        ("  writes lost to the old primary", lambda s: _count(s.split_brain_txns)),
+    ]
+
+
 def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[Summary], str]]]:
     """Rows for read replicas, if any variant has them: lag and catch-up per replica, then
     promotion loss and what readers saw."""
@@ -156,7 +168,8 @@ def print_summaries(
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
-    for label, cell in [*_ROWS, *_client_rows(summaries), *_replica_rows(summaries)]:
+    rows = [*_ROWS, *_split_brain_rows(summaries), *_client_rows(summaries)]
+    for label, cell in [*rows, *_replica_rows(summaries)]:
         table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
     console.print(table)
     for name, summary in summaries.items():

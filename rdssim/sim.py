@@ -68,7 +68,14 @@ class Simulation:
 
 
 def endpoint_name(scenario: Scenario) -> str:
-    """An RDS-looking instance endpoint name for the scenario."""
+    """An RDS-looking endpoint name for the scenario: an instance's, a cluster's writer
+    endpoint, or (on EC2) a name in a private DNS zone."""
+    identifier = scenario.name.replace("_", "-").replace(".", "-")
+    kind = scenario.deployment.type
+    if kind in ("multi-az-cluster", "aurora"):
+        return f"{identifier}.cluster-abcdefghijkl.us-east-1.rds.amazonaws.com"
+    if kind == "self-managed-ec2":
+        return f"{identifier}.db.internal"
     return instance_endpoint_name(scenario.name.replace("_", "-"))
 
 
@@ -185,7 +192,15 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "proxy": scenario.proxy.enabled,
             "client_groups": ",".join(c.name for c in scenario.clients),
         },
-        instances=[InstanceInfo(s.name, s.az, None, scenario.region_of(s.az)) for s in specs]
+        instances=[
+            InstanceInfo(
+                s.name,
+                s.az,
+                "primary" if s.role == "reader" else None,
+                scenario.region_of(s.az),
+            )
+            for s in specs
+        ]
         + [InstanceInfo(n, az, None, scenario.region_of(az)) for n, az in restored]
         + [
             InstanceInfo(r.name, r.az, r.source, scenario.region_of(r.az))

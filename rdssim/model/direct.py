@@ -18,7 +18,7 @@ from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
-from rdssim.model.instance import Instance
+from rdssim.model.instance import STALLED, Instance
 from rdssim.model.tcp import REFUSED_AFTER_S, SYN_GIVE_UP_S, next_retransmission_s
 from rdssim.scenario.schema import ClientSpec
 
@@ -33,7 +33,7 @@ _MAX_DRAWS = 1 << 16
 # (rdssim's own choice: the central limit holds to within a part in a thousand by then).
 _EXACT_ATTEMPTS = 4096
 # Operational states in which an instance keeps its client connections.
-_KEEPS_CONNECTIONS = ("available", "io-suspended")
+_KEEPS_CONNECTIONS = ("available", *STALLED)
 
 
 def connect_outcome(spec: ClientSpec, inst: Instance) -> tuple[str | None, float]:
@@ -255,7 +255,7 @@ class DirectCohort(Cohort):
         while True:
             endpoint = self.cache.endpoint  # a reconfigured application follows another one
             # The state is checked before waiting: it may have changed while connecting.
-            if not _answers(inst) or inst.op_state == "io-suspended":
+            if not _answers(inst) or inst.op_state in STALLED:
                 # Connections stuck in use are not replaced (HikariCP retires idle ones).
                 if spec.kind == "pool":
                     self.table.set_open_rate(self.key, 0.0)

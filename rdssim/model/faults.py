@@ -75,6 +75,18 @@ class FaultInjector:
                 )
                 self._set_az(fault.az, dark=False)
             return
+        if fault.kind == "volume-copy-loss":
+            assert fault.az is not None
+            self.ctx.emit(
+                source,
+                "fault",
+                f"a copy of the volume in {fault.az} is lost",
+                fault=index,
+                fault_kind=fault.kind,
+                az=fault.az,
+            )
+            self.controller.lose_copy(fault.az, source)
+            return
         assert fault.target is not None
         inst = self._target(fault.target)
         if inst is None or inst.op_state == ABSENT:
@@ -101,6 +113,9 @@ class FaultInjector:
             return
         if fault.kind == "storage-full":
             self.controller.storage_full(source)
+            return
+        if fault.kind == "partition":
+            yield from self._partition(index, source, inst, fault.duration_s)
             return
         if fault.kind == "host-crash":
             inst.host_up = False
@@ -132,6 +147,26 @@ class FaultInjector:
                 if self._losses[inst.name] == 0:
                     inst.net_ok = True
             inst.sync()
+
+    def _partition(
+        self, index: int, source: str, inst: Instance, duration_s: float | None
+    ) -> Generator[simpy.Event, Any, None]:
+        """Cut ``inst`` off from its peers (replication, the HA manager), not from clients."""
+        inst.partitioned = True
+        self.ctx.topology_changed()
+        if duration_s is None:
+            return
+        yield self.ctx.env.timeout(duration_s)
+        self.ctx.emit(
+            source,
+            "fault-end",
+            f"{inst.name} reaches its peers again",
+            fault=index,
+            fault_kind="partition",
+            target=inst.name,
+        )
+        inst.partitioned = False
+        self.ctx.topology_changed()
 
     def _set_az(self, az: str, *, dark: bool) -> None:
         self.network.set_dark(az, dark)

@@ -8,6 +8,13 @@ from rdssim.record import StateChange
 
 ABSENT = "absent"
 """The operational state of an instance not created yet."""
+COMMITS_WAITING = "commits-waiting"
+"""A writer whose commits wait for an acknowledgement (no semi-synchronous reader left) or
+for a write quorum (Aurora's volume): connections stay open, inserts hang."""
+STALLED = ("io-suspended", COMMITS_WAITING)
+"""Operational states of a writer that keeps its connections but answers no write."""
+REPLICATING = "replicating"
+"""A reader or a self-managed standby following the writer's log."""
 
 
 class Instance:
@@ -32,6 +39,9 @@ class Instance:
         self.net_ok = True
         self.responsive = True
         """False while the engine is busy and does not answer (its host is fine)."""
+        self.partitioned = False
+        """Cut off from its peers (the other hosts, the HA manager) but not from clients:
+        only self-managed deployments have nobody who fences it."""
         self.hosts_replaced = 0
         """How many times a new host took this instance's place (its connections died)."""
         self._shown: tuple[str, str] | None = None

@@ -28,7 +28,7 @@ import simpy
 
 from rdssim.model.context import SimContext
 from rdssim.model.dns import Endpoint
-from rdssim.model.instance import Instance
+from rdssim.model.instance import STALLED, Instance
 from rdssim.model.tcp import REFUSED_AFTER_S
 from rdssim.record import Attempts, Outcome
 from rdssim.scenario.schema import ProbeSpec
@@ -176,7 +176,7 @@ class ProbeClient:
         inst = self.instances[address]
         if not (inst.host_up and inst.reachable):
             return _Shape("fixed", "fail", "connect-timeout", address, spec.connect_timeout_s)
-        if inst.op_state == "io-suspended":
+        if inst.op_state in STALLED:
             # A snapshot suspends I/O: the connection is accepted, the insert hangs.
             return _Shape("fixed", "unknown", "read-timeout", address, spec.read_timeout_s)
         if inst.role != "primary" or inst.op_state != "available":

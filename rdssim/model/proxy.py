@@ -20,7 +20,7 @@ from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import Signal, SimContext
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
-from rdssim.model.instance import Instance
+from rdssim.model.instance import STALLED, Instance
 from rdssim.record import PROXY_CLIENTS, TXNS_CANCELLED
 from rdssim.scenario.schema import ClientSpec, ProxySpec
 
@@ -153,7 +153,7 @@ class Proxy:
             inst = self.instances[self.writer]
             if inst.accepting_writes:
                 return
-            broken = not inst.healthy or inst.role != "primary" or inst.op_state != "io-suspended"
+            broken = not inst.healthy or inst.role != "primary" or inst.op_state not in STALLED
             self._lose_writer(broken)
         if self.writer is None and not self._finding and self._accepting_writer() is not None:
             self._finding = True

@@ -41,6 +41,13 @@ RDS_EVENTS: dict[str, str] = {
         "Pending failover or activation actions will be executed."
     ),
     "0057": "Replication streaming has been terminated.",
+    # DB cluster events (Aurora and Multi-AZ DB clusters); the instance named goes to the
+    # event's detail.
+    "0069": "Cluster failover failed, check the health of your cluster instances and try again.",
+    "0070": "Promoting previous primary again.",
+    "0071": "Completed failover to DB instance.",
+    "0072": "Started same AZ failover to DB instance.",
+    "0073": "Started cross AZ failover to DB instance.",
     "0221": (
         "The DB instance has reached the storage-full threshold, "
         "and the database has been shut down."
@@ -65,6 +72,24 @@ FAILOVER_REASONS: dict[str, str] = {
         "operation."
     ),
     "class-change": "The RDS instance was modified by customer.",
+}
+
+
+# The same reasons for a DB cluster's writer (Aurora, Multi-AZ DB cluster) and for a
+# self-managed primary (what the HA manager or the person on call saw).
+CLUSTER_FAILOVER_REASONS: dict[str, str] = {
+    "user": "The user requested a failover of the DB cluster.",
+    "failed": "The writer DB instance's host is unhealthy.",
+    "unreachable": "The writer DB instance is unreachable.",
+    "storage-failed": "The writer DB instance's storage failed.",
+    "unresponsive": "The writer DB instance is busy and unresponsive.",
+}
+SELF_MANAGED_FAILOVER_REASONS: dict[str, str] = {
+    "user": "A switchover was requested.",
+    "failed": "The primary's host is down.",
+    "unreachable": "The primary cannot be reached from its peers.",
+    "storage-failed": "The primary's storage failed.",
+    "unresponsive": "The primary does not answer.",
 }
 
 

@@ -47,17 +47,56 @@ def _splice(old: Curve, new: Curve, keep_from_s: float) -> Curve:
     return Curve(times, np.maximum.accumulate(values), new.final_slope_bps)
 
 
+class Positions:
+    """Received and applied positions (bytes of the writer's log) as fluid curves, and
+    what of them the Record has been given: only the part that has come true."""
+
+    def __init__(self, ctx: SimContext, name: str) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.received = Curve.ray(0.0, 0.0, 0.0)
+        self.applied = Curve.ray(0.0, 0.0, 0.0)
+        self._emitted: dict[str, tuple[float, float]] = {}
+
+    def received_now(self) -> float:
+        return self.received.value_at(self.ctx.now)
+
+    def applied_now(self) -> float:
+        return self.applied.value_at(self.ctx.now)
+
+    def flush(self, until_s: float) -> None:
+        """Write the breakpoints the current curves reached up to ``until_s``."""
+        for series, curve in (
+            (received_series(self.name), self.received),
+            (applied_series(self.name), self.applied),
+        ):
+            last_t = self._emitted.get(series, (-math.inf, 0.0))[0]
+            inside = (curve.times_s > last_t) & (curve.times_s <= until_s)
+            for t, v in zip(curve.times_s[inside], curve.values_bytes[inside], strict=True):
+                self._put(series, float(t), float(v))
+            self._put(series, until_s, float(curve.value_at(np.float64(until_s))))
+
+    def _emit_now(self, now: float) -> None:
+        self._put(received_series(self.name), now, self.received.value_at(now))
+        self._put(applied_series(self.name), now, self.applied.value_at(now))
+
+    def _put(self, series: str, t: float, v: float) -> None:
+        if self._emitted.get(series) == (t, v):
+            return
+        self._emitted[series] = (t, v)
+        self.ctx.record.add(Breakpoint(t, series, v))
+
+
 class ReplicaHost(Instance):
     """The host of a replica (an instance that records nothing before it is created)."""
 
 
-class Replica:
+class Replica(Positions):
     """A read replica and its fluid positions (bytes of the primary's log)."""
 
     def __init__(self, ctx: SimContext, network: Network, spec: ReplicaSpec, exists: bool) -> None:
-        self.ctx = ctx
+        super().__init__(ctx, spec.name)
         self.spec = spec
-        self.name = spec.name
         self.host = ReplicaHost(ctx, network, spec.name, spec.az, "replica")
         self.host.op_state = "replicating" if exists else ABSENT
         self.source = spec.source
@@ -69,9 +108,6 @@ class Replica:
         self.token = 0  # bumps at every recompute: a scheduled transition must match it
         self.inputs: tuple[object, ...] | None = None
         """What the last recompute depended on: while it holds, its prediction does too."""
-        self.received = Curve.ray(0.0, 0.0, 0.0)
-        self.applied = Curve.ray(0.0, 0.0, 0.0)
-        self._emitted: dict[str, tuple[float, float]] = {}
         if exists:
             self._emit_now(0.0)
 
@@ -85,12 +121,6 @@ class Replica:
 
     def set(self, *, role: str | None = None, op_state: str | None = None) -> None:
         self.host.set(role=role, op_state=op_state)
-
-    def received_now(self) -> float:
-        return self.received.value_at(self.ctx.now)
-
-    def applied_now(self) -> float:
-        return self.applied.value_at(self.ctx.now)
 
     def start_at(self, position_bytes: float) -> None:
         """Created from a snapshot holding the log up to ``position_bytes``: flat from now."""
@@ -131,26 +161,3 @@ class Replica:
         self.applied = _splice(self.applied, applied, now - HISTORY_S)
         self.token += 1
         return shifted
-
-    # -- the Record ---------------------------------------------------------------------
-    def flush(self, until_s: float) -> None:
-        """Write the breakpoints the current curves reached up to ``until_s``."""
-        for series, curve in (
-            (received_series(self.name), self.received),
-            (applied_series(self.name), self.applied),
-        ):
-            last_t = self._emitted.get(series, (-math.inf, 0.0))[0]
-            inside = (curve.times_s > last_t) & (curve.times_s <= until_s)
-            for t, v in zip(curve.times_s[inside], curve.values_bytes[inside], strict=True):
-                self._put(series, float(t), float(v))
-            self._put(series, until_s, float(curve.value_at(np.float64(until_s))))
-
-    def _emit_now(self, now: float) -> None:
-        self._put(received_series(self.name), now, self.received.value_at(now))
-        self._put(applied_series(self.name), now, self.applied.value_at(now))
-
-    def _put(self, series: str, t: float, v: float) -> None:
-        if self._emitted.get(series) == (t, v):
-            return
-        self._emitted[series] = (t, v)
-        self.ctx.record.add(Breakpoint(t, series, v))

@@ -24,7 +24,7 @@ from rdssim.engines import replica_rules
 from rdssim.fluid import Curve, divergence_time_s, rejoin_time_s
 from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import Deployment
-from rdssim.model.instance import ABSENT, Instance
+from rdssim.model.instance import ABSENT, STALLED, Instance
 from rdssim.model.links import link_between
 from rdssim.model.network import Network
 from rdssim.model.replica import APPLYING, RUNNING, SERVES_LOG, Replica
@@ -57,7 +57,10 @@ class ReplicaSet:
         self.controller = controller
         self.t = scenario.timings
         self.rules = replica_rules(scenario.engine, scenario.version)
-        self.self_managed = scenario.deployment.replication == "self-managed"
+        self.self_managed = (
+            scenario.deployment.replication == "self-managed"
+            or scenario.deployment.type == "self-managed-ec2"
+        )
         # A MySQL replica retries its source every MASTER_CONNECT_RETRY; PostgreSQL's
         # walreceiver every wal_retrieve_retry_interval (docs/calibration.md).
         self.retry = (
@@ -102,7 +105,7 @@ class ReplicaSet:
         primary = self.controller.with_role("primary")
         if primary is None or not primary.healthy:
             return None
-        if primary.op_state not in ("available", "io-suspended"):
+        if primary.op_state not in ("available", *STALLED):
             return None
         return primary if self.controller.endpoint.target == primary.name else None
 

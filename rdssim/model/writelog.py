@@ -10,6 +10,7 @@ of a run follows state changes, never the number of transactions.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -19,7 +20,8 @@ import simpy
 from rdssim.fluid import Curve
 from rdssim.model.context import SimContext
 from rdssim.model.instance import Instance
-from rdssim.record import COMMITTED, WRITE_RATE, Breakpoint, applied_series
+from rdssim.model.replication.followers import Followers
+from rdssim.record import COMMITTED, WRITE_RATE, Breakpoint, applied_series, diverged_series
 from rdssim.scenario.schema import WorkloadSpec
 
 
@@ -58,6 +60,19 @@ class WriteLog:
         rebuilt only then, and replicas following it recompute only then)."""
         self._curve: Curve | None = None
         self._watchers: list[Callable[[], None]] = []
+        self.followers: Followers | None = None
+        """The deployment's asynchronous or semi-synchronous followers (a cluster's readers,
+        Aurora replicas, self-managed standbys): their positions are kept there while they
+        follow."""
+        self._following: set[str] = set()
+        self.lineage: str | None = None
+        """The writer whose log is the deployment's, when two hosts accept writes (an
+        unfenced old primary beside the one promoted in its place)."""
+        self.route: Callable[[], str] | None = None
+        """The host the application's writes reach (the endpoint's target)."""
+        self._diverged: dict[str, _Segment] = {}
+        self.max_commit_bps = math.inf
+        """Flow control: commits are throttled to this many bytes per second."""
         self._emit(COMMITTED, 0.0)
         for inst in self.instances:
             self._emit(applied_series(inst.name), 0.0)
@@ -76,7 +91,22 @@ class WriteLog:
         return float(np.interp(t, self._history_t, self._history_v))
 
     def applied_now(self, instance: str) -> float:
+        if instance in self._following:
+            assert self.followers is not None
+            return self.followers.applied_now(instance)
         return self._applied[instance].at(self.ctx.now)
+
+    def received_now(self, instance: str) -> float:
+        """What ``instance`` has received (a follower), or applied (any other host)."""
+        if instance in self._following:
+            assert self.followers is not None
+            return self.followers.received_now(instance)
+        return self._applied[instance].at(self.ctx.now)
+
+    def diverged_now(self, instance: str) -> float:
+        """Bytes of writes ``instance`` accepted outside the lineage (two writers)."""
+        segment = self._diverged.get(instance)
+        return segment.at(self.ctx.now) if segment is not None else 0.0
 
     def curve(self) -> Curve:
         """The committed position as known now: its history, then the present slope.
@@ -110,7 +140,11 @@ class WriteLog:
         # durable on this timeline (later look-ups of past times must not resurrect them), and
         # no instance can have applied more than survives.
         self._history_v = [min(v, position) for v in self._history_v]
+        if self.followers is not None:
+            self.followers.clamp(position)
         for name, segment in self._applied.items():
+            if name in self._following:
+                continue
             current = segment.at(now)
             if current > position:
                 self._emit(applied_series(name), current)
@@ -122,6 +156,15 @@ class WriteLog:
         now = self.ctx.now
         writers = [i for i in self.instances if i.accepting_writes]
         writer = writers[0].name if writers else None
+        diverging: str | None = None
+        if len(writers) > 1:
+            names = [w.name for w in writers]
+            if self.lineage in names:
+                writer = self.lineage
+            routed = self.route() if self.route is not None else writer
+            if routed != writer and routed in names:
+                diverging = routed  # the application writes to the old primary
+        self._diverge(now, diverging, self.offered_rate(now) * self.bytes_per_txn)
         rate = self.offered_rate(now)
         if rate != self._rate:
             self.ctx.record.add_step(now, WRITE_RATE, self._rate if self._rate >= 0 else None, rate)
@@ -136,11 +179,16 @@ class WriteLog:
                 txns=interrupted,
             )
         self._writer = writer
-        slope = rate * self.bytes_per_txn if writer is not None else 0.0
+        slope = rate * self.bytes_per_txn if writer is not None and diverging is None else 0.0
+        slope = min(slope, self.max_commit_bps)
         position = self._committed.at(now)
         if slope != self._committed.slope:
             self._anchor_committed(now, position, slope)
+        if self.followers is not None:
+            self._hand_over(now)
         for inst in self.instances:
+            if inst.name in self._following:
+                continue
             segment = self._applied[inst.name]
             follows = inst.accepting_writes or inst.in_sync_standby
             target_slope = slope if follows else 0.0
@@ -151,8 +199,41 @@ class WriteLog:
                     self._emit(applied_series(inst.name), current)
                 self._applied[inst.name] = _Segment(now, target_value, target_slope)
                 self._emit(applied_series(inst.name), target_value)
+        if self.followers is not None:
+            streaming = next((i for i in self.instances if i.role == "primary"), None)
+            self.followers.update(self.curve(), self.version, streaming)
         for callback in self._watchers:
             callback()
+
+    def _diverge(self, now: float, name: str | None, bps: float) -> None:
+        """Writes accepted by a writer outside the lineage grow its own series: they are
+        lost when it rejoins (RPO)."""
+        for other, segment in list(self._diverged.items()):
+            if other != name and segment.slope != 0.0:
+                value = segment.at(now)
+                self._diverged[other] = _Segment(now, value, 0.0)
+                self._emit(diverged_series(other), value)
+        if name is None:
+            return
+        segment = self._diverged.get(name, _Segment(now, 0.0, 0.0))
+        if segment.slope != bps:
+            value = segment.at(now)
+            self._diverged[name] = _Segment(now, value, bps)
+            self._emit(diverged_series(name), value)
+
+    def _hand_over(self, now: float) -> None:
+        """Hosts that became followers leave their segment for a follower's curves; hosts
+        that stopped following (promoted) get a segment at their applied position."""
+        assert self.followers is not None
+        following = {i.name for i in self.instances if self.followers.manages(i)}
+        for name in sorted(self._following - following):
+            position = self.followers.release(name)
+            self._applied[name] = _Segment(now, position, 0.0)
+            self._emit(applied_series(name), position)
+        for inst in self.instances:
+            if inst.name in following and inst.name not in self._following:
+                self.followers.adopt(inst, self._applied[inst.name].at(now))
+        self._following = following
 
     def _anchor_committed(self, now: float, position: float, slope: float) -> None:
         previous = self._committed.at(now)
@@ -176,7 +257,12 @@ class WriteLog:
         self._emit(COMMITTED, self._committed.at(now))
         self._emit(WRITE_RATE, self._rate)
         for name, segment in self._applied.items():
-            self._emit(applied_series(name), segment.at(now))
+            if name not in self._following:
+                self._emit(applied_series(name), segment.at(now))
+        if self.followers is not None:
+            self.followers.finish()
+        for name, segment in self._diverged.items():
+            self._emit(diverged_series(name), segment.at(now))
 
     def _emit(self, series: str, value: float) -> None:
         self.ctx.record.add(Breakpoint(self.ctx.now, series, value))

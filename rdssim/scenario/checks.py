@@ -13,6 +13,11 @@ from rdssim.recovery import settings_for, workload_undo_bytes
 from rdssim.regions import az_problem
 from rdssim.scenario.checks_actions import check_instance_actions
 from rdssim.scenario.checks_clients import check_clients
+from rdssim.scenario.checks_deployments import (
+    check_deployment_faults,
+    check_deployment_type,
+    volume_azs,
+)
 from rdssim.scenario.checks_replicas import (
     check_actions,
     check_reads,
@@ -32,8 +37,9 @@ _NEEDS_TARGET = (
     "engine-crash",
     "unresponsive",
     "storage-full",
+    "partition",
 )
-_LASTING = ("network-loss", "az-outage", "unresponsive")
+_LASTING = ("network-loss", "az-outage", "unresponsive", "partition", "volume-copy-loss")
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -41,12 +47,14 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     return [
         *_check_azs(scenario),
         *_check_deployment(scenario),
+        *check_deployment_type(scenario),
         *_check_size(scenario),
         *_check_storage(scenario),
         *check_replicas(scenario),
         *_check_workload(scenario),
         *check_reads(scenario),
         *_check_faults(scenario),
+        *check_deployment_faults(scenario),
         *check_actions(scenario),
         *check_instance_actions(scenario),
         *check_clients(scenario),
@@ -105,15 +113,6 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
                     None,
                 )
             )
-    elif kind == "single-az" and standbys:
-        index = instances.index(standbys[0])
-        problems.append(
-            (
-                ("deployment", "instances", index, "role"),
-                "a single-az deployment has no standby",
-                "use type: multi-az-instance for a primary with a standby",
-            )
-        )
     return problems
 
 
@@ -265,7 +264,9 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
     replicas = [r.name for r in scenario.deployment.replicas]
     names = [s.name for s in scenario.deployment.instances] + replicas
     azs = sorted(
-        {s.az for s in scenario.deployment.instances} | {r.az for r in scenario.deployment.replicas}
+        {s.az for s in scenario.deployment.instances}
+        | {r.az for r in scenario.deployment.replicas}
+        | set((volume_azs(scenario) or []) if scenario.deployment.type == "aurora" else [])
     )
     known = ", ".join(names)
     for i, fault in enumerate(scenario.faults):

@@ -42,7 +42,15 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 AzName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
-ROLE_SELECTORS = ("primary", "standby")
+ROLE_SELECTORS = ("primary", "standby", "reader")
+DEPLOYMENT_TYPES = (
+    "single-az",
+    "multi-az-instance",
+    "multi-az-cluster",
+    "aurora",
+    "self-managed-ec2",
+)
+"""Every deployment type, in the order tables show them (cheapest first)."""
 MAX_INSTANCES = 40
 """Hosts and replicas of one scenario: RDS's default quota of DB instances per Region
 (RDS User Guide, CHAP_Limits, "DB instances: 40")."""
@@ -56,14 +64,6 @@ class _Model(BaseModel):
     )
 
 
-class InstanceSpec(_Model):
-    """One DB host of the deployment."""
-
-    name: Name
-    az: AzName
-    role: Literal["primary", "standby"]
-
-
 class LinkSpec(_Model):
     """A replication link; unset values come from the placement (docs/calibration.md)."""
 
@@ -71,6 +71,29 @@ class LinkSpec(_Model):
     # replicas to read through their link delay (rdssim.model.replica.HISTORY_S).
     latency_s: Annotated[float, seconds(MINUTE)] | None = Field(default=None, alias="latency")
     bandwidth_mib_per_s: Annotated[float, Field(ge=0.01, le=100_000.0)] | None = None
+
+
+class InstanceSpec(_Model):
+    """One DB host of the deployment.
+
+    Roles: ``primary`` (the writer); ``standby`` (Multi-AZ instance: synchronous, not
+    readable; self-managed-ec2: a replica the HA manager may promote); ``reader`` (a
+    Multi-AZ DB cluster's readable standby, an Aurora replica).
+    """
+
+    name: Name
+    az: AzName
+    role: Literal["primary", "standby", "reader"]
+    promotion_tier: Annotated[int, Field(ge=0, le=15)] = 1
+    """Aurora: failover goes to the lowest tier first (AWS default 1)."""
+    instance_class: str | None = Field(default=None, max_length=40)
+    """Aurora: among replicas of one tier, failover goes to the largest (default: the
+    deployment's class)."""
+    # assumption: a reader or a self-managed standby applies as fast as a read replica.
+    apply_writes_per_s: Annotated[float, Field(ge=1.0, le=MAX_RATE_PER_S)] = 5000.0
+    """A cluster reader's or a self-managed standby's apply capacity."""
+    link: LinkSpec = Field(default_factory=LinkSpec)
+    """The replication link from the writer (unset: from the placement)."""
 
 
 class ReplicaSpec(_Model):
@@ -116,10 +139,38 @@ class ParametersSpec(_Model):
     checkpoints."""
 
 
+class HASpec(_Model):
+    """Self-managed HA on EC2: replication as configured, and who fails over (Patroni's
+    names and defaults for the HA manager; docs/calibration.md, "Self-managed")."""
+
+    manager: Literal["manual", "patroni"] = "manual"
+    """``manual``: a person is paged and promotes; ``patroni``: an HA manager with a
+    leader lease in a consensus store."""
+    replication: Literal["async", "semi-sync"] = "async"
+    fencing: bool = True
+    """Whether an old primary that lost the leader lease stops taking writes (Patroni
+    demotes itself; a watchdog reboots it). False: a partitioned old primary keeps
+    accepting the writes that reach it (two writers)."""
+    endpoint: Literal["dns", "none"] = "dns"
+    """How the manager moves the application: a DNS name it updates, or nothing (the
+    application is reconfigured by hand)."""
+    ttl_s: Annotated[float, seconds(HOUR, 1.0)] = Field(default=30.0, alias="ttl")
+    loop_wait_s: Annotated[float, seconds(HOUR, 0.1)] = Field(default=10.0, alias="loop_wait")
+    retry_timeout_s: Annotated[float, seconds(HOUR, 0.1)] = Field(
+        default=10.0, alias="retry_timeout"
+    )
+    maximum_lag_on_failover_bytes: Annotated[int, Field(ge=0, le=2**50)] = Field(
+        default=1_048_576, alias="maximum_lag_on_failover"
+    )
+    """Patroni: a replica further behind than this (bytes) is not promoted."""
+
+
 class DeploymentSpec(_Model):
     """What is deployed: the type, its instances and its read replicas."""
 
-    type: Literal["single-az", "multi-az-instance"]
+    type: Literal[
+        "single-az", "multi-az-instance", "multi-az-cluster", "aurora", "self-managed-ec2"
+    ]
     instances: list[InstanceSpec] = Field(min_length=1, max_length=MAX_INSTANCES)
     replicas: list[ReplicaSpec] = Field(default_factory=list, max_length=MAX_INSTANCES)
     replication: Literal["rds-managed", "self-managed"] = "rds-managed"
@@ -131,6 +182,11 @@ class DeploymentSpec(_Model):
     """An explicit parameter-group value; overrides the formula."""
     storage: StorageSpec = Field(default_factory=StorageSpec)
     parameters: ParametersSpec = Field(default_factory=ParametersSpec)
+    ha: HASpec = Field(default_factory=HASpec)
+    """self-managed-ec2: replication between the hosts and who fails over."""
+    volume_azs: list[AzName] | None = Field(default=None, min_length=3, max_length=3)
+    """Aurora: the three AZs of the cluster volume (unset: the instances' AZs, then the
+    Region's next ones)."""
 
 
 class WorkloadPhase(_Model):
@@ -379,6 +435,8 @@ class FaultSpec(_Model):
         "engine-crash",
         "unresponsive",
         "storage-full",
+        "partition",
+        "volume-copy-loss",
     ]
     target: str | None = Field(default=None, max_length=63)
     az: str | None = Field(default=None, max_length=40)
@@ -437,6 +495,48 @@ class TimingsSpec(_Model):
     pitr_restore_s_per_gib: Annotated[float, Field(ge=0.0, le=36_000.0)] = Field(
         default=36.0, alias="pitr_restore_per_gib"
     )
+    # Multi-AZ DB cluster (docs/calibration.md, "Deployments"): assumptions chosen so that
+    # the whole failover is "typically under 35 seconds" (RDS:multi-az-db-clusters-concepts).
+    cluster_detection: Timing = Uniform(5.0, 15.0)
+    """From the writer's failure to the failover's start (replaces the health-check grid)."""
+    cluster_promotion: Timing = LogNormal(8.0, 0.4)
+    """Promoting the chosen reader, once it has applied what it received."""
+    cluster_flow_control_lag_s: Annotated[float, seconds(DAY, 1.0)] = Field(
+        default=120.0, alias="cluster_flow_control_lag"
+    )
+    """rpl_semi_sync_master_target_apply_lag (MySQL, 120 s) and
+    flow_control.target_standby_apply_lag (PostgreSQL, 2 min)."""
+    # Aurora (docs/calibration.md, "Deployments"): "typically restored in less than 60
+    # seconds, and often less than 30 seconds"; no replica: "typically less than 10
+    # minutes" (AUR:Concepts.AuroraHighAvailability); the split into phases is an assumption.
+    aurora_detection: Timing = Uniform(2.0, 8.0)
+    aurora_promotion: Timing = LogNormal(6.0, 0.4)
+    aurora_recreate: Timing = LogNormal(300.0, 0.4)
+    """No replica: the writer re-created in its AZ on the same volume."""
+    aurora_replica_restart: Timing = LogNormal(10.0, 0.4)
+    """A replica restarts when the writer fails over (assumption), then reads again."""
+    aurora_replica_lag_s: Annotated[float, seconds(MINUTE)] = Field(
+        default=0.02, alias="aurora_replica_lag"
+    )
+    """Replica lag on an idle cluster: "usually much less than 100 milliseconds"
+    (AUR:Aurora.Replication; 20 ms is an assumption)."""
+    aurora_lag_s_per_kwrites: Annotated[float, seconds(MINUTE)] = Field(
+        default=0.005, alias="aurora_lag_per_kwrites"
+    )
+    """Replica lag added per 1,000 writes/s ("grows with write load"; assumption)."""
+    segment_repair: Timing = Uniform(5.0, 15.0)
+    """Re-creating a lost copy of a 10 GiB segment ("about 10 seconds", AWS blog "Aurora
+    under the hood: quorum sets"; the spread is an assumption)."""
+    # Self-managed on EC2 (docs/calibration.md, "Self-managed"): all assumptions.
+    oncall_alert: Timing = Uniform(60.0, 300.0)
+    """From the failure to the page (an alarm's evaluation periods)."""
+    oncall_response: Timing = LogNormal(600.0, 0.6)
+    """From the page to a person diagnosing at a keyboard."""
+    manual_promotion: Timing = LogNormal(120.0, 0.5)
+    app_reconfigure: Timing = LogNormal(300.0, 0.6)
+    """A person pointing the application at the new primary (config change, redeploy)."""
+    patroni_promotion: Timing = LogNormal(1.0, 0.3)
+    """pg_ctl promote on the chosen replica ("promotion ~1 s")."""
     # Read replicas (docs/calibration.md, "Read replicas").
     replica_reconnect: Timing = Uniform(0.0, 60.0)
     replica_resync: Timing = Uniform(0.0, 5.0)

@@ -3,6 +3,9 @@
 * ``db_instance``: an RDS DB instance, Multi-AZ (primary + one synchronous standby) or
   Single-AZ (the same controller: a DB instance that never has a standby, which is how RDS
   itself treats it: no failover target, so recovery in place).
+* ``readers``: what the types whose failover promotes a follower share; ``cluster`` (a
+  Multi-AZ DB cluster), ``aurora`` (an Aurora cluster on its shared volume) and
+  ``self_managed`` (the database on EC2, failed over by a person or an HA manager).
 
 :func:`controller_for` picks the controller of a scenario's ``deployment.type``.
 """
@@ -11,8 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rdssim.model.deployments.aurora import AuroraController
 from rdssim.model.deployments.base import Deployment
+from rdssim.model.deployments.cluster import ClusterController
 from rdssim.model.deployments.db_instance import DBInstanceController
+from rdssim.model.deployments.self_managed import SelfManagedController
 
 if TYPE_CHECKING:
     from rdssim.model.context import SimContext
@@ -22,7 +28,13 @@ if TYPE_CHECKING:
     from rdssim.model.writelog import WriteLog
     from rdssim.scenario.schema import Scenario
 
-CONTROLLERS = {"multi-az-instance": DBInstanceController, "single-az": DBInstanceController}
+CONTROLLERS: dict[str, type[DBInstanceController]] = {
+    "single-az": DBInstanceController,
+    "multi-az-instance": DBInstanceController,
+    "multi-az-cluster": ClusterController,
+    "aurora": AuroraController,
+    "self-managed-ec2": SelfManagedController,
+}
 
 
 def controller_for(

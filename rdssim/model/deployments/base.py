@@ -76,3 +76,7 @@ class Deployment(Protocol):
     def restore(self, target: Instance, new: Instance, endpoint: Endpoint, source: str) -> None:
         """A point-in-time restore of ``target`` into the new instance ``new``."""
         ...
+
+    def lose_copy(self, az: str, source: str) -> None:
+        """A copy of a cluster volume's segments in ``az`` is lost (Aurora)."""
+        ...

@@ -577,6 +577,10 @@ class DBInstanceController:
         else:
             self.ctx.emit(inst.name, "modification-finished", "the new instance class is applied")
 
+    def lose_copy(self, az: str, source: str) -> None:
+        """A DB instance has no cluster volume (the loader refuses the fault)."""
+        self.ctx.emit(source, "fault-skipped", "no cluster volume")
+
     # -- point-in-time restore ----------------------------------------------------------------
     def restore(self, target: Instance, new: Instance, endpoint: Endpoint, source: str) -> None:
         """RestoreDBInstanceToPointInTime: a NEW DB instance with a NEW endpoint, holding the

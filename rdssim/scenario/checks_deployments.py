@@ -1,0 +1,191 @@
+"""Cross-reference checks of the deployment types that are not a DB instance: a Multi-AZ DB
+cluster, an Aurora cluster, self-managed HA on EC2 (which roles, how many, which engines)."""
+
+from __future__ import annotations
+
+from string import ascii_lowercase
+
+from rdssim import regions
+from rdssim.scenario.schema import Scenario
+
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+# Engines each type runs (RDS:multi-az-db-clusters-concepts: MySQL and PostgreSQL; Aurora:
+# its MySQL- and PostgreSQL-compatible editions, written engine: mysql / postgres here).
+TYPE_ENGINES = {
+    "multi-az-cluster": ("mysql", "postgres"),
+    "aurora": ("mysql", "postgres"),
+}
+# Roles each type's instances may have.
+TYPE_ROLES = {
+    "single-az": ("primary",),
+    "multi-az-instance": ("primary", "standby"),
+    "multi-az-cluster": ("primary", "reader"),
+    "aurora": ("primary", "reader"),
+    "self-managed-ec2": ("primary", "standby"),
+}
+MAX_AURORA_REPLICAS = 15  # AUR:Aurora.Replication
+
+
+def check_deployment_type(scenario: Scenario) -> list[Problem]:
+    """Roles, counts and engines of the non-instance types (and the roles of every type)."""
+    deployment = scenario.deployment
+    kind = deployment.type
+    problems: list[Problem] = []
+    allowed = TYPE_ROLES[kind]
+    for i, spec in enumerate(deployment.instances):
+        if spec.role not in allowed:
+            problems.append(
+                (
+                    ("deployment", "instances", i, "role"),
+                    f"a {kind} deployment has no {spec.role}",
+                    _role_hint(kind, spec.role) or f"its roles: {', '.join(allowed)}",
+                )
+            )
+    if kind in TYPE_ENGINES and scenario.engine not in TYPE_ENGINES[kind]:
+        problems.append(
+            (
+                ("engine",),
+                f"a {kind} deployment runs mysql or postgres, not {scenario.engine}",
+                "for Aurora MySQL write engine: mysql with type: aurora",
+            )
+        )
+    readers = [s for s in deployment.instances if s.role == "reader"]
+    primary = next((s for s in deployment.instances if s.role == "primary"), None)
+    if kind == "multi-az-cluster":
+        if len(readers) != 2:
+            problems.append(
+                (
+                    ("deployment", "instances"),
+                    f"a multi-az-cluster deployment has exactly two readers, found {len(readers)}",
+                    "add {name: db-2, az: <another AZ>, role: reader} and a third in a third AZ",
+                )
+            )
+        elif primary is not None and len({primary.az, *(r.az for r in readers)}) != 3:
+            problems.append(
+                (
+                    ("deployment", "instances"),
+                    "a multi-az-cluster deployment puts its writer and two readers in three AZs",
+                    None,
+                )
+            )
+    if kind == "aurora" and len(readers) > MAX_AURORA_REPLICAS:
+        problems.append(
+            (
+                ("deployment", "instances"),
+                f"an Aurora cluster has at most {MAX_AURORA_REPLICAS} replicas, "
+                f"found {len(readers)}",
+                None,
+            )
+        )
+    if kind == "aurora" and deployment.volume_azs is not None:
+        azs = deployment.volume_azs
+        if len(set(azs)) != 3:
+            problems.append(
+                (("deployment", "volume_azs"), "the cluster volume spans three different AZs", None)
+            )
+        for i, spec in enumerate(deployment.instances):
+            if spec.az not in azs:
+                problems.append(
+                    (
+                        ("deployment", "instances", i, "az"),
+                        f"{spec.az} is not one of the cluster volume's AZs ({', '.join(azs)})",
+                        None,
+                    )
+                )
+    if kind == "aurora" and deployment.volume_azs is None and volume_azs(scenario) is None:
+        problems.append(
+            (
+                ("deployment", "volume_azs"),
+                "the cluster volume needs three AZs and the instances' Region does not name three",
+                "set volume_azs: [<az>, <az>, <az>]",
+            )
+        )
+    if kind == "self-managed-ec2" and scenario.proxy.enabled:
+        problems.append(
+            (
+                ("proxy", "enabled"),
+                "RDS Proxy fronts RDS and Aurora databases, not databases on EC2",
+                "drop the proxy, or pick an RDS deployment type",
+            )
+        )
+    return problems
+
+
+def _role_hint(kind: str, role: str) -> str | None:
+    if role == "reader":
+        return "readers belong to multi-az-cluster and aurora; read replicas go under replicas:"
+    if role == "standby" and kind in ("multi-az-cluster", "aurora"):
+        return f"a {kind}'s standbys are readable: role: reader"
+    if kind == "single-az":
+        return "use type: multi-az-instance for a primary with a standby"
+    return None
+
+
+def volume_azs(scenario: Scenario) -> list[str] | None:
+    """The three AZs of an Aurora cluster volume: ``volume_azs``, else the instances' AZs
+    (the writer's first) filled up with the Region's next AZs (a, b, c, ...); None if the
+    Region does not name three."""
+    deployment = scenario.deployment
+    if deployment.volume_azs is not None:
+        return list(deployment.volume_azs)
+    ordered = sorted(deployment.instances, key=lambda s: s.role != "primary")
+    azs: list[str] = []
+    for spec in ordered:
+        if spec.az not in azs:
+            azs.append(spec.az)
+    if not azs:
+        return None
+    region = scenario.region_of(azs[0])
+    candidates = list(scenario.regions.get(region, []))
+    if not candidates and regions.region_of(azs[0]) == region:
+        candidates = [f"{region}{letter}" for letter in ascii_lowercase[:6]]
+    for az in candidates:
+        if len(azs) >= 3:
+            break
+        if az not in azs:
+            azs.append(az)
+    return azs[:3] if len(azs) >= 3 else None
+
+
+def check_deployment_faults(scenario: Scenario) -> list[Problem]:
+    """Faults only some types have: a partition between hosts (self-managed: nobody fences),
+    the loss of copies of Aurora's cluster volume."""
+    problems: list[Problem] = []
+    kind = scenario.deployment.type
+    for i, fault in enumerate(scenario.faults):
+        where: tuple[str | int, ...] = ("faults", i)
+        if fault.kind == "partition" and kind != "self-managed-ec2":
+            problems.append(
+                (
+                    (*where, "kind"),
+                    f"partition cuts a host off from its peers but not from clients; on {kind} "
+                    "RDS's control plane fences a writer it cannot reach",
+                    "use network-loss, or type: self-managed-ec2",
+                )
+            )
+        if fault.kind != "volume-copy-loss":
+            continue
+        if kind != "aurora":
+            problems.append(
+                (
+                    (*where, "kind"),
+                    "volume-copy-loss loses a copy of an Aurora cluster volume's segments",
+                    "use storage-failure for a DB instance's volume",
+                )
+            )
+            continue
+        azs = volume_azs(scenario) or []
+        if fault.az is None or fault.az not in azs:
+            problems.append(
+                (
+                    (*where, "az"),
+                    "volume-copy-loss needs the az of the copy lost",
+                    f"the volume's AZs: {', '.join(azs)}",
+                )
+            )
+        if fault.target is not None:
+            problems.append(
+                ((*where, "target"), "volume-copy-loss takes an az, not a target", None)
+            )
+    return problems
