@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rdssim.metrics import Summary, summarize
-from rdssim.scenario import parse_scenario_text
+from rdssim.scenario import Scenario, parse_scenario_text
 from rdssim.sim import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,7 +183,37 @@ PUBLISHED = {
     "single-az": "host replaced and recovered in place; hardware maintenance 'unavailable for a "
     "few minutes' (knowledge center rds-required-maintenance)",
     "multi-az-instance": "failover typically 60-120 s (RDS:Concepts.MultiAZSingleStandby)",
+    "multi-az-cluster": "failover typically under 35 s (RDS:multi-az-db-clusters-concepts)",
+    "aurora": "with a replica usually under 60 s, often under 30 s "
+    "(AUR:Concepts.AuroraHighAvailability)",
+    "aurora (no replica)": "primary re-created in its AZ, typically under 10 minutes "
+    "(AUR:Concepts.AuroraHighAvailability)",
+    "self-managed-ec2": "a person on call: minutes to hours (rds-facts, 'Self-managed HA'); "
+    "every timing an **assumption**",
+    "self-managed-ec2 (patroni)": "Patroni: crash detected after ~20-40 s, promotion ~1 s "
+    "(Patroni docs: ttl 30 s, loop_wait 10 s)",
 }
+
+
+def _extra_variants(mapped: dict[str, Scenario]) -> dict[str, Scenario]:
+    """Aurora without its replica and self-managed under Patroni, beside compare's own."""
+    aurora = mapped["aurora"]
+    alone = [s for s in aurora.deployment.instances if s.role == "primary"]
+    ec2 = mapped["self-managed-ec2"]
+    patroni = ec2.deployment.ha.model_copy(update={"manager": "patroni"})
+    extra = {
+        "aurora (no replica)": aurora.model_copy(
+            update={"deployment": aurora.deployment.model_copy(update={"instances": alone})}
+        ),
+        "self-managed-ec2 (patroni)": ec2.model_copy(
+            update={"deployment": ec2.deployment.model_copy(update={"ha": patroni})}
+        ),
+    }
+    out: dict[str, Scenario] = {}
+    for kind, scenario in mapped.items():
+        out[kind] = scenario
+        out.update({k: v for k, v in extra.items() if k.startswith(kind + " ")})
+    return out
 
 
 def deployment_table(seeds: int) -> str:
@@ -199,7 +229,7 @@ def deployment_table(seeds: int) -> str:
     for label, injected in DEPLOYMENT_FAULTS:
         text = BASE.format(engine="mysql", rate=500) + injected
         mapped, _ = comparison_set(parse(text, file="<calibration>"), SUPPORTED)
-        for kind, scenario in mapped.variants.items():
+        for kind, scenario in _extra_variants(dict(mapped.variants)).items():
             found = [summarize(run(scenario, seed)) for seed in range(seeds)]
             rows.append(
                 f"| {label} | {kind} | {spread([s.failover_s for s in found])} | "

@@ -23,6 +23,7 @@ from rdssim.outdir import OutputError, writing
 from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import compare_table, print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
+from rdssim.scenario.schema import DEPLOYMENT_TYPES
 from rdssim.sim import run as run_scenario
 
 if TYPE_CHECKING:
@@ -232,9 +233,9 @@ def sweep(
 @app.command()
 def compare(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (without variants).")],
-    deployments: Annotated[
-        str, typer.Option(help="Comma-separated deployment types.")
-    ] = "single-az,multi-az-instance",
+    deployments: Annotated[str, typer.Option(help="Comma-separated deployment types.")] = ",".join(
+        DEPLOYMENT_TYPES
+    ),
     runs: Annotated[int, typer.Option(min=1, max=MAX_SWEEP_RUNS, help="Seeds per type.")] = 100,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="The first seed.")] = 0,
     workers: Annotated[

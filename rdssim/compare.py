@@ -19,11 +19,9 @@ import pandas as pd
 
 from rdssim.scenario.checks import check_scenario
 from rdssim.scenario.load import ScenarioSet
-from rdssim.scenario.schema import FaultSpec, InstanceSpec, Scenario
+from rdssim.scenario.schema import DEPLOYMENT_TYPES, FaultSpec, InstanceSpec, Scenario
 
-SUPPORTED = ("single-az", "multi-az-instance")
-PLANNED = ("multi-az-cluster", "aurora", "self-managed-ec2")
-"""Deployment types the issue tracker plans (issue #14); refused with that message."""
+SUPPORTED = DEPLOYMENT_TYPES
 METRIC_LABELS = {
     "failover_s": "failover time (s)",
     "writer_unavailable_s": "writer unavailable (s)",
@@ -52,10 +50,6 @@ def parse_deployments(text: str) -> list[str]:
     if not names:
         raise CompareError("--deployments: name at least one deployment type")
     for name in names:
-        if name in PLANNED:
-            raise CompareError(
-                f"--deployments: {name} is not modelled yet; today: {', '.join(SUPPORTED)}"
-            )
         if name not in SUPPORTED:
             raise CompareError(
                 f"--deployments: unknown deployment type {name!r}; known: {', '.join(SUPPORTED)}"
@@ -74,39 +68,82 @@ def _other_az(primary_az: str, taken: set[str]) -> str:
     raise CompareError(f"no free AZ next to {primary_az} for a standby")
 
 
+# The hosts each type gets besides the primary: (role, how many). A Multi-AZ DB cluster has
+# two readers; Aurora and self-managed are compared with one follower each (the standby's
+# place), the smallest that can fail over.
+FOLLOWERS = {
+    "single-az": ("standby", 0),
+    "multi-az-instance": ("standby", 1),
+    "multi-az-cluster": ("reader", 2),
+    "aurora": ("reader", 1),
+    "self-managed-ec2": ("standby", 1),
+}
+
+
+def _hosts(scenario: Scenario, kind: str) -> list[InstanceSpec]:
+    """The primary, then the type's followers: the scenario's standby or readers first (in
+    their AZs), then new hosts in the Region's next free AZs."""
+    deployment = scenario.deployment
+    primary = next(s for s in deployment.instances if s.role == "primary")
+    role, count = FOLLOWERS[kind]
+    existing = [s for s in deployment.instances if s.role != "primary"][:count]
+    hosts = [primary] + [
+        s if s.role == role else s.model_copy(update={"role": role}) for s in existing
+    ]
+    used = (
+        {primary.name}
+        | {s.name for s in deployment.instances}
+        | {r.name for r in deployment.replicas}
+    )
+    while len(hosts) < count + 1:
+        taken = {h.az for h in hosts}
+        name = next(f"db-{i}" for i in range(2, 100) if f"db-{i}" not in used)
+        used.add(name)
+        hosts.append(
+            InstanceSpec.model_validate(
+                {"name": name, "az": _other_az(primary.az, taken), "role": role}
+            )
+        )
+    return hosts
+
+
 def as_deployment(scenario: Scenario, kind: str) -> Mapped:
     """``scenario`` on deployment type ``kind``."""
     deployment = scenario.deployment
-    primary = next(s for s in deployment.instances if s.role == "primary")
-    standby = next((s for s in deployment.instances if s.role == "standby"), None)
-    instances = [primary]
-    if kind == "multi-az-instance":
-        if standby is None:
-            taken = {primary.az}
-            used = {primary.name} | {r.name for r in deployment.replicas}
-            name = next(f"db-{i}" for i in range(2, 100) if f"db-{i}" not in used)
-            standby = InstanceSpec.model_validate(
-                {"name": name, "az": _other_az(primary.az, taken), "role": "standby"}
-            )
-        instances.append(standby)
+    instances = _hosts(scenario, kind)
+    follower = instances[1].name if len(instances) > 1 else None
     hosts = {s.name for s in instances} | {r.name for r in deployment.replicas}
     azs = {s.az for s in instances} | {r.az for r in deployment.replicas}
     faults: list[FaultSpec] = []
     dropped: list[str] = []
     for i, fault in enumerate(scenario.faults):
-        gone = (fault.target == "standby" and kind == "single-az") or (
-            fault.target not in (None, "primary", "standby") and fault.target not in hosts
+        if fault.target in ("standby", "reader") and follower is not None:
+            fault = fault.model_copy(update={"target": follower})
+        gone = (fault.target in ("standby", "reader")) or (
+            fault.target not in (None, "primary") and fault.target not in hosts
         )
         forced = fault.kind == "reboot-with-failover" and kind == "single-az"
         elsewhere = fault.kind == "az-outage" and fault.az not in azs
-        if gone or forced or elsewhere:
+        volume = fault.kind == "volume-copy-loss" and kind != "aurora"
+        if gone or forced or elsewhere or volume:
             what = (
                 fault.target
                 if gone
-                else ("a failover to force" if forced else f"host in {fault.az}")
+                else (
+                    "a failover to force"
+                    if forced
+                    else ("cluster volume" if volume else f"host in {fault.az}")
+                )
             )
             dropped.append(f"faults[{i}] ({fault.kind}): {kind} has no {what}")
             continue
+        if fault.kind == "partition" and kind != "self-managed-ec2":
+            # RDS's control plane fences a writer it cannot reach: for clients and peers
+            # alike the host is gone.
+            fault = fault.model_copy(update={"kind": "network-loss"})
+            dropped.append(
+                f"faults[{i}] (partition): on {kind} RDS fences the host: a network-loss"
+            )
         faults.append(fault)
     actions = []
     for i, action in enumerate(scenario.actions):
@@ -114,11 +151,16 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
             dropped.append(f"actions[{i}] ({action.kind}): {kind} has no failover to force")
             continue
         actions.append(action)
+    proxy = scenario.proxy
+    if kind == "self-managed-ec2" and proxy.enabled:
+        proxy = proxy.model_copy(update={"enabled": False})
+        dropped.append("proxy: RDS Proxy does not front a database on EC2")
     mapped = scenario.model_copy(
         update={
             "deployment": deployment.model_copy(update={"type": kind, "instances": instances}),
             "faults": faults,
             "actions": actions,
+            "proxy": proxy,
             "variant": kind,
         }
     )

@@ -280,12 +280,18 @@ def lost_txns(record: Record) -> tuple[int, int]:
     return round(committed), inflight
 
 
+def rpo_txns(record: Record) -> int:
+    """Committed transactions lost: the log's rewinds and what an old primary outside the
+    lineage accepted (two writers)."""
+    return lost_txns(record)[0] + (split_brain_txns(record) or 0)
+
+
 def summarize(record: Record) -> Summary:
     """The Summary of one run, from its Record alone."""
     all_failovers = failovers(record)
     first = all_failovers[0] if all_failovers else None
     downtime, recovered = client_downtime(record)
-    rpo, inflight = lost_txns(record)
+    _, inflight = lost_txns(record)
     split = split_brain_txns(record)
     clients = summarize_clients(record)
     errors: dict[str, int] = {}
@@ -307,7 +313,7 @@ def summarize(record: Record) -> Summary:
         probe_downtime_s=downtime,
         degraded_s=degraded_s(record),
         standby_syncing_s=standby_syncing_s(record),
-        rpo_txns=rpo + (split or 0),
+        rpo_txns=rpo_txns(record),
         inflight_lost_txns=inflight,
         two_writers_s=two_writers_s(record),
         split_brain_txns=split,

@@ -106,3 +106,62 @@ def test_mean_dns_phase_matches_the_propagation(
     mean_s, var = mean_var(scenario.timings.dns_propagation)
     mean = float(np.mean([s.dns_s for s in summaries]))
     assert abs(mean - mean_s) < 4 * math.sqrt(var / len(summaries)) + 1e-9
+
+
+# -- the other deployment types (docs/calibration.md, "Deployments") --------------------------
+DEPLOYMENT_BASE = """\
+name: deployment-calibration
+engine: mysql
+duration: 2h
+deployment:
+  type: {kind}
+  instances:
+{instances}
+workload:
+  phases:
+    - {{start: 0s, writes_per_s: 500}}
+faults:
+  - {{at: 10m, kind: host-crash, target: primary}}
+"""
+HOSTS = {
+    "multi-az-cluster": ["primary:us-east-1a", "reader:us-east-1b", "reader:us-east-1c"],
+    "aurora": ["primary:us-east-1a", "reader:us-east-1b"],
+    "aurora-alone": ["primary:us-east-1a"],
+}
+
+
+def _deployment_summaries(key: str) -> list[Summary]:
+    from rdssim.scenario import parse_scenario_text
+
+    lines = [
+        f"    - {{name: db-{i + 1}, az: {host.split(':')[1]}, role: {host.split(':')[0]}}}"
+        for i, host in enumerate(HOSTS[key])
+    ]
+    text = DEPLOYMENT_BASE.format(kind=key.split("-alone")[0], instances="\n".join(lines))
+    scenario = parse_scenario_text(text, file="<calibration>").variants["base"]
+    return [summarize(run(scenario, seed)) for seed in SEEDS]
+
+
+def test_multi_az_cluster_fails_over_typically_under_35_s() -> None:
+    found = _deployment_summaries("multi-az-cluster")
+    times = np.array([s.failover_s for s in found], dtype=float)
+    assert not np.isnan(times).any()
+    assert float(np.median(times)) < 35.0
+    assert all(s.rpo_txns == 0 for s in found)  # semi-synchronous: one reader acknowledged
+
+
+def test_aurora_with_a_replica_usually_under_60_often_under_30_s() -> None:
+    found = _deployment_summaries("aurora")
+    times = np.array([s.failover_s for s in found], dtype=float)
+    assert not np.isnan(times).any()
+    assert float(np.median(times)) < 30.0  # "often under 30 seconds"
+    assert float(np.mean(times < 60.0)) >= 0.95  # "usually under 60 seconds"
+    assert all(s.rpo_txns == 0 for s in found)
+
+
+def test_aurora_without_a_replica_is_re_created_typically_under_10_minutes() -> None:
+    found = _deployment_summaries("aurora-alone")
+    assert all(s.failovers == 0 for s in found)
+    down = np.array([s.writer_unavailable_s for s in found])
+    assert float(np.median(down)) < 600.0
+    assert float(np.median(down)) > 60.0  # a re-creation, not a failover

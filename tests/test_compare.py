@@ -22,7 +22,7 @@ from rdssim.compare import (
     parse_deployments,
 )
 from rdssim.metrics import summarize
-from rdssim.scenario import load_scenario
+from rdssim.scenario import load_scenario, parse_scenario_text
 from rdssim.sim import build
 from rdssim.sweep import sweep
 
@@ -45,8 +45,8 @@ faults:
 
 def test_deployment_lists_are_checked() -> None:
     assert parse_deployments("single-az, multi-az-instance") == ["single-az", "multi-az-instance"]
-    with pytest.raises(CompareError, match="aurora is not modelled yet"):
-        parse_deployments("single-az,aurora")
+    every = "single-az,multi-az-instance,multi-az-cluster,aurora,self-managed-ec2"
+    assert parse_deployments(every) == every.split(",")
     with pytest.raises(CompareError, match="unknown deployment type 'multi-az'"):
         parse_deployments("multi-az")
     with pytest.raises(CompareError, match="named twice"):
@@ -143,7 +143,7 @@ def test_out_writes_the_rows_and_the_figure(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--deployments", "aurora"], "aurora is not modelled yet"),
+        (["--deployments", "aurora,aurora"], "named twice"),
         (["--deployments", "nope"], "unknown deployment type 'nope'"),
         (["--runs", "0"], "--runs"),
     ],
@@ -201,3 +201,49 @@ def test_an_outage_of_an_az_without_a_host_is_dropped_with_a_note() -> None:
     single = as_deployment(scenario_set(text).variants["base"], "single-az")
     assert single.scenario.faults == []
     assert single.dropped == ("faults[0] (az-outage): single-az has no host in us-east-1b",)
+
+
+def test_a_type_that_cannot_run_the_scenario_is_refused_with_where(tmp_path: Path) -> None:
+    """Oracle has no Multi-AZ DB cluster: compare says so, located, exit 2."""
+    path = tmp_path / "oracle.yaml"
+    path.write_text(
+        SINGLE.replace("duration: 1h", "engine: oracle\nduration: 1h"), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["compare", str(path), "--deployments", "multi-az-cluster"])
+    assert result.exit_code == 2
+    assert "on multi-az-cluster: engine: a multi-az-cluster deployment runs mysql or postgres" in (
+        result.output
+    )
+
+
+def test_every_type_gets_its_hosts_and_the_faults_mapped() -> None:
+    """The primary's host and AZ mean the same on every type; the standby's fault goes to
+    the type's first follower; a partition is a network loss where RDS fences."""
+    text = (
+        SINGLE.replace("type: single-az", "type: multi-az-instance")
+        .replace(
+            "role: primary}", "role: primary}\n    - {name: db-2, az: us-east-1b, role: standby}"
+        )
+        .replace(
+            "  - {at: 5m, kind: host-crash, target: primary}",
+            "  - {at: 5m, kind: host-crash, target: primary}\n"
+            "  - {at: 6m, kind: network-loss, target: standby, duration: 1m}",
+        )
+    )
+    base = parse_scenario_text(text, file="<t>").variants["base"]
+    roles = {}
+    for kind in ("multi-az-cluster", "aurora", "self-managed-ec2"):
+        mapped = as_deployment(base, kind)
+        deployment = mapped.scenario.deployment
+        roles[kind] = [s.role for s in deployment.instances]
+        follower = deployment.instances[1].name
+        assert [(f.kind, f.target) for f in mapped.scenario.faults] == [
+            ("host-crash", "primary"),
+            ("network-loss", follower),
+        ]
+        assert len({s.az for s in deployment.instances}) == len(deployment.instances)
+    assert roles == {
+        "multi-az-cluster": ["primary", "reader", "reader"],
+        "aurora": ["primary", "reader"],
+        "self-managed-ec2": ["primary", "standby"],
+    }

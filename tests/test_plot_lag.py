@@ -119,7 +119,9 @@ def make_record(
     record.add(Event(CRASH_S, "db-1", "fault", "host crash", data=data))
     record.add(StateChange(CRASH_S, "db-1", "primary", "failed"))
     record.add(StateChange(FAILOVER_S, "db-2", "primary", "available"))
-    record.add(Event(FAILOVER_S, "db-2", "rds", "failover complete", "RDS-EVENT-0049"))
+    record.add(
+        Event(FAILOVER_S, "db-2", "failover-completed", "failover complete", "RDS-EVENT-0049")
+    )
     for name, _, latency, until in replicas:
         applied = applied_curve(source, latency, until)
         add_curve(record, applied_series(name), applied)

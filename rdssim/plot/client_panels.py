@@ -98,9 +98,12 @@ def draw_markers(axes: Iterable[Axes], record: Record, t0: float, legend: Legend
     found: list[tuple[float, str, str, str]] = [
         (m.time_s, m.label, *MARKER_STYLES[m.kind]) for m in markers(record)
     ]
-    for event in record.rds_events():
-        if event.rds_event in FAILOVER_EVENT_STYLES:
-            found.append((event.time_s, *FAILOVER_EVENT_STYLES[event.rds_event]))
+    for event in record.events:
+        if event.kind in FAILOVER_EVENT_STYLES:
+            label, colour, style = FAILOVER_EVENT_STYLES[event.kind]
+            if event.rds_event is not None:
+                label += f" ({event.rds_event[-4:]})"
+            found.append((event.time_s, label, colour, style))
     axes = list(axes)
     if not axes:
         return

@@ -46,9 +46,16 @@ def plot_deployments(table: pd.DataFrame, kinds: Sequence[str], path: Path | Non
                     fontsize=8,
                     color="#777777",
                 )
-        # From zero: the boxes compare by size, not by where an axis happens to start.
+        # From zero: the boxes compare by size, not by where an axis happens to start. When
+        # the medians span more than a decade (seconds beside tens of minutes), a symlog
+        # axis keeps the small ones readable; linear below 1.
         top = max((float(d.max()) for d in data if d.size), default=0.0)
-        ax.set_ylim(0.0, top * 1.08 if top > 0 else 1.0)
+        medians = [float(np.median(d)) for d in data if d.size and np.median(d) > 0]
+        if medians and max(medians) > 10 * min(medians):
+            ax.set_yscale("symlog", linthresh=1.0)
+            ax.set_ylim(0.0, top * 1.5)
+        else:
+            ax.set_ylim(0.0, top * 1.08 if top > 0 else 1.0)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right", fontsize=8)
         ax.set_title(METRIC_LABELS[metric], fontsize=10)
         ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)

@@ -92,7 +92,7 @@ REPLICA_LABELS = {
     "replica-repointed": "{} re-pointed",
 }
 REPLICA_ACTIONS = ("promote-replica", "repoint-replica", "create-replica")
-FAILOVER_COMPLETE = "RDS-EVENT-0049"
+FAILOVER_COMPLETE = "failover-completed"  # RDS-EVENT-0049, or a DB cluster's 0071
 
 # Artist ids, so that tests (and anyone else) can find what was drawn.
 LAG_GID = "lag:{}"
@@ -178,7 +178,7 @@ def lag_markers(record: Record) -> list[Marker]:
             found.append(Marker(event.time_s, event.kind, marker_label(event)))
             if event.kind == "action" and event.data.get("fault_kind") in REPLICA_ACTIONS:
                 acted.add((event.time_s, str(event.data.get("target"))))
-        elif event.rds_event == FAILOVER_COMPLETE:
+        elif event.kind == FAILOVER_COMPLETE:
             found.append(Marker(event.time_s, "failover-complete", "failover complete"))
     for event in record.events:
         # A promotion started by the action at the same instant would repeat its label.

@@ -44,6 +44,29 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("dns", "#e4d4f0", "dns: opens → 0049"),
 )
 
+# The phases' legend where the failover's instants are not RDS-EVENT-0013 and 0049: a DB
+# cluster's (0072/0073 and 0071) and a self-managed deployment's (no RDS events).
+PHASE_LABELS: dict[str, tuple[str, str, str]] = {
+    "multi-az-cluster": (
+        "detection: trigger → failover started (0072/0073)",
+        "promotion: started → reader opens as writer",
+        "dns: opens → 0071",
+    ),
+    "self-managed-ec2": (
+        "detection: trigger → failover started",
+        "promotion: started → standby opens",
+        "endpoint: opens → application moved",
+    ),
+}
+PHASE_LABELS["aurora"] = PHASE_LABELS["multi-az-cluster"]
+
+
+def phase_legend(deployment: object) -> list[tuple[str, str]]:
+    """(colour, legend text) of each phase, for the run's deployment type."""
+    texts = PHASE_LABELS.get(str(deployment), tuple(text for _, _, text in PHASES))
+    return [(colour, text) for (_, colour, _), text in zip(PHASES, texts, strict=True)]
+
+
 OUTCOME_COLOURS: dict[str, str] = {"ok": "#2ca02c", "fail": "#d62728", "unknown": "#ff7f0e"}
 # Opaque pale versions for the bands under the ticks (opaque so the phase tints do not mix in).
 OUTCOME_TINTS: dict[str, str] = {"ok": "#d5efcf", "fail": "#f9c9c3", "unknown": "#fde0bf"}
@@ -107,11 +130,12 @@ REQUEST_COLOURS: dict[str, str] = {
 }
 UNKNOWN_REQUEST_COLOURS = ("#e7ba52", "#17becf", "#969696", "#bdbdbd")
 
-# Failover events marked on the client plots: (label, colour, line style). The 0049 style is
-# the lag plot's "failover-complete".
+# Failover instants marked on the client plots, by event kind: (label, colour, line style);
+# the label gets the RDS event id where there is one. The completion style is the lag
+# plot's "failover-complete".
 FAILOVER_EVENT_STYLES: dict[str, tuple[str, str, str]] = {
-    "RDS-EVENT-0013": ("failover started (0013)", "#3182bd", "--"),
-    "RDS-EVENT-0049": ("failover complete (0049)", "#238b45", ":"),
+    "failover-started": ("failover started", "#3182bd", "--"),
+    "failover-completed": ("failover complete", "#238b45", ":"),
 }
 
 

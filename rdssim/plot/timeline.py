@@ -41,7 +41,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
-from rdssim.metrics import failovers, lost_txns
+from rdssim.metrics import failovers, rpo_txns
 from rdssim.plot.labels import HeaderPlan, label_header, label_phases, measure, plan_header
 from rdssim.plot.lanes import (
     GROUP_HEIGHT,
@@ -60,6 +60,7 @@ from rdssim.plot.style import (
     OUTCOME_TINTS,
     PHASES,
     legend_right,
+    phase_legend,
     state_colours,
 )
 from rdssim.plot.windows import Window, windows
@@ -214,7 +215,10 @@ def _add_legends(panel: Panel, record: Record) -> None:
     if failovers(record):
         legend(
             panel.header,
-            [Patch(facecolor=c, edgecolor="#bbbbbb", label=text) for _, c, text in PHASES],
+            [
+                Patch(facecolor=c, edgecolor="#bbbbbb", label=text)
+                for c, text in phase_legend(record.meta.get("deployment"))
+            ],
             "failover phase",
         )
     legend(
@@ -253,7 +257,7 @@ def _add_subtitle(fig: Figure, heading: Text, record: Record, renderer: Renderer
     # Losses are counted in bytes and converted with bytes_per_txn; a hand-made Record
     # without it gets no RPO rather than a wrong one.
     if "bytes_per_txn" in meta:
-        parts.append(f"committed transactions lost (RPO): {lost_txns(record)[0]:,}")
+        parts.append(f"committed transactions lost (RPO): {rpo_txns(record):,}")
     text = "   ·   ".join(parts)
     box = heading.get_window_extent(renderer).transformed(fig.transFigure.inverted())
     fig.text(

@@ -39,7 +39,7 @@ _NEEDS_TARGET = (
     "storage-full",
     "partition",
 )
-_LASTING = ("network-loss", "az-outage", "unresponsive", "partition", "volume-copy-loss")
+_LASTING = ("network-loss", "az-outage", "unresponsive", "partition")
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:

@@ -161,13 +161,25 @@ def reboot_problems(
     other: str | None,
     other_key: str,
 ) -> list[Problem]:
-    """RebootDBInstance ForceFailover (a fault or an action): Multi-AZ only, no arguments."""
+    """RebootDBInstance ForceFailover (a fault or an action; on a DB cluster FailoverDBCluster,
+    on EC2 a switchover): not on Single-AZ, no arguments."""
     problems: list[Problem] = []
-    if scenario.deployment.type != "multi-az-instance":
+    kind = scenario.deployment.type
+    followers = [s for s in scenario.deployment.instances if s.role != "primary"]
+    if kind == "single-az":
         problems.append(
             (
                 (*where, "kind"),
                 "RebootDBInstance with ForceFailover is rejected on a non-Multi-AZ instance",
+                None,
+            )
+        )
+    elif not followers:
+        # On a cluster it is FailoverDBCluster; on EC2 a switchover: both need a target.
+        problems.append(
+            (
+                (*where, "kind"),
+                f"a failover of this {kind} deployment needs a reader or standby to promote",
                 None,
             )
         )

@@ -513,8 +513,6 @@ class TimingsSpec(_Model):
     aurora_promotion: Timing = LogNormal(6.0, 0.4)
     aurora_recreate: Timing = LogNormal(300.0, 0.4)
     """No replica: the writer re-created in its AZ on the same volume."""
-    aurora_replica_restart: Timing = LogNormal(10.0, 0.4)
-    """A replica restarts when the writer fails over (assumption), then reads again."""
     aurora_replica_lag_s: Annotated[float, seconds(MINUTE)] = Field(
         default=0.02, alias="aurora_replica_lag"
     )
