@@ -60,6 +60,19 @@ LOGGED_KINDS = (
     "replica-restarting",
     "io-suspended",
     "io-resumed",
+    # What the deployment types beyond a DB instance do (semi-sync, flow control, Aurora's
+    # volume, an HA manager's refusals, fencing and rejoins).
+    "commits-waiting",
+    "commits-resumed",
+    "flow-control",
+    "flow-control-released",
+    "volume-writable",
+    "volume-readable",
+    "volume-unavailable",
+    "volume-copy-repaired",
+    "failover-refused",
+    "demoted",
+    "rejoined",
 )
 
 

@@ -12,6 +12,8 @@ from rdssim.model.cohort import Cohort
 from rdssim.model.conntable import ConnectionTable
 from rdssim.model.context import SimContext
 from rdssim.model.deployments import DBInstanceController, Deployment, controller_for
+from rdssim.model.deployments.aurora import VOLUME_LANE
+from rdssim.model.deployments.readers import ReaderDeployment
 from rdssim.model.direct import DirectCohort
 from rdssim.model.dns import Endpoint
 from rdssim.model.faults import FaultInjector
@@ -24,8 +26,12 @@ from rdssim.model.replicas import ReplicaSet
 from rdssim.model.writelog import WriteLog
 from rdssim.record import InstanceInfo, Record, Scalar
 from rdssim.rng import Streams
+from rdssim.scenario.checks_deployments import volume_azs
 from rdssim.scenario.schema import Scenario
 from rdssim.txn_spread import blocks_for
+
+CLUSTER_TYPES = ("multi-az-cluster", "aurora")
+"""Types whose readers serve reads through a reader endpoint."""
 
 
 @dataclass
@@ -96,6 +102,14 @@ def restored_instances(scenario: Scenario) -> list[tuple[str, str]]:
             az[name] = az[action.target]
             found.append((name, az[name]))
     return found
+
+
+def volume_lane(scenario: Scenario) -> list[InstanceInfo]:
+    """Aurora's cluster volume, as a lane of its own (rdssim.model.deployments.aurora)."""
+    if scenario.deployment.type != "aurora":
+        return []
+    azs = volume_azs(scenario) or []
+    return [InstanceInfo(VOLUME_LANE, f"6 copies: {', '.join(azs)}", None, None)]
 
 
 def large_txn_meta(scenario: Scenario) -> dict[str, Scalar]:
@@ -196,12 +210,15 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             InstanceInfo(
                 s.name,
                 s.az,
-                "primary" if s.role == "reader" else None,
+                # A DB cluster's members are measured like replicas (lag, reads): each
+                # may be a reader at some point (0 lag while it is the writer).
+                "primary" if scenario.deployment.type in CLUSTER_TYPES else None,
                 scenario.region_of(s.az),
             )
             for s in specs
         ]
         + [InstanceInfo(n, az, None, scenario.region_of(az)) for n, az in restored]
+        + volume_lane(scenario)
         + [
             InstanceInfo(r.name, r.az, r.source, scenario.region_of(r.az))
             for r in scenario.deployment.replicas
@@ -221,7 +238,11 @@ def build(scenario: Scenario, seed: int) -> Simulation:
         inst.sync()
     replicas = ReplicaSet(ctx, network, log, controller, scenario)
     record.meta.update(large_txn_meta(scenario))
-    reads = ReadRouter(ctx, scenario.reads, replicas) if scenario.reads else None
+    reads = None
+    if scenario.reads:
+        readers = [s.name for s in specs] if scenario.deployment.type in CLUSTER_TYPES else []
+        members = controller.reader_endpoint if isinstance(controller, ReaderDeployment) else None
+        reads = ReadRouter(ctx, scenario.reads, replicas, members, readers)
     env.process(log.run_phases())
     env.process(controller.monitor())
     injector = FaultInjector(ctx, [*instances, *replicas.hosts], network, controller)

@@ -83,6 +83,8 @@ CLUSTER_FAILOVER_REASONS: dict[str, str] = {
     "unreachable": "The writer DB instance is unreachable.",
     "storage-failed": "The writer DB instance's storage failed.",
     "unresponsive": "The writer DB instance is busy and unresponsive.",
+    "os-patch": "The operating system of the writer DB instance is being patched.",
+    "class-change": "The DB cluster was modified by customer.",
 }
 SELF_MANAGED_FAILOVER_REASONS: dict[str, str] = {
     "user": "A switchover was requested.",
@@ -90,6 +92,8 @@ SELF_MANAGED_FAILOVER_REASONS: dict[str, str] = {
     "unreachable": "The primary cannot be reached from its peers.",
     "storage-failed": "The primary's storage failed.",
     "unresponsive": "The primary does not answer.",
+    "os-patch": "A switchover before patching the primary's host.",
+    "class-change": "A switchover before moving the primary to a new instance class.",
 }
 
 

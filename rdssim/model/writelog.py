@@ -103,6 +103,18 @@ class WriteLog:
             return self.followers.received_now(instance)
         return self._applied[instance].at(self.ctx.now)
 
+    def seed_from_snapshot(self, instance: str, position: float) -> None:
+        """A new host of ``instance`` (not following now) was created from a snapshot
+        holding the log up to ``position``: it resumes from there, not from where the old
+        host stopped."""
+        now = self.ctx.now
+        segment = self._applied[instance]
+        current = segment.at(now)
+        if position > current and instance not in self._following:
+            self._emit(applied_series(instance), current)
+            self._applied[instance] = _Segment(now, position, 0.0)
+            self._emit(applied_series(instance), position)
+
     def diverged_now(self, instance: str) -> float:
         """Bytes of writes ``instance`` accepted outside the lineage (two writers)."""
         segment = self._diverged.get(instance)

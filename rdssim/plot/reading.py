@@ -57,6 +57,8 @@ def marker_label(event: Event) -> str:
     label = event.message
     if event.kind == "fault":
         label = f"AZ {data.get('az')} dark" if kind == "az-outage" else f"{kind} {target}"
+        if kind == "volume-copy-loss":
+            label = f"copy lost in {data.get('az')}"
     elif event.kind == "fault-end":
         label = f"AZ {data.get('az')} back" if kind == "az-outage" else f"{kind} {target} over"
     elif event.kind == "action":

@@ -33,6 +33,13 @@ STATE_COLOURS: dict[str, str] = {
     "stopped": "#969696",
     "recovering": "#9e9ac8",
     "restoring": "#6a51a3",
+    "commits-waiting": "#fd8d3c",
+    "read-only": "#bcbddc",
+    "volume-unavailable": "#cb181d",
+    # Aurora's cluster volume (its own lane): quorums of its six copies.
+    "writable": "#74c476",
+    "readable": "#fdd0a2",
+    "unavailable": "#a50f15",
 }
 UNKNOWN_STATE_COLOURS = ("#bdbdbd", "#d9d9d9", "#8c6d31", "#e7ba52", "#7b4173")
 

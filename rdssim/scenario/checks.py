@@ -74,7 +74,7 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
                     None,
                 )
             )
-        if spec.name in ROLE_SELECTORS:
+        if spec.name in (*ROLE_SELECTORS, "cluster-volume"):
             problems.append(
                 (
                     ("deployment", "instances", i, "name"),

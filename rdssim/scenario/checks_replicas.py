@@ -199,13 +199,15 @@ def check_reads(scenario: Scenario) -> list[Problem]:
     reads = scenario.reads
     if reads is None:
         return []
-    names = [r.name for r in scenario.deployment.replicas]
+    # A DB cluster's readers (Multi-AZ cluster, Aurora replicas) serve reads too.
+    readers = [s.name for s in scenario.deployment.instances if s.role == "reader"]
+    names = readers + [r.name for r in scenario.deployment.replicas]
     if not names:
         return [
             (
                 ("reads",),
                 "reads go to read replicas, and the deployment has none",
-                "add deployment.replicas",
+                "add deployment.replicas (or, on a DB cluster, readers)",
             )
         ]
     if reads.target != READER_ENDPOINT and reads.target not in names:

@@ -30,10 +30,18 @@ from rdssim.model.network import Network
 from rdssim.model.replication.followers import FollowParams
 from rdssim.model.writelog import WriteLog
 from rdssim.quorum import copies_left, volume_state
+from rdssim.record import StateChange
 from rdssim.scenario.checks_deployments import volume_azs
 from rdssim.scenario.schema import Scenario
 
+VOLUME_LANE = "cluster-volume"
+"""The volume's lane in the Record (its states: writable, readable, unavailable)."""
 VOLUME_UNAVAILABLE = "volume-unavailable"
+STATE_TEXT = {
+    "writable": "writable",
+    "readable": "readable, not writable (commits wait)",
+    "unavailable": "neither readable nor writable",
+}
 """A replica's state while the volume has no read quorum."""
 
 
@@ -57,6 +65,7 @@ class AuroraController(ReaderDeployment):
         self.volume_azs = azs
         self.lost_copies: dict[str, int] = {}
         self.volume = "writable"
+        ctx.record.add(StateChange(0.0, VOLUME_LANE, "volume", "writable"))
 
     # -- the volume -----------------------------------------------------------------------
     def copies(self) -> int:
@@ -78,7 +87,7 @@ class AuroraController(ReaderDeployment):
                 break
         self.lost_copies[az] -= 1
         self.ctx.emit(
-            "volume", "volume-copy-repaired", f"a copy in {az} is back ({self.copies()} of 6)"
+            VOLUME_LANE, "volume-copy-repaired", f"a copy in {az} is back ({self.copies()} of 6)"
         )
         self.ctx.changed.fire()
 
@@ -86,7 +95,12 @@ class AuroraController(ReaderDeployment):
         """Writes need the write quorum, reads the read quorum."""
         state = volume_state(self.copies())
         if state != self.volume:
-            self.ctx.emit("volume", "volume-" + state, f"{self.copies()} of 6 copies answer")
+            self.ctx.emit(
+                VOLUME_LANE,
+                "volume-" + state,
+                f"{self.copies()} of 6 copies answer: {STATE_TEXT[state]}",
+            )
+            self.ctx.record.add(StateChange(self.ctx.now, VOLUME_LANE, "volume", state))
             self.volume = state
         writer = self.with_role("primary")
         if writer is not None and writer.healthy:

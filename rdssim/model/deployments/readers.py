@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rdssim.model.context import SimContext
-from rdssim.model.deployments.base import Proc
+from rdssim.model.deployments.base import PATCHING, Proc
 from rdssim.model.deployments.db_instance import DBInstanceController
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import REPLICATING, STALLED, Instance
@@ -26,7 +26,12 @@ from rdssim.model.writelog import WriteLog
 from rdssim.scenario.schema import Scenario
 
 STOPPED_AS = {"auto": "stopped", "abrupt": "rebooting", "planned": "stopped"}
+# (a planned failover's old writer then gets the maintenance: _rejoin)
 """What the old writer is while the failover runs, by mode."""
+
+
+def _down(inst: Instance) -> Callable[[], bool]:
+    return lambda: not inst.healthy
 
 
 class ReaderDeployment(DBInstanceController):
@@ -79,6 +84,16 @@ class ReaderDeployment(DBInstanceController):
             and writer.op_state in ("available", *STALLED)
             and not (writer.partitioned or inst.partitioned)
         )
+
+    def reader_endpoint(self) -> list[Instance]:
+        """The reader endpoint's members: the readers, and a reader promoted by a failover
+        until it completes."""
+        members = self.followers_now()
+        if self._promoted is not None and self._promoted not in [m.name for m in members]:
+            members.append(self.instance(self._promoted))
+        return members
+
+    _promoted: str | None = None
 
     def followers_now(self) -> list[Instance]:
         return [i for i in self.instances if i.role == self.follower_role]
@@ -242,6 +257,7 @@ class ReaderDeployment(DBInstanceController):
         lost_bytes = max(0.0, self.log.committed_at(self.ctx.now) - position)
         self.log.rewind_to(min(position, self.log.committed_at(self.ctx.now)))
         self.log.lineage = new.name
+        self._promoted = new.name
         new.set(role="primary", op_state="available")
         self.ctx.emit(
             new.name,
@@ -251,6 +267,7 @@ class ReaderDeployment(DBInstanceController):
             lost_txns=lost_bytes / self.log.bytes_per_txn,
         )
         yield from self.move_endpoint(new)
+        self._promoted = None
         self.ctx.emit(
             new.name, "failover-completed", f"to {new.name}", rds=completed, failover=number
         )
@@ -278,19 +295,80 @@ class ReaderDeployment(DBInstanceController):
         old.set(role="none", op_state=STOPPED_AS[mode])
 
     def after_failover(self, old: Instance, mode: str) -> None:
-        """The old writer comes back as a follower (rebooted, or on a new host)."""
+        """The old writer comes back as a follower (its maintenance done, rebooted, or on a
+        new host)."""
         self._repairing.add(old.name)
-        self.env.process(self._rejoin(old, reboot=mode != "auto"))
+        self.env.process(self._rejoin(old, reboot=mode == "abrupt", work=self._maintenance_work))
+
+    # -- maintenance ----------------------------------------------------------------------
+    def maintain(self, work: str, source: str, instance_class: str | None = None) -> None:
+        """OS patching or a class change: the followers one at a time, then a failover to
+        one of them, then the old writer, which comes back as a follower (with no
+        follower, the writer alone, offline)."""
+        primary = self.with_role("primary")
+        if not self.candidates():
+            super().maintain(work, source, instance_class)
+            return
+        if self.busy or primary is None or primary.op_state != "available":
+            self.ctx.emit(source, "action-rejected", f"{work} refused: the cluster is busy")
+            return
+        self._pending_class = instance_class
+        self._start(self._maintain_followers(work))
+
+    def _maintain_followers(self, work: str) -> Proc:
+        timing = self.t.os_patch if work == PATCHING else self.t.class_change
+        writer = self.with_role("primary")
+        assert writer is not None
+        if work == PATCHING:
+            self.ctx.emit(writer.name, "maintenance-started", rds=self._rds("0026"))
+        else:
+            self.ctx.emit(writer.name, "modification-started", "applying the new instance class")
+        for inst in self.candidates():
+            inst.set(op_state=work)
+            done = yield from self._wait_unless(timing.sample(self._repair_rng(inst)), _down(inst))
+            if done:
+                inst.set(op_state=REPLICATING)
+                self._work_finished(inst, work)
+        reason = "os-patch" if work == PATCHING else "class-change"
+        self._maintenance_work = work
+        yield from self.failover(self.ctx.now, reason, "planned", work=work)
+        self._maintenance_work = None
+        writer = self.with_role("primary")
+        if writer is not None and writer.name != self.log.lineage:
+            return
+        self._apply_class()
+
+    _maintenance_work: str | None = None
+
+    def _work_finished(self, inst: Instance, work: str) -> None:
+        if work == PATCHING:
+            self.ctx.emit(inst.name, "maintenance-finished", rds=self._rds("0027"))
+        else:
+            self.ctx.emit(inst.name, "modification-finished", "the new instance class is applied")
 
     # -- repairs --------------------------------------------------------------------------
     def _repair_follower(self, inst: Instance) -> None:
         self._repairing.add(inst.name)
         self.env.process(self._rejoin(inst, reboot=False))
 
-    def _rejoin(self, inst: Instance, *, reboot: bool) -> Proc:
-        """Bring ``inst`` back as a follower: it waits out a network loss or an AZ outage,
-        reboots a busy engine (or after a requested failover), is rebuilt on a new host
-        after a host or storage failure; then it catches up from where it stopped."""
+    def _rejoin(self, inst: Instance, *, reboot: bool, work: str | None = None) -> Proc:
+        """Bring ``inst`` back as a follower: it gets its maintenance, waits out a network
+        loss or an AZ outage, reboots a busy engine (or after a requested failover), is
+        rebuilt on a new host after a host or storage failure; then it catches up from
+        where it stopped."""
+        if work is not None and inst.healthy:
+            inst.set(role="none", op_state=work)
+            timing = self.t.os_patch if work == PATCHING else self.t.class_change
+            if (
+                yield from self._wait_unless(
+                    timing.sample(self._repair_rng(inst)), lambda: not inst.healthy
+                )
+            ):
+                self._work_finished(inst, work)
+                inst.set(role=self.follower_role, op_state=REPLICATING)
+                self._repairing.discard(inst.name)
+                self.ctx.changed.fire()
+                return
         while True:
             if reboot or (inst.healthy and inst.op_state != REPLICATING):
                 inst.set(role="none", op_state="rebooting")
@@ -317,6 +395,9 @@ class ReaderDeployment(DBInstanceController):
             inst.replace_host()
             inst.set(role="none", op_state="creating")
             if (yield from self._wait_unless(self._rebuild_s(inst), lambda: not inst.healthy)):
+                # assumption: building it includes catching up with the writer (as a
+                # Multi-AZ instance's new standby syncs): it joins at the writer's position.
+                self.log.seed_from_snapshot(inst.name, self.log.committed_at(self.ctx.now))
                 break
         inst.set(role=self.follower_role, op_state=REPLICATING)
         self._repairing.discard(inst.name)

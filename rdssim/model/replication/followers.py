@@ -87,12 +87,10 @@ def _follow_from(target: Curve, now: float, start: float, rate_bps: float) -> Cu
     passed = float(target.earliest_time_at_or_above(np.array([start]))[0])
     if not math.isfinite(passed):
         return Curve.ray(now, start, 0.0)
-    rest = follow(target, passed, start, rate_bps)
-    return Curve(
-        np.concatenate(([now], rest.times_s)),
-        np.concatenate(([start], rest.values_bytes)),
-        rest.final_slope_bps,
-    )
+    rest = follow(target, max(passed, now), start, rate_bps)
+    # Rounding may put the target a hair under ``start`` where it passes: never go back.
+    values = np.maximum.accumulate(np.concatenate(([start], rest.values_bytes)))
+    return Curve(np.concatenate(([now], rest.times_s)), values, rest.final_slope_bps)
 
 
 class Followers:
