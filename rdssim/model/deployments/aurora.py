@@ -75,7 +75,7 @@ class AuroraController(ReaderDeployment):
     def lose_copy(self, az: str, source: str) -> None:
         """A storage node of ``az`` fails: one copy fewer until it is repaired."""
         self.lost_copies[az] = min(2, self.lost_copies.get(az, 0) + 1)
-        self.ctx.emit(source, "volume-copy-lost", f"a copy in {az} is lost ({self.copies()} of 6)")
+        self.emit(source, "volume-copy-lost", f"a copy in {az} is lost ({self.copies()} of 6)")
         self.ctx.changed.fire()
         self.env.process(self._repair_copy(az))
 
@@ -86,7 +86,7 @@ class AuroraController(ReaderDeployment):
             if (yield from self._wait_unless(duration_s, lambda: self.network.is_dark(az))):
                 break
         self.lost_copies[az] -= 1
-        self.ctx.emit(
+        self.emit(
             VOLUME_LANE, "volume-copy-repaired", f"a copy in {az} is back ({self.copies()} of 6)"
         )
         self.ctx.changed.fire()
@@ -95,7 +95,7 @@ class AuroraController(ReaderDeployment):
         """Writes need the write quorum, reads the read quorum."""
         state = volume_state(self.copies())
         if state != self.volume:
-            self.ctx.emit(
+            self.emit(
                 VOLUME_LANE,
                 "volume-" + state,
                 f"{self.copies()} of 6 copies answer: {STATE_TEXT[state]}",
@@ -115,7 +115,7 @@ class AuroraController(ReaderDeployment):
                 reader.set(op_state=REPLICATING)
 
     # -- following: the shared volume -----------------------------------------------------
-    def follow_params(self, inst: Instance, writer: Instance) -> FollowParams:
+    def follow_params(self, inst: Instance, writer: Instance | None) -> FollowParams:
         rate = self.log.offered_rate(self.ctx.now)
         lag_s = self.t.aurora_replica_lag_s + self.t.aurora_lag_s_per_kwrites * rate / 1000.0
         return FollowParams(0.0, math.inf, math.inf, apply_delay_s=lag_s)
@@ -166,7 +166,7 @@ class AuroraController(ReaderDeployment):
     def without_target(self, primary: Instance, since_s: float) -> Proc:
         """No replica: the writer is re-created in its AZ on the same volume."""
         self._repairing.add(primary.name)
-        self.ctx.emit(
+        self.emit(
             primary.name, "recovery-started", rds="0020", trigger_s=since_s, cause=primary.state
         )
         while True:
@@ -185,7 +185,7 @@ class AuroraController(ReaderDeployment):
             if (yield from self._wait_unless(duration_s, lambda: not primary.healthy)):
                 break
         self._open(primary)
-        self.ctx.emit(primary.name, "recovery-completed", rds="0021", trigger_s=since_s)
+        self.emit(primary.name, "recovery-completed", rds="0021", trigger_s=since_s)
         self._repairing.discard(primary.name)
         self.busy = False
         self.ctx.topology_changed()

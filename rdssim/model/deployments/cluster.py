@@ -66,10 +66,10 @@ class ClusterController(ReaderDeployment):
         self.ctx.commit_latency_s = rtt
         if writer.op_state == "available" and not ackers and writer.healthy:
             writer.set(op_state=COMMITS_WAITING)
-            self.ctx.emit(writer.name, "commits-waiting", "no reader acknowledges: commits wait")
+            self.emit(writer.name, "commits-waiting", "no reader acknowledges: commits wait")
         elif writer.op_state == COMMITS_WAITING and ackers:
             writer.set(op_state="available")
-            self.ctx.emit(writer.name, "commits-resumed", f"{ackers[0].name} acknowledges again")
+            self.emit(writer.name, "commits-resumed", f"{ackers[0].name} acknowledges again")
         self._flow_control(writer)
 
     def _flow_control(self, writer: Instance) -> None:
@@ -87,7 +87,7 @@ class ClusterController(ReaderDeployment):
                 return
             self._throttled_by = None
             self.log.max_commit_bps = math.inf
-            self.ctx.emit(writer.name, "flow-control-released", "commits are no longer throttled")
+            self.emit(writer.name, "flow-control-released", "commits are no longer throttled")
             self.log.update()
         target_s = self.t.cluster_flow_control_lag_s
         committed = self.log.curve()
@@ -104,7 +104,7 @@ class ClusterController(ReaderDeployment):
             if lag >= target_s - 1e-6:
                 self._throttled_by = reader.name
                 self.log.max_commit_bps = apply_bps
-                self.ctx.emit(
+                self.emit(
                     writer.name,
                     "flow-control",
                     f"{reader.name}'s apply lag reached {target_s:g} s: commits throttled to "

@@ -35,15 +35,18 @@ from rdssim.model.deployments.base import PATCHING, Proc
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import Instance
 from rdssim.model.network import Network
-from rdssim.model.rds_events import FAILOVER_REASONS, failover_events
+from rdssim.model.rds_events import FAILOVER_REASONS, RDS_EVENTS, failover_events
 from rdssim.model.writelog import WriteLog
-from rdssim.record import SYNCING
+from rdssim.record import SYNCING, Scalar
 from rdssim.recovery import redo_bytes, settings_for, workload_undo_bytes
 from rdssim.scenario.schema import Scenario
 
 
 class DBInstanceController:
     """Detects failures, fails over or recovers, flips DNS and rebuilds the standby."""
+
+    rds_events = True
+    """False on EC2: nobody writes RDS events (the texts stay, without an id)."""
 
     def __init__(
         self,
@@ -99,6 +102,20 @@ class DBInstanceController:
         self.endpoints: dict[str, Endpoint] = {}
         """Endpoints of DB instances restored to a point in time, by instance name."""
         ctx.listeners.add(self._track_health)
+
+    def emit(
+        self,
+        source: str,
+        kind: str,
+        message: str | None = None,
+        *,
+        rds: str | None = None,
+        **data: Scalar,
+    ) -> None:
+        """SimContext.emit, without RDS event ids where there is no RDS."""
+        if rds is not None and not self.rds_events:
+            message, rds = message or RDS_EVENTS[rds], None
+        self.ctx.emit(source, kind, message, rds=rds, **data)
 
     # -- roles --------------------------------------------------------------------------------
     def with_role(self, role: str) -> Instance | None:
@@ -183,7 +200,7 @@ class DBInstanceController:
         for an operator to restore it to a point in time (restore-to-point-in-time)."""
         self._repairing.add(inst.name)
         self._failed.add(inst.name)
-        self.ctx.emit(inst.name, "instance-failed", rds="0031")
+        self.emit(inst.name, "instance-failed", rds="0031")
 
     def _wait_unless(
         self, delay_s: float, broken: Callable[[], bool]
@@ -234,9 +251,9 @@ class DBInstanceController:
         now = self.ctx.now
         primary, standby = self.with_role("primary"), self.with_role("standby")
         if self.in_failover or now - self.last_failover_end_s < self.t.failover_cooldown_s:
-            self.ctx.emit(source, "action-abandoned", rds="0034", fault_kind="reboot-with-failover")
+            self.emit(source, "action-abandoned", rds="0034", fault_kind="reboot-with-failover")
         elif self.busy:
-            self.ctx.emit(
+            self.emit(
                 source,
                 "action-rejected",
                 "reboot with failover refused: the instance is busy (maintenance or a repair)",
@@ -248,7 +265,7 @@ class DBInstanceController:
             or standby is None
             or not standby.in_sync_standby
         ):
-            self.ctx.emit(
+            self.emit(
                 source,
                 "action-rejected",
                 "reboot with failover rejected: no available primary with an in-sync standby",
@@ -278,17 +295,17 @@ class DBInstanceController:
             primary = self.with_role("primary")
             if primary is not None:
                 primary.set(op_state=work or "stopped")
-                self.ctx.emit(primary.name, "shutdown", rds="0004")
+                self.emit(primary.name, "shutdown", rds="0004")
         yield self.env.timeout(self.t.failover_initiation.sample(self.rng))
         old, new = self.with_role("primary"), self.with_role("standby")
         if mode == "auto" and old is not None and old.healthy:
             # The primary came back while the control plane was reacting: nothing to do.
-            self.ctx.emit("controller", "failover-cancelled", "the primary is healthy again")
+            self.emit("controller", "failover-cancelled", "the primary is healthy again")
             self.busy = False
             self.ctx.changed.fire()
             return
         if old is None or new is None or not (new.in_sync_standby and new.healthy):
-            self.ctx.emit("controller", "failover-failed", "no in-sync standby left to promote")
+            self.emit("controller", "failover-failed", "no in-sync standby left to promote")
             if mode == "planned" and old is not None and old.healthy:
                 self._open(old)  # the maintenance waits; the primary reopens
             self.busy = False
@@ -296,8 +313,8 @@ class DBInstanceController:
             return
         self.failovers += 1
         number = self.failovers
-        self.ctx.emit(old.name, "failover-reason", FAILOVER_REASONS[reason], failover=number)
-        self.ctx.emit(
+        self.emit(old.name, "failover-reason", FAILOVER_REASONS[reason], failover=number)
+        self.emit(
             old.name,
             "failover-started",
             rds="0013",
@@ -317,7 +334,7 @@ class DBInstanceController:
         new.set(role="primary", op_state="promoting")
         promotion_s = self.t.standby_activation.sample(self.rng) + recovery_s
         if not (yield from self._wait_unless(promotion_s, lambda: not new.healthy)):
-            self.ctx.emit(
+            self.emit(
                 new.name,
                 "failover-failed",
                 "the standby failed while being promoted",
@@ -330,7 +347,7 @@ class DBInstanceController:
             yield from self.recover_in_place(new, self.ctx.now)
             return
         new.set(op_state="available")
-        self.ctx.emit(
+        self.emit(
             new.name,
             "failover-promoted",
             f"{new.name} opens as the primary",
@@ -341,7 +358,7 @@ class DBInstanceController:
             lost_txns=lost_bytes / self.log.bytes_per_txn,
         )
         yield from self.endpoint.repoint(new.name, self.t.dns_propagation.sample(self.rng))
-        self.ctx.emit(new.name, "failover-completed", rds="0049", failover=number)
+        self.emit(new.name, "failover-completed", rds="0049", failover=number)
         if self.events.promoted_event:
             self.env.process(self._late_promotion_event(new.name, number))
         self.busy = False
@@ -354,7 +371,7 @@ class DBInstanceController:
     def _late_promotion_event(self, name: str, number: int) -> Proc:
         """SQL Server writes 0015 after 0049 (rds_events.FailoverEvents)."""
         yield self.env.timeout(self.t.sqlserver_promotion_event.sample(self.rng))
-        self.ctx.emit(name, "failover-notice", rds="0015", failover=number)
+        self.emit(name, "failover-notice", rds="0015", failover=number)
 
     # -- repairs ----------------------------------------------------------------------------
     def _rebuild_s(self, inst: Instance) -> float:
@@ -389,7 +406,7 @@ class DBInstanceController:
                     self.t.reboot.sample(self._repair_rng(inst)), lambda: not inst.healthy
                 )
                 if ok:
-                    self.ctx.emit(inst.name, "restarted", rds="0006")
+                    self.emit(inst.name, "restarted", rds="0006")
                     self._open(inst, role="standby")
                     break
                 reboot = False
@@ -398,7 +415,7 @@ class DBInstanceController:
             yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
             inst.replace_host()
             inst.set(role="standby", op_state="creating")
-            self.ctx.emit(inst.name, "standby-recovery-started", rds="0052")
+            self.emit(inst.name, "standby-recovery-started", rds="0052")
             built = yield from self._wait_unless(self._rebuild_s(inst), lambda: not inst.healthy)
             if not built:
                 continue
@@ -412,7 +429,7 @@ class DBInstanceController:
                 continue  # the primary failed for good meanwhile (the loop's top ends it)
             if synced:
                 self._open(inst)
-                self.ctx.emit(inst.name, "standby-recovery-completed", rds="0053")
+                self.emit(inst.name, "standby-recovery-completed", rds="0053")
                 break
             inst.sync()
         self._repairing.discard(inst.name)
@@ -431,9 +448,7 @@ class DBInstanceController:
             self.busy = False
             self.ctx.changed.fire()
             return
-        self.ctx.emit(
-            inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=inst.state
-        )
+        self.emit(inst.name, "recovery-started", rds="0020", trigger_s=trigger_s, cause=inst.state)
         while True:  # a recovery cut short by a new impairment starts over
             yield from self._wait_until(lambda: not self.network.is_dark(inst.az))
             if not inst.storage_ok:  # its volume is gone: only a restore brings it back
@@ -451,7 +466,7 @@ class DBInstanceController:
             if (yield from self._wait_unless(duration_s, lambda: not inst.healthy)):
                 break
         self._open(inst)
-        self.ctx.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s)
+        self.emit(inst.name, "recovery-completed", rds="0021", trigger_s=trigger_s)
         if self.endpoint.target != inst.name:
             # It became the primary in a failover whose promotion failed: DNS still names the
             # old primary.
@@ -465,7 +480,7 @@ class DBInstanceController:
         """The engine process died on a healthy host: it is restarted in place, then runs
         crash recovery; its clients are refused meanwhile (no failover)."""
         if inst.op_state != "available" or not inst.healthy:
-            self.ctx.emit(source, "fault-skipped", f"{inst.name} is {inst.state}")
+            self.emit(source, "fault-skipped", f"{inst.name} is {inst.state}")
             return
         inst.set(op_state="restarting")
         self.env.process(self._restart(inst, self.ctx.now))
@@ -486,7 +501,7 @@ class DBInstanceController:
             if inst.op_state != "restarting":
                 return
         self._open(inst)
-        self.ctx.emit(inst.name, "restarted", rds="0006")
+        self.emit(inst.name, "restarted", rds="0006")
 
     def storage_full(self, source: str) -> None:
         """The volume is full: the engine is shut down (RDS-EVENT-0221) on every host of the
@@ -496,12 +511,12 @@ class DBInstanceController:
             if inst.role in ("primary", "standby") and inst.op_state == "available":
                 inst.set(op_state="storage-full")
         primary = self.with_role("primary")
-        self.ctx.emit(primary.name if primary else source, "storage-full", rds="0221")
+        self.emit(primary.name if primary else source, "storage-full", rds="0221")
 
     def increase_storage(self, source: str) -> None:
         """ModifyDBInstance AllocatedStorage: a storage-full instance opens again."""
         if not self.volume_full:
-            self.ctx.emit(source, "action-rejected", "the volume is not full")
+            self.emit(source, "action-rejected", "the volume is not full")
             return
         self.env.process(self._increase_storage())
 
@@ -513,7 +528,7 @@ class DBInstanceController:
             inst.set(op_state="available")
         if reopened:  # one DB instance, one event, whichever of its hosts are reopened
             primary = self.with_role("primary")
-            self.ctx.emit(primary.name if primary else reopened[0].name, "restarted", rds="0006")
+            self.emit(primary.name if primary else reopened[0].name, "restarted", rds="0006")
 
     # -- maintenance ------------------------------------------------------------------------
     def maintain(self, work: str, source: str, instance_class: str | None = None) -> None:
@@ -523,7 +538,7 @@ class DBInstanceController:
         primary, standby = self.with_role("primary"), self.with_role("standby")
         if self.busy or primary is None or primary.op_state != "available":
             # rdssim does not queue maintenance for a later window: the call is refused.
-            self.ctx.emit(source, "action-rejected", f"{work} refused: the instance is busy")
+            self.emit(source, "action-rejected", f"{work} refused: the instance is busy")
             return
         self._pending_class = instance_class
         self._start(self._maintain(work, primary, standby))
@@ -531,9 +546,9 @@ class DBInstanceController:
     def _maintain(self, work: str, primary: Instance, standby: Instance | None) -> Proc:
         timing = self.t.os_patch if work == PATCHING else self.t.class_change
         if work == PATCHING:
-            self.ctx.emit(primary.name, "maintenance-started", rds="0026")
+            self.emit(primary.name, "maintenance-started", rds="0026")
         else:
-            self.ctx.emit(primary.name, "modification-started", "applying the new instance class")
+            self.emit(primary.name, "modification-started", "applying the new instance class")
         if standby is None or not standby.in_sync_standby:
             primary.set(op_state=work)
             done = yield from self._wait_unless(
@@ -573,26 +588,26 @@ class DBInstanceController:
 
     def _work_finished(self, inst: Instance, work: str) -> None:
         if work == PATCHING:
-            self.ctx.emit(inst.name, "maintenance-finished", rds="0027")
+            self.emit(inst.name, "maintenance-finished", rds="0027")
         else:
-            self.ctx.emit(inst.name, "modification-finished", "the new instance class is applied")
+            self.emit(inst.name, "modification-finished", "the new instance class is applied")
 
     def lose_copy(self, az: str, source: str) -> None:
         """A DB instance has no cluster volume (the loader refuses the fault)."""
-        self.ctx.emit(source, "fault-skipped", "no cluster volume")
+        self.emit(source, "fault-skipped", "no cluster volume")
 
     # -- point-in-time restore ----------------------------------------------------------------
     def restore(self, target: Instance, new: Instance, endpoint: Endpoint, source: str) -> None:
         """RestoreDBInstanceToPointInTime: a NEW DB instance with a NEW endpoint, holding the
         log up to the latest restorable time (logs reach S3 every 5 minutes)."""
         if new.op_state != "absent":
-            self.ctx.emit(source, "action-rejected", f"{new.name} exists already")
+            self.emit(source, "action-rejected", f"{new.name} exists already")
             return
         if target.name not in self._failed:
             # A restore beside a DB instance that still has a writer (its standby took over,
             # or it never failed) is a second, diverging database: rdssim follows one log,
             # so it restores only an instance in the failed state (RDS-EVENT-0031).
-            self.ctx.emit(
+            self.emit(
                 source,
                 "action-rejected",
                 f"{target.name} is not in the failed state; rdssim restores only a DB "
@@ -607,7 +622,7 @@ class DBInstanceController:
         restorable_s = self._last_log_upload(min(failed_s, self.ctx.now))
         new.set(role="none", op_state="creating")
         # The log keeps RDS's own text; the restore point is in the event's data.
-        self.ctx.emit(
+        self.emit(
             new.name,
             "restore-started",
             rds="0005",
@@ -627,7 +642,5 @@ class DBInstanceController:
         if target.role == "primary":
             target.set(role="none")
         new.set(role="primary", op_state="available")
-        self.ctx.emit(
-            new.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn
-        )
+        self.emit(new.name, "restored", rds="0019", lost_txns=lost_bytes / self.log.bytes_per_txn)
         self.ctx.topology_changed()

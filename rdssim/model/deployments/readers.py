@@ -11,6 +11,7 @@ those are the hooks a subclass fills in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from rdssim.model.context import SimContext
@@ -38,8 +39,6 @@ class ReaderDeployment(DBInstanceController):
     """A writer and followers; failover promotes a follower."""
 
     follower_role = "reader"
-    rds_events = True
-    """False on EC2: nobody writes RDS events."""
 
     def __init__(
         self,
@@ -71,9 +70,11 @@ class ReaderDeployment(DBInstanceController):
             self._links[key] = link_between(writer.az, inst.az, spec.link, self.scenario.region_of)
         return self._links[key]
 
-    def follow_params(self, inst: Instance, writer: Instance) -> FollowParams:
-        link = self.link(writer, inst)
+    def follow_params(self, inst: Instance, writer: Instance | None) -> FollowParams:
         apply_bps = self.specs[inst.name].apply_writes_per_s * self.log.bytes_per_txn
+        if writer is None:  # nothing to receive: only its apply rate matters
+            return FollowParams(0.0, math.inf, apply_bps)
+        link = self.link(writer, inst)
         return FollowParams(link.latency_s, link.bandwidth_bps, apply_bps)
 
     def streams_to(self, writer: Instance, inst: Instance) -> bool:
@@ -189,14 +190,14 @@ class ReaderDeployment(DBInstanceController):
         """FailoverDBCluster (or a switchover by hand): to the chosen follower, now."""
         primary = self.with_role("primary")
         if self.in_failover or self.busy:
-            self.ctx.emit(
+            self.emit(
                 source,
                 "action-rejected",
                 "failover refused: a failover or a repair is under way",
                 fault_kind="reboot-with-failover",
             )
         elif primary is None or primary.state != "available" or self.choose_target() is None:
-            self.ctx.emit(
+            self.emit(
                 source,
                 "action-rejected",
                 "failover rejected: no available writer with a follower to promote",
@@ -208,13 +209,13 @@ class ReaderDeployment(DBInstanceController):
     def _failover(self, trigger_s: float, reason: str, mode: str, work: str | None) -> Proc:
         old = self.with_role("primary")
         if mode == "auto" and old is not None and not self.unhealthy(old):
-            self.ctx.emit("controller", "failover-cancelled", "the writer is healthy again")
+            self.emit("controller", "failover-cancelled", "the writer is healthy again")
             self.busy = False
             self.ctx.changed.fire()
             return
         new = self.choose_target()
         if old is None or new is None:
-            self.ctx.emit(
+            self.emit(
                 "controller",
                 "failover-failed",
                 "no follower left to promote",
@@ -227,8 +228,8 @@ class ReaderDeployment(DBInstanceController):
         number = self.failovers
         started, completed = self.failover_event_ids(old, new)
         reasons = CLUSTER_FAILOVER_REASONS if self.rds_events else SELF_MANAGED_FAILOVER_REASONS
-        self.ctx.emit(old.name, "failover-reason", reasons[reason], failover=number)
-        self.ctx.emit(
+        self.emit(old.name, "failover-reason", reasons[reason], failover=number)
+        self.emit(
             old.name,
             "failover-started",
             f"to {new.name}",
@@ -243,7 +244,7 @@ class ReaderDeployment(DBInstanceController):
         new.set(op_state="promoting")
         wait_s = self.promotion_wait_s(new)
         if not (yield from self._wait_unless(wait_s, lambda: self.unhealthy(new))):
-            self.ctx.emit(
+            self.emit(
                 new.name,
                 "failover-failed",
                 f"{new.name} failed while being promoted",
@@ -259,7 +260,7 @@ class ReaderDeployment(DBInstanceController):
         self.log.lineage = new.name
         self._promoted = new.name
         new.set(role="primary", op_state="available")
-        self.ctx.emit(
+        self.emit(
             new.name,
             "failover-promoted",
             f"{new.name} opens as the writer",
@@ -268,9 +269,7 @@ class ReaderDeployment(DBInstanceController):
         )
         yield from self.move_endpoint(new)
         self._promoted = None
-        self.ctx.emit(
-            new.name, "failover-completed", f"to {new.name}", rds=completed, failover=number
-        )
+        self.emit(new.name, "failover-completed", f"to {new.name}", rds=completed, failover=number)
         self.busy = False
         self.last_failover_end_s = self.ctx.now
         self.after_failover(old, mode)
@@ -310,7 +309,7 @@ class ReaderDeployment(DBInstanceController):
             super().maintain(work, source, instance_class)
             return
         if self.busy or primary is None or primary.op_state != "available":
-            self.ctx.emit(source, "action-rejected", f"{work} refused: the cluster is busy")
+            self.emit(source, "action-rejected", f"{work} refused: the cluster is busy")
             return
         self._pending_class = instance_class
         self._start(self._maintain_followers(work))
@@ -320,9 +319,9 @@ class ReaderDeployment(DBInstanceController):
         writer = self.with_role("primary")
         assert writer is not None
         if work == PATCHING:
-            self.ctx.emit(writer.name, "maintenance-started", rds=self._rds("0026"))
+            self.emit(writer.name, "maintenance-started", rds=self._rds("0026"))
         else:
-            self.ctx.emit(writer.name, "modification-started", "applying the new instance class")
+            self.emit(writer.name, "modification-started", "applying the new instance class")
         for inst in self.candidates():
             inst.set(op_state=work)
             done = yield from self._wait_unless(timing.sample(self._repair_rng(inst)), _down(inst))
@@ -342,9 +341,9 @@ class ReaderDeployment(DBInstanceController):
 
     def _work_finished(self, inst: Instance, work: str) -> None:
         if work == PATCHING:
-            self.ctx.emit(inst.name, "maintenance-finished", rds=self._rds("0027"))
+            self.emit(inst.name, "maintenance-finished", rds=self._rds("0027"))
         else:
-            self.ctx.emit(inst.name, "modification-finished", "the new instance class is applied")
+            self.emit(inst.name, "modification-finished", "the new instance class is applied")
 
     # -- repairs --------------------------------------------------------------------------
     def _repair_follower(self, inst: Instance) -> None:
@@ -370,6 +369,13 @@ class ReaderDeployment(DBInstanceController):
                 self.ctx.changed.fire()
                 return
         while True:
+            if inst.healthy and inst.op_state == "creating":
+                # A rebuild cut short by a passing impairment starts over.
+                inst.set(role="none", op_state="creating")
+                if (yield from self._wait_unless(self._rebuild_s(inst), _down(inst))):
+                    self.log.seed_from_snapshot(inst.name, self.log.committed_at(self.ctx.now))
+                    break
+                continue
             if reboot or (inst.healthy and inst.op_state != REPLICATING):
                 inst.set(role="none", op_state="rebooting")
                 if (

@@ -98,7 +98,7 @@ class SelfManagedController(ReaderDeployment):
                 and not self.unhealthy(inst)
             ):
                 inst.set(role="standby", op_state=REPLICATING)  # rewound: a standby again
-                self.ctx.emit(inst.name, "rejoined", f"{inst.name} rejoins as a standby")
+                self.emit(inst.name, "rejoined", f"{inst.name} rejoins as a standby")
                 continue
             if inst.role != "primary":
                 continue
@@ -115,7 +115,7 @@ class SelfManagedController(ReaderDeployment):
                 expiry = self.lease_expiry_s(self._unhealthy_since[inst.name])
                 if self.ctx.now >= expiry:
                     inst.set(op_state=DEMOTED)
-                    self.ctx.emit(inst.name, "demoted", "lost the leader lease: read-only")
+                    self.emit(inst.name, "demoted", "lost the leader lease: read-only")
                 else:
                     self.env.process(self._wake_at(expiry))
 
@@ -126,7 +126,7 @@ class SelfManagedController(ReaderDeployment):
     def _rejoin_old(self, inst: Instance) -> None:
         lost = self.log.diverged_now(inst.name)
         inst.set(role="standby", op_state=REPLICATING)
-        self.ctx.emit(
+        self.emit(
             inst.name,
             "rejoined",
             f"{inst.name} sees the new leader and rejoins as a standby; the writes it took "
@@ -200,7 +200,7 @@ class SelfManagedController(ReaderDeployment):
                 )
             else:
                 message = "no failover: no standby to promote"
-            self.ctx.emit("ha", "failover-refused", message, trigger_s=since_s)
+            self.emit("ha", "failover-refused", message, trigger_s=since_s)
         yield from self._wait_until(lambda: not self.unhealthy(primary) or bool(self.candidates()))
         if primary.op_state == DEMOTED and not self.unhealthy(primary):
             primary.set(op_state="available")  # it takes the lease again

@@ -23,6 +23,7 @@ from rdssim.fluid import Curve, follow
 from rdssim.model.context import SimContext
 from rdssim.model.instance import Instance
 from rdssim.model.replica import Positions
+from rdssim.record import received_series
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,20 @@ class FollowParams:
 class Follower(Positions):
     """One following host's positions."""
 
-    def __init__(self, ctx: SimContext, inst: Instance, position: float) -> None:
+    def __init__(
+        self, ctx: SimContext, inst: Instance, position: float, received_before: float | None
+    ) -> None:
         super().__init__(ctx, inst.name)
         self.inst = inst
         now = ctx.now
         self.received = Curve.ray(now, position, 0.0)
         self.applied = Curve.ray(now, position, 0.0)
         self.inputs: tuple[object, ...] | None = None
+        # Its received series starts here, stepping from where an earlier stint as a
+        # follower left it (it received nothing while it was the writer or down).
+        if received_before is not None:
+            self._put(received_series(inst.name), now, received_before)
+        self._put(received_series(inst.name), now, position)
 
     def recompute(self, committed: Curve | None, params: FollowParams, applying: bool) -> None:
         """New curves from now: receive from ``committed`` (None: nothing) and apply."""
@@ -65,6 +73,9 @@ class Follower(Positions):
             self.applied = _follow_from(target, now, applied_now, params.apply_bps)
         else:
             self.applied = Curve.ray(now, applied_now, 0.0)
+        # An unlimited rate (Aurora's shared volume) jumps now: flush() writes only what
+        # lies after the last point written, so write the value after the jump here.
+        self._emit_now(now)
 
     def clamp(self, position: float) -> None:
         """The writer's log was rewound to ``position``: what is beyond it is discarded."""
@@ -100,7 +111,7 @@ class Followers:
         self,
         ctx: SimContext,
         follows: Callable[[Instance], bool],
-        params: Callable[[Instance, Instance], FollowParams],
+        params: Callable[[Instance, Instance | None], FollowParams],
         streams_to: Callable[[Instance, Instance], bool],
     ) -> None:
         self.ctx = ctx
@@ -108,18 +119,21 @@ class Followers:
         self._params = params
         self._streams_to = streams_to
         self.active: dict[str, Follower] = {}
+        self._received_before: dict[str, float] = {}
 
     def manages(self, inst: Instance) -> bool:
         """Whether ``inst`` is a follower now (its role), so its positions are kept here."""
         return self._follows(inst)
 
     def adopt(self, inst: Instance, position: float) -> None:
-        self.active[inst.name] = Follower(self.ctx, inst, position)
+        before = self._received_before.get(inst.name)
+        self.active[inst.name] = Follower(self.ctx, inst, position, before)
 
     def release(self, name: str) -> float:
         """``name`` stops following (promoted): its applied position now."""
         follower = self.active.pop(name)
         follower.flush(self.ctx.now)
+        self._received_before[name] = follower.received_now()
         return follower.applied_now()
 
     def received_now(self, name: str) -> float:
@@ -133,14 +147,13 @@ class Followers:
         for follower in self.active.values():
             inst = follower.inst
             streaming = writer is not None and self._streams_to(writer, inst)
-            params = self._params(inst, writer) if writer is not None else None
+            # Without a writer it receives nothing, and applies its backlog at its own pace.
+            params = self._params(inst, writer)
             applying = inst.healthy
             inputs = (streaming, applying, params, version if streaming else None)
             if inputs == follower.inputs:
                 continue
             follower.inputs = inputs
-            if params is None:
-                params = FollowParams(0.0, math.inf, math.inf)
             follower.recompute(committed if streaming else None, params, applying)
 
     def clamp(self, position: float) -> None:
