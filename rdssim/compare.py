@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 
 from rdssim.scenario.checks import check_scenario
+from rdssim.scenario.checks_deployments import AURORA_KEYS, FOLLOWER_KEYS
 from rdssim.scenario.load import ScenarioSet
-from rdssim.scenario.schema import DEPLOYMENT_TYPES, FaultSpec, InstanceSpec, Scenario
+from rdssim.scenario.schema import (
+    DEPLOYMENT_TYPES,
+    DeploymentSpec,
+    FaultSpec,
+    InstanceSpec,
+    Scenario,
+)
 
 SUPPORTED = DEPLOYMENT_TYPES
 METRIC_LABELS = {
@@ -69,8 +76,8 @@ def _other_az(primary_az: str, taken: set[str]) -> str:
 
 
 # The hosts each type gets besides the primary: (role, how many). A Multi-AZ DB cluster has
-# two readers; Aurora and self-managed are compared with one follower each (the standby's
-# place), the smallest that can fail over.
+# two readers; Aurora and self-managed get as many followers as the scenario has, at least
+# one (the standby's place), the smallest that can fail over.
 FOLLOWERS = {
     "single-az": ("standby", 0),
     "multi-az-instance": ("standby", 1),
@@ -80,16 +87,41 @@ FOLLOWERS = {
 }
 
 
+def _as_host(spec: InstanceSpec, role: str, kind: str) -> InstanceSpec:
+    """``spec`` with ``role``, keeping only the keys that mean something on ``kind`` (a
+    promotion tier on Aurora, a link and apply rate on another type's follower)."""
+    keep = {"name", "az"}
+    if kind == "aurora":
+        keep |= set(AURORA_KEYS)
+    elif role != "primary" and kind in ("multi-az-cluster", "self-managed-ec2"):
+        keep |= set(FOLLOWER_KEYS)
+    data = spec.model_dump(by_alias=True, exclude_unset=True, include=keep)
+    return InstanceSpec.model_validate({**data, "role": role})
+
+
+def _retyped(deployment: DeploymentSpec, kind: str, hosts: list[InstanceSpec]) -> DeploymentSpec:
+    """The deployment as ``kind`` on ``hosts``; ``ha`` and ``volume_azs`` only where they
+    mean something."""
+    data = deployment.model_dump(by_alias=True, exclude_unset=True, exclude={"instances"})
+    if kind != "self-managed-ec2":
+        data.pop("ha", None)
+    if kind != "aurora":
+        data.pop("volume_azs", None)
+    instances = [h.model_dump(by_alias=True, exclude_unset=True) for h in hosts]
+    return DeploymentSpec.model_validate({**data, "type": kind, "instances": instances})
+
+
 def _hosts(scenario: Scenario, kind: str) -> list[InstanceSpec]:
     """The primary, then the type's followers: the scenario's standby or readers first (in
     their AZs), then new hosts in the Region's next free AZs."""
     deployment = scenario.deployment
     primary = next(s for s in deployment.instances if s.role == "primary")
     role, count = FOLLOWERS[kind]
-    existing = [s for s in deployment.instances if s.role != "primary"][:count]
-    hosts = [primary] + [
-        s if s.role == role else s.model_copy(update={"role": role}) for s in existing
-    ]
+    others = [s for s in deployment.instances if s.role != "primary"]
+    if kind in ("aurora", "self-managed-ec2") and others:
+        count = min(len(others), 15)  # as many followers as the scenario has
+    existing = others[:count]
+    hosts = [_as_host(primary, "primary", kind)] + [_as_host(s, role, kind) for s in existing]
     used = (
         {primary.name}
         | {s.name for s in deployment.instances}
@@ -157,7 +189,7 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
         dropped.append("proxy: RDS Proxy does not front a database on EC2")
     mapped = scenario.model_copy(
         update={
-            "deployment": deployment.model_copy(update={"type": kind, "instances": instances}),
+            "deployment": _retyped(deployment, kind, instances),
             "faults": faults,
             "actions": actions,
             "proxy": proxy,

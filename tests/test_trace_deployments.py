@@ -7,9 +7,13 @@ expectations come from the scenario's own numbers (rates, latencies, Patroni's k
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import of_kind, rds_ids, run_yaml, state_at, states, writer_intervals
+from typer.testing import CliRunner
 
+from rdssim.cli import app
 from rdssim.metrics import summarize
 from rdssim.record import COMMITTED, Record, received_series
 
@@ -254,3 +258,76 @@ def test_a_person_on_call_moves_the_application_only_after_reconfiguring_it() ->
     failover = summarize(record).failover_details[0]
     assert failover.dns_s == pytest.approx(300.0)
     assert failover.detection_s > 60.0  # an alarm, then a person
+
+
+# -- keys that belong to another type are refused, located ----------------------------------
+INSTANCE = (
+    "    - {name: db-1, az: us-east-1a, role: primary}\n"
+    "    - {name: db-2, az: us-east-1b, role: standby}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "hosts", "extra", "where", "fragment"),
+    [
+        (
+            "multi-az-instance",
+            INSTANCE.replace("role: standby}", "role: standby, promotion_tier: 0}"),
+            "",
+            "deployment.instances[1].promotion_tier",
+            "orders an Aurora failover",
+        ),
+        (
+            "multi-az-instance",
+            INSTANCE.replace("role: standby}", "role: standby, apply_writes_per_s: 10}"),
+            "",
+            "deployment.instances[1].apply_writes_per_s",
+            "not this host's",
+        ),
+        ("multi-az-instance", INSTANCE, "  ha: {manager: patroni}\n", "deployment.ha", "EC2"),
+        (
+            "multi-az-cluster",
+            CLUSTER,
+            "  volume_azs: [us-east-1a, us-east-1b, us-east-1c]\n",
+            "deployment.volume_azs",
+            "Aurora",
+        ),
+        (
+            "multi-az-cluster",
+            CLUSTER.replace(
+                "db-2, az: us-east-1b, role: reader", "db-2, az: us-east-1b, role: standby"
+            ),
+            "",
+            "deployment.instances[1].role",
+            "standbys are readable: role: reader",
+        ),
+        ("aurora", AURORA, "", "engine", "runs mysql or postgres"),
+    ],
+)
+def test_keys_and_roles_of_other_types_are_refused(
+    tmp_path: Path, kind: str, hosts: str, extra: str, where: str, fragment: str
+) -> None:
+    text = doc(kind, hosts, CRASH, extra=extra)
+    if kind == "aurora":
+        text = text.replace("engine: mysql", "engine: oracle")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "--no-plot", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert where in result.output and fragment in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_keeps_what_each_type_means_and_drops_the_rest() -> None:
+    """An Aurora scenario through compare: its tiers stay on Aurora, vanish elsewhere."""
+    from rdssim.compare import as_deployment
+    from rdssim.scenario import parse_scenario_text
+
+    base = parse_scenario_text(doc("aurora", AURORA, CRASH), file="<t>").variants["base"]
+    aurora = as_deployment(base, "aurora").scenario.deployment
+    assert [s.promotion_tier for s in aurora.instances] == [1, 2, 1, 1]
+    cluster = as_deployment(base, "multi-az-cluster").scenario.deployment
+    assert all("promotion_tier" not in s.model_fields_set for s in cluster.instances)
+    ec2 = as_deployment(base, "self-managed-ec2").scenario.deployment
+    assert len(ec2.instances) == 4  # as many followers as the scenario has

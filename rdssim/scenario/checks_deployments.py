@@ -42,6 +42,7 @@ def check_deployment_type(scenario: Scenario) -> list[Problem]:
                     _role_hint(kind, spec.role) or f"its roles: {', '.join(allowed)}",
                 )
             )
+    problems += _keys_of_other_types(scenario)
     if kind in TYPE_ENGINES and scenario.engine not in TYPE_ENGINES[kind]:
         problems.append(
             (
@@ -108,6 +109,41 @@ def check_deployment_type(scenario: Scenario) -> list[Problem]:
                 "RDS Proxy fronts RDS and Aurora databases, not databases on EC2",
                 "drop the proxy, or pick an RDS deployment type",
             )
+        )
+    return problems
+
+
+# Keys that mean something on some types only: set elsewhere, they would be ignored, so
+# they are refused (a typo or a wrong type must not pass silently).
+FOLLOWER_KEYS = ("apply_writes_per_s", "link")
+AURORA_KEYS = ("promotion_tier", "instance_class")
+
+
+def _keys_of_other_types(scenario: Scenario) -> list[Problem]:
+    deployment = scenario.deployment
+    kind = deployment.type
+    problems: list[Problem] = []
+    followers = kind in ("multi-az-cluster", "aurora", "self-managed-ec2")
+    for i, spec in enumerate(deployment.instances):
+        where = ("deployment", "instances", i)
+        for key in AURORA_KEYS:
+            if key in spec.model_fields_set and kind != "aurora":
+                problems.append(
+                    ((*where, key), f"{key} orders an Aurora failover; {kind} has none", None)
+                )
+        for key in FOLLOWER_KEYS:
+            if key not in spec.model_fields_set:
+                continue
+            if not followers or spec.role == "primary" or kind == "aurora":
+                what = "a cluster reader's or a self-managed standby's"
+                problems.append(((*where, key), f"{key} is {what}, not this host's", None))
+    if "ha" in deployment.model_fields_set and kind != "self-managed-ec2":
+        problems.append(
+            (("deployment", "ha"), f"ha configures self-managed HA on EC2, not {kind}", None)
+        )
+    if "volume_azs" in deployment.model_fields_set and kind != "aurora":
+        problems.append(
+            (("deployment", "volume_azs"), f"volume_azs places Aurora's volume, not {kind}'s", None)
         )
     return problems
 
