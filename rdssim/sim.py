@@ -256,11 +256,21 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     actions = ActionRunner(ctx, controller, replicas, scenario.deployment.type == "single-az")
     actions.clients = [*cohorts, *([probe] if probe else [])]
     actions.proxy = proxy
+    # Endpoints that name one instance and never move: a restored DB instance's, and on a
+    # DB cluster or EC2 each host's own (a Multi-AZ DB instance's hosts share one).
+    own = [n for n, _ in restored]
+    if scenario.deployment.type not in ("single-az", "multi-az-instance"):
+        own += [s.name for s in specs]
+    suffix = ".db.internal" if scenario.deployment.type == "self-managed-ec2" else None
     actions.new_endpoints = {
         name: Endpoint(
-            ctx, instance_endpoint_name(name), name, scenario.timings.dns_ttl_s, announce=False
+            ctx,
+            f"{name}{suffix}" if suffix else instance_endpoint_name(name),
+            name,
+            scenario.timings.dns_ttl_s,
+            announce=False,
         )
-        for name, _ in restored
+        for name in own
     }
     for index, action in enumerate(scenario.actions):
         env.process(actions.run(index, action))

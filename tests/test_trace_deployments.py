@@ -331,3 +331,18 @@ def test_compare_keeps_what_each_type_means_and_drops_the_rest() -> None:
     assert all("promotion_tier" not in s.model_fields_set for s in cluster.instances)
     ec2 = as_deployment(base, "self-managed-ec2").scenario.deployment
     assert len(ec2.instances) == 4  # as many followers as the scenario has
+
+
+def test_clients_given_an_instance_endpoint_stay_with_that_instance() -> None:
+    """On a DB cluster each instance has its own endpoint: clients pointed at the writer's
+    instance endpoint do not follow the failover (the cluster endpoint does)."""
+    clients = (
+        "clients:\n  - {name: app, kind: pool, instances: 10, requests_per_s: 20,"
+        " read_timeout: 10s}\n"
+    )
+    base = doc("multi-az-cluster", CLUSTER, CRASH) + clients
+    pinned = base + "actions:\n  - {at: 2m, kind: repoint-clients, target: all, source: db-1}\n"
+    follows = summarize(run_yaml(base))
+    stays = summarize(run_yaml(pinned))
+    assert follows.client_recovered is True
+    assert stays.client_recovered is False
