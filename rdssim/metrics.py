@@ -171,8 +171,9 @@ def failovers(record: Record) -> list[Failover]:
     return out
 
 
-def _time_where(record: Record, condition: str) -> float:
-    """Total time in which no instance satisfies ``condition`` (writer / in-sync standby)."""
+def _time_with(record: Record, pairs: tuple[tuple[str, str], ...], least: int, most: int) -> float:
+    """Total time in which the number of instances showing one of ``pairs`` (role, state)
+    lies in [least, most]."""
     current: dict[str, tuple[str, str]] = {}
     total = 0.0
     changes = sorted(record.states, key=lambda s: s.time_s)
@@ -180,10 +181,7 @@ def _time_where(record: Record, condition: str) -> float:
     for i, change in enumerate(changes):
         current[change.instance] = (change.role, change.state)
         span = times[i + 1] - change.time_s
-        if span <= 0:
-            continue
-        wanted = WRITER if condition == "writer" else TAKEOVER
-        if not any(shown in wanted for shown in current.values()):
+        if span > 0 and least <= sum(shown in pairs for shown in current.values()) <= most:
             total += span
     return total
 
@@ -193,16 +191,7 @@ def two_writers_s(record: Record) -> float | None:
     self-managed deployment, where nobody fences an old primary, can have them)."""
     if record.meta.get("deployment") != "self-managed-ec2":
         return None
-    current: dict[str, tuple[str, str]] = {}
-    total = 0.0
-    changes = sorted(record.states, key=lambda s: s.time_s)
-    times = [c.time_s for c in changes] + [record.duration_s]
-    for i, change in enumerate(changes):
-        current[change.instance] = (change.role, change.state)
-        writers = sum(1 for shown in current.values() if shown in WRITER)
-        if writers > 1:
-            total += max(0.0, times[i + 1] - change.time_s)
-    return total
+    return _time_with(record, WRITER, 2, len(record.instances))
 
 
 def split_brain_txns(record: Record) -> int | None:
@@ -219,13 +208,13 @@ def split_brain_txns(record: Record) -> int | None:
 
 
 def writer_unavailable_s(record: Record) -> float:
-    return _time_where(record, "writer")
+    return _time_with(record, WRITER, 0, 0)
 
 
 def degraded_s(record: Record) -> float | None:
     if record.meta.get("deployment") == "single-az":
         return None
-    return _time_where(record, "standby")
+    return _time_with(record, TAKEOVER, 0, 0)
 
 
 def standby_syncing_s(record: Record) -> float | None:

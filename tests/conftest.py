@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from rdssim.record import Event, Record
+from rdssim.record import COMMITTED, Event, Record
 from rdssim.scenario import Scenario, ScenarioSet, parse_scenario_text
 from rdssim.sim import Simulation, build, run
 
@@ -138,3 +138,23 @@ def state_before(record: Record, instance: str, time_s: float) -> tuple[str, str
         if change.instance == instance and change.time_s < time_s:
             current = (change.role, change.state)
     return current
+
+
+BYTES_PER_TXN = 4096  # the workload default
+
+
+def committed_rate(record: Record, start_s: float, end_s: float) -> float:
+    """Average growth of the committed position over [start, end], in transactions per second
+    (of BYTES_PER_TXN bytes)."""
+    grown = record.series_at(COMMITTED, end_s) - record.series_at(COMMITTED, start_s)
+    return grown / BYTES_PER_TXN / (end_s - start_s)
+
+
+def committed_drops(record: Record) -> list[tuple[float, float]]:
+    """(time, bytes) of every downward jump of the committed position (a rewind)."""
+    times, values = record.series(COMMITTED)
+    return [
+        (float(times[i]), float(values[i] - values[i + 1]))
+        for i in range(len(times) - 1)
+        if times[i] == times[i + 1] and values[i + 1] < values[i]
+    ]

@@ -18,6 +18,7 @@ from itertools import pairwise
 from conftest import (
     MULTI_AZ,
     SINGLE_AZ,
+    committed_drops,
     run_yaml,
     series_limits,
     state_at,
@@ -149,16 +150,6 @@ def assert_applied_never_ahead(record: Record) -> None:
                     f"{name} is at {applied[side]:.0f} bytes, past the committed "
                     f"{committed[side]:.0f} at {t:g} s"
                 )
-
-
-def committed_drops(record: Record) -> list[tuple[float, float]]:
-    """(time, bytes) of every downward jump of the committed position."""
-    times, values = record.series(COMMITTED)
-    return [
-        (float(times[i]), float(values[i] - values[i + 1]))
-        for i in range(len(times) - 1)
-        if times[i] == times[i + 1] and values[i + 1] < values[i]
-    ]
 
 
 def assert_data_lost_only_by_restore(record: Record, multi_az: bool) -> None:

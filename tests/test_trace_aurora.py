@@ -10,14 +10,23 @@ numbers and the fixed timings it sets.
 from __future__ import annotations
 
 import pytest
-from conftest import of_kind, rds_ids, run_yaml, state_at, states, writer_intervals
+from conftest import (
+    committed_drops,
+    committed_rate,
+    of_kind,
+    rds_ids,
+    run_yaml,
+    state_at,
+    states,
+    writer_intervals,
+)
 
 from rdssim.connections import CLASS_MEMORY_GIB
 from rdssim.distributions import Uniform
 from rdssim.lag import data_lag_s
 from rdssim.metrics import summarize
 from rdssim.quorum import COPIES_PER_AZ, READ_QUORUM, WRITE_QUORUM
-from rdssim.record import COMMITTED, Record
+from rdssim.record import COMMITTED
 from rdssim.scenario.schema import TimingsSpec
 
 DEFAULTS = TimingsSpec()
@@ -48,20 +57,6 @@ def host(name: str, az: str, role: str = "reader", **keys: object) -> str:
 
 WRITER = host("db-1", "a", "primary")
 CRASH = "  - {at: 5m, kind: host-crash, target: primary}\n"
-
-
-def committed_rate(record: Record, start_s: float, end_s: float) -> float:
-    grown = record.series_at(COMMITTED, end_s) - record.series_at(COMMITTED, start_s)
-    return grown / BYTES_PER_TXN / (end_s - start_s)
-
-
-def committed_drops(record: Record) -> list[float]:
-    times, values = record.series(COMMITTED)
-    return [
-        float(times[i])
-        for i in range(len(times) - 1)
-        if times[i] == times[i + 1] and values[i + 1] < values[i]
-    ]
 
 
 # -- the failover ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from conftest import (
     MULTI_AZ,
     SINGLE_AZ,
     build_yaml,
+    committed_rate,
     of_kind,
     only,
     rds,
@@ -48,12 +49,6 @@ def multi_az(
         f"workload:\n  phases:\n    - {{start: 0s, writes_per_s: {writes_per_s}}}\n"
         f"faults:\n{faults}{extra}"
     )
-
-
-def committed_rate(record: Record, start_s: float, end_s: float) -> float:
-    """Average growth of the committed position over [start, end], in transactions per second."""
-    grown = record.series_at(COMMITTED, end_s) - record.series_at(COMMITTED, start_s)
-    return grown / BYTES_PER_TXN / (end_s - start_s)
 
 
 # -- host crash of the primary ---------------------------------------------------------------------

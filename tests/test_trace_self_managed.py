@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import of_kind, run_yaml, state_at, states, writer_intervals
+from conftest import committed_drops, of_kind, run_yaml, state_at, states, writer_intervals
 
 from rdssim.metrics import summarize
 from rdssim.record import COMMITTED, Record, applied_series, diverged_series, received_series
@@ -49,15 +49,6 @@ def ec2(
     if timings:
         text += f"timings:\n{timings}"
     return text + f"faults:\n{faults}"
-
-
-def committed_drops(record: Record) -> list[tuple[float, float]]:
-    times, values = record.series(COMMITTED)
-    return [
-        (float(times[i]), float(values[i] - values[i + 1]))
-        for i in range(len(times) - 1)
-        if times[i] == times[i + 1] and values[i + 1] < values[i]
-    ]
 
 
 def assert_no_rds_events(record: Record) -> None:
@@ -316,12 +307,6 @@ def test_a_fenced_partitioned_primary_demotes_itself_at_the_lease_end() -> None:
     assert_no_rds_events(record)
 
 
-@pytest.mark.xfail(
-    reason="BUG: with two primaries the write log streams from the first host with role "
-    "primary in instance order (the partitioned old one), not from the lineage writer: the "
-    "other standby receives nothing from the new leader until the partition ends",
-    strict=True,
-)
 def test_the_other_standby_follows_the_new_leader_while_the_old_one_is_cut_off() -> None:
     record = partitioned(fencing=False)
     (started,) = of_kind(record, "failover-started")

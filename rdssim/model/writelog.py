@@ -212,7 +212,12 @@ class WriteLog:
                 self._applied[inst.name] = _Segment(now, target_value, target_slope)
                 self._emit(applied_series(inst.name), target_value)
         if self.followers is not None:
-            streaming = next((i for i in self.instances if i.role == "primary"), None)
+            # The followers stream from the writer whose log is the deployment's (with two
+            # primaries, the one promoted), else whichever host is the primary.
+            primaries = [i for i in self.instances if i.role == "primary"]
+            lineage = [i for i in primaries if i.name == self.lineage]
+            found = lineage or primaries
+            streaming = found[0] if found else None
             self.followers.update(self.curve(), self.version, streaming)
         for callback in self._watchers:
             callback()

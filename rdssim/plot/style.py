@@ -62,7 +62,7 @@ PHASE_LABELS: dict[str, tuple[str, str, str]] = {
     "self-managed-ec2": (
         "detection: trigger → failover started",
         "promotion: started → standby opens",
-        "endpoint: opens → application moved",
+        "dns: opens → application moved",
     ),
 }
 PHASE_LABELS["aurora"] = PHASE_LABELS["multi-az-cluster"]

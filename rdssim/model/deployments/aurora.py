@@ -21,18 +21,13 @@ from __future__ import annotations
 import math
 
 from rdssim.connections import CLASS_MEMORY_GIB
-from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import Proc
 from rdssim.model.deployments.readers import ReaderDeployment
-from rdssim.model.dns import Endpoint
 from rdssim.model.instance import COMMITS_WAITING, REPLICATING, Instance
-from rdssim.model.network import Network
 from rdssim.model.replication.followers import FollowParams
-from rdssim.model.writelog import WriteLog
 from rdssim.quorum import copies_left, volume_state
 from rdssim.record import StateChange
 from rdssim.scenario.checks_deployments import volume_azs
-from rdssim.scenario.schema import Scenario
 
 VOLUME_LANE = "cluster-volume"
 """The volume's lane in the Record (its states: writable, readable, unavailable)."""
@@ -50,22 +45,14 @@ class AuroraController(ReaderDeployment):
 
     shared_volume = True
 
-    def __init__(
-        self,
-        ctx: SimContext,
-        instances: list[Instance],
-        network: Network,
-        endpoint: Endpoint,
-        log: WriteLog,
-        scenario: Scenario,
-    ) -> None:
-        super().__init__(ctx, instances, network, endpoint, log, scenario)
-        azs = volume_azs(scenario)
+    def setup(self) -> None:
+        super().setup()
+        azs = volume_azs(self.scenario)
         assert azs is not None  # the loader checked
         self.volume_azs = azs
         self.lost_copies: dict[str, int] = {}
         self.volume = "writable"
-        ctx.record.add(StateChange(0.0, VOLUME_LANE, "volume", "writable"))
+        self.ctx.record.add(StateChange(0.0, VOLUME_LANE, "volume", "writable"))
 
     # -- the volume -----------------------------------------------------------------------
     def copies(self) -> int:

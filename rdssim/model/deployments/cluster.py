@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 from rdssim.fluid import lag_s
-from rdssim.model.deployments.base import Proc
 from rdssim.model.deployments.readers import ReaderDeployment
 from rdssim.model.instance import COMMITS_WAITING, Instance
 
@@ -32,7 +31,6 @@ class ClusterController(ReaderDeployment):
 
     semi_sync = True
     _throttled_by: str | None = None
-    _wake_scheduled = math.nan
 
     def detection_delay_s(self, inst: Instance) -> float:
         return self.t.cluster_detection.sample(self.rng)
@@ -81,7 +79,7 @@ class ClusterController(ReaderDeployment):
         throttled = self._throttled_by
         if throttled is not None:
             reader = self.instance(throttled)
-            apply_bps = self._apply_bps(reader)
+            apply_bps = self._keeps_up_bps(writer, reader)
             still = reader.role == self.follower_role and self.streams_to(writer, reader)
             if still and offered_bps > apply_bps:
                 return
@@ -96,7 +94,7 @@ class ClusterController(ReaderDeployment):
             follower = self.followers.active.get(reader.name)
             if follower is None or not self.streams_to(writer, reader):
                 continue
-            apply_bps = self._apply_bps(reader)
+            apply_bps = self._keeps_up_bps(writer, reader)
             write_bps = committed.slope_at(now)
             if write_bps <= apply_bps:
                 continue
@@ -116,13 +114,12 @@ class ClusterController(ReaderDeployment):
             # Behind at ``apply`` while the log grows at ``write``: the lag grows at
             # 1 - apply / write seconds per second.
             soonest = min(soonest, now + (target_s - lag) / (1.0 - apply_bps / write_bps))
-        if math.isfinite(soonest) and soonest != self._wake_scheduled:
-            self._wake_scheduled = soonest
-            self.env.process(self._wake_at(soonest))
+        if math.isfinite(soonest):
+            self.wake_at(soonest)
+
+    def _keeps_up_bps(self, writer: Instance, reader: Instance) -> float:
+        """The write rate a reader keeps up with: its apply rate, or its link's if slower."""
+        return min(self._apply_bps(reader), self.link(writer, reader).bandwidth_bps)
 
     def _apply_bps(self, reader: Instance) -> float:
         return self.specs[reader.name].apply_writes_per_s * self.log.bytes_per_txn
-
-    def _wake_at(self, when_s: float) -> Proc:
-        yield self.env.timeout(max(0.0, when_s - self.ctx.now))
-        self.ctx.changed.fire()

@@ -102,6 +102,11 @@ class DBInstanceController:
         self.endpoints: dict[str, Endpoint] = {}
         """Endpoints of DB instances restored to a point in time, by instance name."""
         ctx.listeners.add(self._track_health)
+        self.setup()
+
+    def setup(self) -> None:
+        """What a deployment type adds to the controller once it is wired (a subclass's
+        hook, so that none repeats the constructor)."""
 
     def emit(
         self,

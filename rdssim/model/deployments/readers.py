@@ -14,17 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import PATCHING, Proc
 from rdssim.model.deployments.db_instance import DBInstanceController
-from rdssim.model.dns import Endpoint
 from rdssim.model.instance import REPLICATING, STALLED, Instance
 from rdssim.model.links import Link, link_between
-from rdssim.model.network import Network
 from rdssim.model.rds_events import CLUSTER_FAILOVER_REASONS, SELF_MANAGED_FAILOVER_REASONS
 from rdssim.model.replication.followers import Followers, FollowParams
-from rdssim.model.writelog import WriteLog
-from rdssim.scenario.schema import Scenario
 
 STOPPED_AS = {"auto": "stopped", "abrupt": "rebooting", "planned": "stopped"}
 # (a planned failover's old writer then gets the maintenance: _rejoin)
@@ -40,24 +35,32 @@ class ReaderDeployment(DBInstanceController):
 
     follower_role = "reader"
 
-    def __init__(
-        self,
-        ctx: SimContext,
-        instances: list[Instance],
-        network: Network,
-        endpoint: Endpoint,
-        log: WriteLog,
-        scenario: Scenario,
-    ) -> None:
-        super().__init__(ctx, instances, network, endpoint, log, scenario)
+    def setup(self) -> None:
+        super().setup()
+        scenario, log = self.scenario, self.log
         self.specs = {spec.name: spec for spec in scenario.deployment.instances}
-        for inst in instances:
+        for inst in self.instances:
             if inst.role == self.follower_role:
                 inst.op_state = REPLICATING
-        self.followers = Followers(ctx, self._follows, self.follow_params, self.streams_to)
+        self.followers = Followers(self.ctx, self._follows, self.follow_params, self.streams_to)
         log.followers = self.followers
+        # A workload phase changes what the followers fall behind by (flow control, a
+        # lagging reader): the watcher looks again at each one, as at a topology change.
+        log.watch(self.ctx.changed.fire)
         self._links: dict[tuple[str, str], Link] = {}
         self._detect_at: dict[tuple[str, float], float] = {}
+        self._wakes: set[float] = set()
+
+    def wake_at(self, when_s: float) -> None:
+        """Wake the watcher at ``when_s`` (once per instant, however often it is asked)."""
+        if when_s not in self._wakes:
+            self._wakes.add(when_s)
+            self.env.process(self._wake(when_s))
+
+    def _wake(self, when_s: float) -> Proc:
+        yield self.env.timeout(max(0.0, when_s - self.ctx.now))
+        self._wakes.discard(when_s)
+        self.ctx.changed.fire()
 
     # -- following ------------------------------------------------------------------------
     def _follows(self, inst: Instance) -> bool:
@@ -117,10 +120,8 @@ class ReaderDeployment(DBInstanceController):
         return self._detect_at[key]
 
     def detection_delay_s(self, inst: Instance) -> float:
-        return (
-            self.detection_due_s(self._unhealthy_since[inst.name])
-            - self._unhealthy_since[inst.name]
-        )
+        """From the failure of ``inst`` to its being noticed (drawn once per incident)."""
+        raise NotImplementedError
 
     def choose_target(self) -> Instance | None:
         """The follower a failover promotes (default: the one that received the most)."""
@@ -133,10 +134,9 @@ class ReaderDeployment(DBInstanceController):
         """From the failover's start to the new writer opening (apply, then promote)."""
         raise NotImplementedError
 
-    def failover_event_ids(self, old: Instance, new: Instance) -> tuple[str | None, str | None]:
+    def failover_event_ids(self, old: Instance, new: Instance) -> tuple[str, str]:
         """RDS event ids of the failover's start and completion."""
-        cross = "0073" if old.az != new.az else "0072"
-        return (cross, "0071") if self.rds_events else (None, None)
+        return ("0073" if old.az != new.az else "0072"), "0071"
 
     def without_target(self, primary: Instance, since_s: float) -> Proc:
         """The writer failed and no follower can take over."""
@@ -219,7 +219,7 @@ class ReaderDeployment(DBInstanceController):
                 "controller",
                 "failover-failed",
                 "no follower left to promote",
-                rds=self._rds("0069"),
+                rds="0069",
             )
             self.busy = False
             self.ctx.changed.fire()
@@ -248,7 +248,7 @@ class ReaderDeployment(DBInstanceController):
                 new.name,
                 "failover-failed",
                 f"{new.name} failed while being promoted",
-                rds=self._rds("0069"),
+                rds="0069",
                 failover=number,
             )
             self.busy = False
@@ -274,9 +274,6 @@ class ReaderDeployment(DBInstanceController):
         self.last_failover_end_s = self.ctx.now
         self.after_failover(old, mode)
         self.ctx.topology_changed()
-
-    def _rds(self, number: str) -> str | None:
-        return number if self.rds_events else None
 
     semi_sync = False
     """Commits wait for a follower's acknowledgement of receipt."""
@@ -319,7 +316,7 @@ class ReaderDeployment(DBInstanceController):
         writer = self.with_role("primary")
         assert writer is not None
         if work == PATCHING:
-            self.emit(writer.name, "maintenance-started", rds=self._rds("0026"))
+            self.emit(writer.name, "maintenance-started", rds="0026")
         else:
             self.emit(writer.name, "modification-started", "applying the new instance class")
         for inst in self.candidates():
@@ -341,7 +338,7 @@ class ReaderDeployment(DBInstanceController):
 
     def _work_finished(self, inst: Instance, work: str) -> None:
         if work == PATCHING:
-            self.emit(inst.name, "maintenance-finished", rds=self._rds("0027"))
+            self.emit(inst.name, "maintenance-finished", rds="0027")
         else:
             self.emit(inst.name, "modification-finished", "the new instance class is applied")
 

@@ -20,14 +20,9 @@ from __future__ import annotations
 
 import math
 
-from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import Proc
 from rdssim.model.deployments.readers import ReaderDeployment
-from rdssim.model.dns import Endpoint
 from rdssim.model.instance import REPLICATING, Instance
-from rdssim.model.network import Network
-from rdssim.model.writelog import WriteLog
-from rdssim.scenario.schema import Scenario
 
 DEMOTED = "read-only"
 """A fenced old primary: up, refusing writes."""
@@ -40,24 +35,17 @@ class SelfManagedController(ReaderDeployment):
     rds_events = False
     repairs = False
 
-    def __init__(
-        self,
-        ctx: SimContext,
-        instances: list[Instance],
-        network: Network,
-        endpoint: Endpoint,
-        log: WriteLog,
-        scenario: Scenario,
-    ) -> None:
-        super().__init__(ctx, instances, network, endpoint, log, scenario)
-        self.ha = scenario.deployment.ha
+    def setup(self) -> None:
+        super().setup()
+        self.ha = self.scenario.deployment.ha
         self.semi_sync = self.ha.replication == "semi-sync"
         self.patroni = self.ha.manager == "patroni"
-        streams = ctx.streams.get("ha-loops")
+        streams = self.ctx.streams.get("ha-loops")
         self._leader_phase_s = float(streams.uniform(0.0, self.ha.loop_wait_s))
         self._replica_phase_s = float(streams.uniform(0.0, self.ha.loop_wait_s))
         self._refused: set[float] = set()
-        log.route = lambda: endpoint.target
+        endpoint = self.endpoint
+        self.log.route = lambda: endpoint.target
 
     # -- who is the writer ----------------------------------------------------------------
     def with_role(self, role: str) -> Instance | None:
@@ -117,11 +105,7 @@ class SelfManagedController(ReaderDeployment):
                     inst.set(op_state=DEMOTED)
                     self.emit(inst.name, "demoted", "lost the leader lease: read-only")
                 else:
-                    self.env.process(self._wake_at(expiry))
-
-    def _wake_at(self, when_s: float) -> Proc:
-        yield self.env.timeout(max(0.0, when_s - self.ctx.now))
-        self.ctx.changed.fire()
+                    self.wake_at(expiry)
 
     def _rejoin_old(self, inst: Instance) -> None:
         lost = self.log.diverged_now(inst.name)
