@@ -11,7 +11,9 @@ Two lags, because users meet both:
   seconds: t minus the last instant the primary's committed log was at the replica's applied
   position. Defined whenever the replica exists and is still attached to the primary's
   lineage, including while replication is broken (then it grows one second per second as
-  long as the primary writes). It is also the *staleness* a read on the replica sees.
+  long as the primary writes). It is also the *staleness* a read on the replica sees. A DB
+  cluster's member has a lag only while it holds a role (reader, writer at 0 lag): while it
+  is failed, rebuilt or rebooted between roles it follows and serves nothing.
 * **ReplicaLag** (``replica_lag_s``): the CloudWatch metric. On MySQL and MariaDB it is the
   data lag while the replication threads run, and -1 while they do not
   (Seconds_Behind_Master is NULL); Oracle and SQL Server are given MySQL's rule
@@ -35,6 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 
 # States in which the replication threads run, so ReplicaLag is measured.
 REPLICATING_STATES = ("replicating", "catching-up")
+# The role of a deployment's host between roles (failed over from, rebuilt, rebooting).
+NO_ROLE = "none"
 # States in which a replica answers reads (a stranded or reconnecting replica still serves
 # its stale data; a restarting, creating or promoting one does not; "available" is a
 # promoted, standalone instance).
@@ -74,9 +78,20 @@ def detached_s(record: Record, replica: str) -> float:
 
 def states_at(record: Record, instance: str, times_s: FloatArray) -> npt.NDArray[np.str_]:
     """The instance's state at each time ("" before its first state)."""
+    return _held_at(record, instance, times_s, "state")
+
+
+def roles_at(record: Record, instance: str, times_s: FloatArray) -> npt.NDArray[np.str_]:
+    """The instance's role at each time ("" before its first state)."""
+    return _held_at(record, instance, times_s, "role")
+
+
+def _held_at(
+    record: Record, instance: str, times_s: FloatArray, field: str
+) -> npt.NDArray[np.str_]:
     changes = [s for s in record.states if s.instance == instance]
     starts = np.array([s.time_s for s in changes], dtype=np.float64)
-    labels = np.array([""] + [s.state for s in changes])
+    labels = np.array([""] + [getattr(s, field) for s in changes])
     # side="right": a change at t holds at t (right-continuous, like the curves).
     return labels[np.searchsorted(starts, times_s, side="right")]
 
@@ -89,6 +104,9 @@ def data_lag_s(record: Record, replica: str, times_s: FloatArray) -> FloatArray:
     lag = t - source.latest_time_at_or_below(applied.value_at(t), t)
     start = created_s(record, replica)
     alive = (t >= (np.inf if start is None else start)) & (t < detached_s(record, replica))
+    # A DB cluster's member between roles (failed, being rebuilt or rebooted) follows
+    # nobody and serves nothing: it has no lag then, rather than the age of its old data.
+    alive &= roles_at(record, replica, t) != NO_ROLE
     return np.where(alive & np.isfinite(lag), np.maximum(lag, 0.0), np.nan)
 
 

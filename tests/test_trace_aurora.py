@@ -112,6 +112,12 @@ def test_writer_crash_fails_over_to_a_replica(
         ("none", "failed"),
     ]
     assert state_at(record, "db-1", record.duration_s) == ("reader", "replicating")
+    # It reads the cluster volume once it is back: as current as the other replicas at
+    # once, never the age of the data it had when it failed.
+    replicas = summarize(record).replicas
+    assert replicas is not None
+    cache_s = DEFAULTS.aurora_replica_lag_s + DEFAULTS.aurora_lag_s_per_kwrites * WRITES / 1000
+    assert replicas.max_lag_s["db-1"] == pytest.approx(cache_s, rel=1e-6)
     # The cluster endpoint moves to the new writer when the failover completes.
     answers = [(e.time_s, e.data["target"]) for e in record.events if e.kind == "dns-answer"]
     assert answers == [(0.0, "db-1"), (completed.time_s, target)]

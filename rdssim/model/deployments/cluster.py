@@ -8,8 +8,9 @@
 * Readers apply asynchronously at their apply capacity. Flow control: once a reader's apply
   lag passes its target (``cluster_flow_control_lag``: MySQL's
   rpl_semi_sync_master_target_apply_lag, 120 s; PostgreSQL's
-  flow_control.target_standby_apply_lag, 2 min) commits are throttled to what that reader
-  applies, so its lag stops growing.
+  flow_control.target_standby_apply_lag, 2 min) commits are delayed until that reader is
+  back at the target and then throttled to what it keeps up with, so its lag stays at the
+  target (the fluid limit of a controller that delays commits while the lag is above it).
 * Failover promotes the reader with the most recent change record (the most received) and
   completes once outstanding transactions are applied: MySQL waits for both readers,
   PostgreSQL for the less lagged one; then the promotion itself and the DNS flip of the
@@ -31,6 +32,8 @@ class ClusterController(ReaderDeployment):
 
     semi_sync = True
     _throttled_by: str | None = None
+    _held_until_s = 0.0
+    """Flow control holds commits until then, and throttles them from then on."""
 
     def detection_delay_s(self, inst: Instance) -> float:
         return self.t.cluster_detection.sample(self.rng)
@@ -82,6 +85,9 @@ class ClusterController(ReaderDeployment):
             apply_bps = self._keeps_up_bps(writer, reader)
             still = reader.role == self.follower_role and self.streams_to(writer, reader)
             if still and offered_bps > apply_bps:
+                if now >= self._held_until_s and self.log.max_commit_bps != apply_bps:
+                    self.log.max_commit_bps = apply_bps
+                    self.log.update()
                 return
             self._throttled_by = None
             self.log.max_commit_bps = math.inf
@@ -100,16 +106,26 @@ class ClusterController(ReaderDeployment):
                 continue
             lag = float(lag_s(committed, follower.applied, now))
             if lag >= target_s - 1e-6:
+                # What is committed already must be applied at ``apply``, so the lag goes on
+                # growing until it is; commits held until the reader is ``target`` short of
+                # the present position, then at ``apply``, are each applied ``target`` later.
+                behind = self.log.committed_at(now) - follower.applied_now()
+                hold_s = max(0.0, behind / apply_bps - target_s)
                 self._throttled_by = reader.name
-                self.log.max_commit_bps = apply_bps
+                self._held_until_s = now + hold_s
+                self.log.max_commit_bps = 0.0 if hold_s > 0.0 else apply_bps
                 self.emit(
                     writer.name,
                     "flow-control",
-                    f"{reader.name}'s apply lag reached {target_s:g} s: commits throttled to "
+                    f"{reader.name}'s apply lag reached {target_s:g} s: commits held "
+                    f"{hold_s:.1f} s, then throttled to "
                     f"{apply_bps / self.log.bytes_per_txn:g} per second",
                     reader=reader.name,
+                    hold_s=hold_s,
                 )
                 self.log.update()
+                if hold_s > 0.0:
+                    self.wake_at(self._held_until_s)
                 return
             # Behind at ``apply`` while the log grows at ``write``: the lag grows at
             # 1 - apply / write seconds per second.

@@ -361,9 +361,7 @@ class ReaderDeployment(DBInstanceController):
                 )
             ):
                 self._work_finished(inst, work)
-                inst.set(role=self.follower_role, op_state=REPLICATING)
-                self._repairing.discard(inst.name)
-                self.ctx.changed.fire()
+                self._back_as_follower(inst)
                 return
         while True:
             if inst.healthy and inst.op_state == "creating":
@@ -402,6 +400,13 @@ class ReaderDeployment(DBInstanceController):
                 # Multi-AZ instance's new standby syncs): it joins at the writer's position.
                 self.log.seed_from_snapshot(inst.name, self.log.committed_at(self.ctx.now))
                 break
+        self._back_as_follower(inst)
+
+    def _back_as_follower(self, inst: Instance) -> None:
+        if self.shared_volume:
+            # A replica reads the cluster volume: it comes back with today's data, not with
+            # what it had cached when it went away.
+            self.log.seed_from_snapshot(inst.name, self.log.committed_at(self.ctx.now))
         inst.set(role=self.follower_role, op_state=REPLICATING)
         self._repairing.discard(inst.name)
         self.ctx.changed.fire()
