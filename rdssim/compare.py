@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rdssim.scenario.checks import check_scenario
+from rdssim.scenario.checks_actions import RDS_API_ONLY
 from rdssim.scenario.checks_deployments import AURORA_KEYS, FOLLOWER_KEYS
 from rdssim.scenario.load import ScenarioSet
 from rdssim.scenario.schema import (
@@ -181,6 +182,9 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
     for i, action in enumerate(scenario.actions):
         if action.kind == "reboot-with-failover" and kind == "single-az":
             dropped.append(f"actions[{i}] ({action.kind}): {kind} has no failover to force")
+            continue
+        if action.kind in RDS_API_ONLY and kind == "self-managed-ec2":
+            dropped.append(f"actions[{i}] ({action.kind}): {kind} has no RDS API")
             continue
         actions.append(action)
     proxy = scenario.proxy

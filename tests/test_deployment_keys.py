@@ -99,6 +99,188 @@ def test_keys_and_roles_of_other_types_are_refused(
     assert not (tmp_path / "o").exists()
 
 
+EC2 = (
+    "    - {name: db-1, az: us-east-1a, role: primary}\n"
+    "    - {name: db-2, az: us-east-1b, role: standby}\n"
+)
+EC2_ALONE = "    - {name: db-1, az: us-east-1a, role: primary}\n"
+PATRONI = "  ha: {manager: patroni}\n"
+
+
+@pytest.mark.parametrize(
+    ("kind", "engine", "hosts", "extra", "faults", "where", "fragment"),
+    [
+        # A role selector the type has no host for.
+        (
+            "self-managed-ec2",
+            "mysql",
+            EC2,
+            "",
+            "  - {at: 5m, kind: partition, target: reader, duration: 1m}\n",
+            "faults[0].target",
+            "a self-managed-ec2 deployment has no reader",
+        ),
+        (
+            "multi-az-cluster",
+            "mysql",
+            CLUSTER,
+            "",
+            "  - {at: 5m, kind: host-crash, target: standby}\n",
+            "faults[0].target",
+            "target primary / reader",
+        ),
+        # A reader on a DB instance: the role is the problem, not the count of standbys.
+        (
+            "multi-az-instance",
+            "mysql",
+            INSTANCE.replace("role: standby", "role: reader"),
+            "",
+            CRASH,
+            "deployment.instances[1].role",
+            "read replicas go under replicas:",
+        ),
+        # Patroni manages PostgreSQL, with its own timer rule and bounds.
+        ("self-managed-ec2", "mysql", EC2, PATRONI, CRASH, "deployment.ha.manager", "PostgreSQL"),
+        (
+            "self-managed-ec2",
+            "postgres",
+            EC2,
+            "  ha: {manager: patroni, ttl: 25s, loop_wait: 10s, retry_timeout: 10s}\n",
+            CRASH,
+            "deployment.ha.ttl",
+            "10 + 2 x 10 > 25 s",
+        ),
+        (
+            "self-managed-ec2",
+            "postgres",
+            EC2,
+            "  ha: {manager: patroni, retry_timeout: 1s}\n",
+            CRASH,
+            "deployment.ha.retry_timeout",
+            "at least 3 s",
+        ),
+        # The manager's knobs mean nothing to a person on call.
+        (
+            "self-managed-ec2",
+            "postgres",
+            EC2,
+            "  ha: {manager: manual, maximum_lag_on_failover: 1000}\n",
+            CRASH,
+            "deployment.ha.maximum_lag_on_failover",
+            "manager: manual",
+        ),
+        # Semi-sync and Patroni need someone to replicate to.
+        (
+            "self-managed-ec2",
+            "postgres",
+            EC2_ALONE,
+            "  ha: {replication: semi-sync}\n",
+            CRASH,
+            "deployment.instances",
+            "need a standby",
+        ),
+        ("self-managed-ec2", "postgres", EC2_ALONE, PATRONI, CRASH, "deployment", "need a standby"),
+        # RDS API calls do not exist on EC2.
+        (
+            "self-managed-ec2",
+            "postgres",
+            EC2,
+            "actions:\n  - {at: 5m, kind: apply-os-patch}\n",
+            "",
+            "actions[0].kind",
+            "RDS API call",
+        ),
+        # A cluster spans AZs of one Region.
+        (
+            "multi-az-cluster",
+            "mysql",
+            CLUSTER.replace("db-3, az: us-east-1c", "db-3, az: us-west-2c"),
+            "",
+            CRASH,
+            "deployment.instances[2].az",
+            "all in one Region",
+        ),
+        (
+            "aurora",
+            "mysql",
+            AURORA,
+            "  volume_azs: [us-east-1a, us-east-1b, us-west-2c]\n",
+            CRASH,
+            "deployment.volume_azs[2]",
+            "not in the cluster's Region",
+        ),
+        (
+            "aurora",
+            "mysql",
+            AURORA.replace("instance_class: db.r6g.large", "instance_class: db.r6g.huge"),
+            "",
+            CRASH,
+            "deployment.instances[2].instance_class",
+            "unknown instance class",
+        ),
+        # One article, the right hint.
+        (
+            "aurora",
+            "oracle",
+            AURORA,
+            "",
+            CRASH,
+            "engine",
+            "an aurora deployment runs mysql or postgres",
+        ),
+        (
+            "multi-az-cluster",
+            "oracle",
+            CLUSTER,
+            "",
+            CRASH,
+            "engine",
+            "Multi-AZ DB clusters run RDS for MySQL and RDS for PostgreSQL",
+        ),
+    ],
+)
+def test_what_a_type_cannot_do_is_refused(
+    tmp_path: Path,
+    kind: str,
+    engine: str,
+    hosts: str,
+    extra: str,
+    faults: str,
+    where: str,
+    fragment: str,
+) -> None:
+    text = doc(kind, hosts, faults or "  []\n", engine=engine, extra=extra)
+    if extra.startswith("actions:"):
+        text = doc(kind, hosts, "  []\n", engine=engine) + extra
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "--no-plot", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert where in result.output and fragment in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_forced_failover_is_named_as_each_type_calls_it(tmp_path: Path) -> None:
+    """RebootDBInstance on a DB instance, FailoverDBCluster on a cluster, a switchover by
+    Patroni or by hand on EC2; no RDS event on EC2."""
+    force = "  - {at: 5m, kind: reboot-with-failover}\n"
+    cases = [
+        (doc("multi-az-instance", INSTANCE, force), "RebootDBInstance ForceFailover=true"),
+        (doc("multi-az-cluster", CLUSTER, force), "FailoverDBCluster"),
+        (doc("aurora", AURORA, force), "FailoverDBCluster"),
+        (doc("self-managed-ec2", EC2, force, engine="postgres", extra=PATRONI), "patronictl"),
+        (doc("self-managed-ec2", EC2, force), "switchover by hand"),
+    ]
+    for text, call in cases:
+        record = run_yaml(text)
+        (action,) = [e for e in record.events if e.kind == "action"]
+        assert action.message.startswith(call), action.message
+        assert [e for e in record.events if e.kind == "failover-started"]
+        if "self-managed-ec2" in text:
+            assert all(e.rds_event is None for e in record.events)
+
+
 def test_compare_keeps_what_each_type_means_and_drops_the_rest() -> None:
     """An Aurora scenario through compare: its tiers stay on Aurora, vanish elsewhere."""
     from rdssim.compare import as_deployment

@@ -115,7 +115,10 @@ def test_patroni_notices_within_ttl_plus_or_minus_loop_wait(ttl_s: float, loop_s
     standby notices at its next loop (at most loop_wait later). Over many seeds the delays
     fill that window, centred on ttl."""
     text = ec2(
-        CRASH, ha=f"manager: patroni, ttl: {ttl_s:g}s, loop_wait: {loop_s:g}s", duration="8m"
+        CRASH,
+        # retry_timeout 7 s keeps Patroni's rule loop_wait + 2 x retry_timeout <= ttl.
+        ha=f"manager: patroni, ttl: {ttl_s:g}s, loop_wait: {loop_s:g}s, retry_timeout: 7s",
+        duration="8m",
     )
     delays = []
     for seed in range(60):

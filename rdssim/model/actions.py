@@ -12,7 +12,7 @@ from rdssim.model.deployments.base import MODIFYING, PATCHING, Deployment
 from rdssim.model.dns import Endpoint
 from rdssim.model.instance import ABSENT
 from rdssim.model.replicas import ReplicaSet
-from rdssim.scenario.schema import ActionSpec
+from rdssim.scenario.schema import ActionSpec, Scenario
 
 if TYPE_CHECKING:
     from rdssim.model.proxy import Proxy
@@ -28,6 +28,27 @@ _VERBS = {
     "repoint-clients": "re-point {target} to the endpoint of {source}",
     "increase-storage": "ModifyDBInstance AllocatedStorage",
 }
+# A DB cluster's forced failover is its own API call; on EC2 there is no API, only what the
+# HA manager or a person does.
+_CLUSTER_VERBS = {"reboot-with-failover": "FailoverDBCluster"}
+_EC2_VERBS = {
+    "promote-replica": "promote {target} by hand (it stops replicating)",
+    "create-replica": "build replica {target} by hand from a backup",
+    "reboot-with-failover": "switchover by hand to a standby",
+}
+_PATRONI_VERBS = {"reboot-with-failover": "patronictl switchover to a standby"}
+
+
+def call_text(kind: str, scenario: Scenario) -> str:
+    """What the user calls for ``kind`` on this deployment (a format string)."""
+    deployment = scenario.deployment
+    if deployment.type in ("multi-az-cluster", "aurora"):
+        return _CLUSTER_VERBS.get(kind, _VERBS[kind])
+    if deployment.type == "self-managed-ec2":
+        if deployment.ha.manager == "patroni" and kind in _PATRONI_VERBS:
+            return _PATRONI_VERBS[kind]
+        return _EC2_VERBS.get(kind, _VERBS[kind])
+    return _VERBS[kind]
 
 
 class Client(Protocol):
@@ -67,7 +88,7 @@ class ActionRunner:
         self.ctx.emit(
             source,
             "action",
-            _VERBS[action.kind].format(
+            call_text(action.kind, self.ctx.scenario).format(
                 target=action.target,
                 source=action.source,
                 instance_class=action.instance_class,

@@ -7,6 +7,7 @@ from typing import Any
 
 import simpy
 
+from rdssim.model.actions import call_text
 from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import Deployment
 from rdssim.model.instance import ABSENT, Instance
@@ -46,7 +47,7 @@ class FaultInjector:
             self.ctx.emit(
                 source,
                 "action",
-                "RebootDBInstance ForceFailover=true",
+                call_text(fault.kind, self.ctx.scenario),
                 fault=index,
                 fault_kind=fault.kind,
             )

@@ -14,6 +14,8 @@ from rdssim.regions import az_problem
 from rdssim.scenario.checks_actions import check_instance_actions
 from rdssim.scenario.checks_clients import check_clients
 from rdssim.scenario.checks_deployments import (
+    TYPE_ROLES,
+    article,
     check_deployment_faults,
     check_deployment_type,
     volume_azs,
@@ -90,11 +92,12 @@ def _check_deployment(scenario: Scenario) -> list[Problem]:
         problems.append(
             (
                 ("deployment", "instances"),
-                f"a {kind} deployment needs exactly one primary, found {len(primaries)}",
+                f"{article(kind)} deployment needs exactly one primary, found {len(primaries)}",
                 None,
             )
         )
-    if kind == "multi-az-instance":
+    roles_ok = all(s.role in TYPE_ROLES[kind] for s in instances)
+    if kind == "multi-az-instance" and roles_ok:
         if len(standbys) != 1:
             problems.append(
                 (
@@ -269,6 +272,8 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
         | set((volume_azs(scenario) or []) if scenario.deployment.type == "aurora" else [])
     )
     known = ", ".join(names)
+    kind = scenario.deployment.type
+    roles = TYPE_ROLES[kind]
     for i, fault in enumerate(scenario.faults):
         where: tuple[str | int, ...] = ("faults", i)
         if fault.at_s > scenario.duration_s:
@@ -285,15 +290,15 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                     (
                         (*where, "target"),
                         f"{fault.kind} needs a target",
-                        f"known: {known}, primary, standby",
+                        f"known: {known}, {', '.join(roles)}",
                     )
                 )
-            elif fault.target == "standby" and scenario.deployment.type == "single-az":
+            elif fault.target in ROLE_SELECTORS and fault.target not in roles:
                 problems.append(
                     (
                         (*where, "target"),
-                        "a single-az deployment has no standby",
-                        f"target the primary or an instance: {known}",
+                        f"{article(kind)} deployment has no {fault.target}",
+                        f"target {' / '.join(roles)} or an instance: {known}",
                     )
                 )
             elif fault.target not in names and fault.target not in ROLE_SELECTORS:
@@ -301,7 +306,7 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                     (
                         (*where, "target"),
                         f"no instance named {fault.target!r}; known: {known}",
-                        "or use primary / standby",
+                        f"or use {' / '.join(roles)}",
                     )
                 )
             if fault.kind == "engine-crash" and fault.target in replicas:

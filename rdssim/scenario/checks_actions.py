@@ -11,6 +11,13 @@ from rdssim.scenario.schema import ROLE_SELECTORS, ActionSpec, Scenario
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
 CLIENT_TARGETS = ("all", "probe", "proxy")
+# Actions that exist only as RDS API calls: a database on EC2 has no such thing.
+RDS_API_ONLY = {
+    "apply-os-patch": "ApplyPendingMaintenanceAction",
+    "modify-instance-class": "ModifyDBInstance",
+    "restore-to-point-in-time": "RestoreDBInstanceToPointInTime",
+    "increase-storage": "ModifyDBInstance AllocatedStorage",
+}
 
 
 def check_instance_actions(scenario: Scenario) -> list[Problem]:
@@ -27,7 +34,17 @@ def check_instance_actions(scenario: Scenario) -> list[Problem]:
             continue
         where: tuple[str | int, ...] = ("actions", i)
         problems += _unused_keys(action, where)
-        if action.kind == "modify-instance-class":
+        if deployment.type == "self-managed-ec2" and action.kind in RDS_API_ONLY:
+            problems.append(
+                (
+                    (*where, "kind"),
+                    f"{action.kind} is an RDS API call ({RDS_API_ONLY[action.kind]}); on "
+                    "self-managed-ec2 you patch, resize and restore the hosts yourself",
+                    "model the outage it causes as a fault (host-crash on the primary, or a "
+                    "reboot-with-failover for a planned switchover)",
+                )
+            )
+        elif action.kind == "modify-instance-class":
             found = _class_problems(action, where, instance_class)
             problems += found
             if not found and action.instance_class is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from string import ascii_lowercase
 
 from rdssim import regions
+from rdssim.connections import CLASS_MEMORY_GIB
 from rdssim.scenario.schema import Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
@@ -25,6 +26,20 @@ TYPE_ROLES = {
     "self-managed-ec2": ("primary", "standby"),
 }
 MAX_AURORA_REPLICAS = 15  # AUR:Aurora.Replication
+ENGINE_HINTS = {
+    "multi-az-cluster": "Multi-AZ DB clusters run RDS for MySQL and RDS for PostgreSQL",
+    "aurora": "for Aurora MySQL write engine: mysql, for Aurora PostgreSQL engine: postgres",
+}
+# Patroni's own bounds (Patroni, "Dynamic configuration settings"): ttl at least 20 s,
+# loop_wait at least 1 s, retry_timeout at least 3 s, and loop_wait + 2 x retry_timeout
+# at most ttl.
+PATRONI_MIN_S = {"ttl": 20.0, "loop_wait": 1.0, "retry_timeout": 3.0}
+PATRONI_KEYS = {  # field: the key a scenario writes
+    "ttl_s": "ttl",
+    "loop_wait_s": "loop_wait",
+    "retry_timeout_s": "retry_timeout",
+    "maximum_lag_on_failover_bytes": "maximum_lag_on_failover",
+}
 
 
 def check_deployment_type(scenario: Scenario) -> list[Problem]:
@@ -38,7 +53,7 @@ def check_deployment_type(scenario: Scenario) -> list[Problem]:
             problems.append(
                 (
                     ("deployment", "instances", i, "role"),
-                    f"a {kind} deployment has no {spec.role}",
+                    f"{article(kind)} deployment has no {spec.role}",
                     _role_hint(kind, spec.role) or f"its roles: {', '.join(allowed)}",
                 )
             )
@@ -47,10 +62,12 @@ def check_deployment_type(scenario: Scenario) -> list[Problem]:
         problems.append(
             (
                 ("engine",),
-                f"a {kind} deployment runs mysql or postgres, not {scenario.engine}",
-                "for Aurora MySQL write engine: mysql with type: aurora",
+                f"{article(kind)} deployment runs mysql or postgres, not {scenario.engine}",
+                ENGINE_HINTS[kind],
             )
         )
+    problems += _check_one_region(scenario)
+    problems += _check_ha(scenario)
     readers = [s for s in deployment.instances if s.role == "reader"]
     primary = next((s for s in deployment.instances if s.role == "primary"), None)
     if kind == "multi-az-cluster":
@@ -113,6 +130,121 @@ def check_deployment_type(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def article(kind: str) -> str:
+    """``kind`` with its article: "an aurora", "a single-az"."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _check_one_region(scenario: Scenario) -> list[Problem]:
+    """A Multi-AZ DB cluster's and an Aurora cluster's instances (and Aurora's volume) sit in
+    one Region: a cluster spans AZs, not Regions (cross-Region copies are read replicas)."""
+    deployment = scenario.deployment
+    if deployment.type not in TYPE_ENGINES or not deployment.instances:
+        return []
+    home = scenario.region_of(deployment.instances[0].az)
+    problems: list[Problem] = []
+    for i, spec in enumerate(deployment.instances):
+        if scenario.region_of(spec.az) != home:
+            problems.append(
+                (
+                    ("deployment", "instances", i, "az"),
+                    f"{spec.az} is in {scenario.region_of(spec.az)}; a cluster's instances are "
+                    f"all in one Region ({home})",
+                    "a copy in another Region is a read replica: put it under replicas:",
+                )
+            )
+    for j, az in enumerate(deployment.volume_azs or []):
+        if scenario.region_of(az) != home:
+            problems.append(
+                (
+                    ("deployment", "volume_azs", j),
+                    f"{az} is not in the cluster's Region ({home})",
+                    None,
+                )
+            )
+    if deployment.type == "aurora":
+        for i, spec in enumerate(deployment.instances):
+            if spec.instance_class is not None and spec.instance_class not in CLASS_MEMORY_GIB:
+                problems.append(
+                    (
+                        ("deployment", "instances", i, "instance_class"),
+                        f"unknown instance class {spec.instance_class!r}",
+                        "known: " + ", ".join(sorted(CLASS_MEMORY_GIB)),
+                    )
+                )
+    return problems
+
+
+def _check_ha(scenario: Scenario) -> list[Problem]:
+    """Self-managed HA: Patroni manages PostgreSQL; its timers obey Patroni's own rule;
+    its knobs mean nothing to a person on call; semi-sync and Patroni need a standby."""
+    deployment = scenario.deployment
+    if deployment.type != "self-managed-ec2":
+        return []
+    ha = deployment.ha
+    where = ("deployment", "ha")
+    problems: list[Problem] = []
+    standbys = [s for s in deployment.instances if s.role == "standby"]
+    if ha.manager == "patroni":
+        if scenario.engine != "postgres":
+            problems.append(
+                (
+                    (*where, "manager"),
+                    f"Patroni manages PostgreSQL, not {scenario.engine}",
+                    "engine: postgres, or manager: manual",
+                )
+            )
+        values = {"ttl": ha.ttl_s, "loop_wait": ha.loop_wait_s, "retry_timeout": ha.retry_timeout_s}
+        for key, low in PATRONI_MIN_S.items():
+            if values[key] < low:
+                problems.append(
+                    (
+                        (*where, key),
+                        f"Patroni's {key} is at least {low:g} s, not {values[key]:g} s",
+                        None,
+                    )
+                )
+        needed_s = ha.loop_wait_s + 2 * ha.retry_timeout_s
+        if needed_s > ha.ttl_s:
+            problems.append(
+                (
+                    (*where, "ttl"),
+                    f"Patroni needs loop_wait + 2 x retry_timeout <= ttl: "
+                    f"{ha.loop_wait_s:g} + 2 x {ha.retry_timeout_s:g} > {ha.ttl_s:g} s",
+                    f"raise ttl to {needed_s:g} s or lower the others",
+                )
+            )
+    else:
+        for field, key in PATRONI_KEYS.items():
+            if field in ha.model_fields_set:
+                problems.append(
+                    (
+                        (*where, key),
+                        f"{key} is an HA manager's setting; with manager: manual a person fails "
+                        "over (timings: oncall_* and manual_promotion)",
+                        "manager: patroni, or drop the key",
+                    )
+                )
+    if not standbys:
+        needs = [
+            what
+            for what, on in (
+                ("replication: semi-sync", ha.replication == "semi-sync"),
+                ("manager: patroni", ha.manager == "patroni"),
+            )
+            if on
+        ]
+        if needs:
+            problems.append(
+                (
+                    ("deployment", "instances"),
+                    f"{' and '.join(needs)} need a standby to replicate to",
+                    "add {name: db-2, az: <another AZ>, role: standby}",
+                )
+            )
+    return problems
+
+
 # Keys that mean something on some types only: set elsewhere, they would be ignored, so
 # they are refused (a typo or a wrong type must not pass silently).
 FOLLOWER_KEYS = ("apply_writes_per_s", "link")
@@ -152,7 +284,7 @@ def _role_hint(kind: str, role: str) -> str | None:
     if role == "reader":
         return "readers belong to multi-az-cluster and aurora; read replicas go under replicas:"
     if role == "standby" and kind in ("multi-az-cluster", "aurora"):
-        return f"a {kind}'s standbys are readable: role: reader"
+        return f"{article(kind)}'s standbys are readable: role: reader"
     if kind == "single-az":
         return "use type: multi-az-instance for a primary with a standby"
     return None
