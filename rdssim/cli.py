@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from rdssim.metrics import Summary, summarize
-from rdssim.outdir import OutputError, writing
+from rdssim.outdir import OutputError, note_termination, terminated_by, writing
 from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import compare_table, print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
@@ -82,6 +82,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C does, so scratch folders and workers are cleaned up."""
+    note_termination(signum)
     raise SystemExit(128 + signum)
 
 
@@ -346,4 +347,10 @@ def _json_stats(row: dict[str, float]) -> dict[str, float | int | None]:
 def main() -> None:
     """Entry point of the console script and ``python -m rdssim``."""
     signal.signal(signal.SIGTERM, _terminated)
-    app(prog_name="rdssim")
+    try:
+        app(prog_name="rdssim")
+    finally:
+        # Terminated, even if the handler's exception was swallowed: say so in the exit code.
+        signum = terminated_by()
+        if signum is not None:
+            sys.exit(128 + signum)

@@ -52,6 +52,22 @@ class OutputError(Exception):
     """An output folder that rdssim may not or cannot write (the CLI exits 2)."""
 
 
+_terminated_by: int | None = None
+
+
+def note_termination(signum: int) -> None:
+    """A signal asked this process to stop. The handler's exception normally unwinds the
+    run; if it is raised where Python swallows exceptions (a finalizer, a weakref callback:
+    "Exception ignored in ..."), the run goes on, so nothing may be swapped in after it."""
+    global _terminated_by
+    _terminated_by = signum
+
+
+def terminated_by() -> int | None:
+    """The signal that asked this process to stop, if one did."""
+    return _terminated_by
+
+
 def _entries(folder: Path) -> list[str]:
     """Every file and folder below ``folder``, as sorted relative POSIX paths."""
     out = []
@@ -183,6 +199,8 @@ def writing(target: Path, inputs: Sequence[Path] = (), command: str = "run") -> 
         raise OutputError(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
     try:
         yield scratch
+        if _terminated_by is not None:
+            raise SystemExit(128 + _terminated_by)
         files = _entries(scratch)
         (scratch / MARKER).write_text(
             json.dumps(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SCENARIOS
 
+from rdssim import outdir
 from rdssim.outdir import MARKER, OutputError, check_target, writing
 
 
@@ -232,6 +233,24 @@ def test_a_killed_run_leaves_no_scratch(tmp_path: Path, sig: int) -> None:
     )
     assert _wait_for(lambda: (tmp_path / "runs").exists() and any((tmp_path / "runs").iterdir()))
     os.kill(process.pid, sig)
-    assert process.wait(timeout=30) != 0, "the run ended before it could be killed"
+    code = process.wait(timeout=60)
+    assert code != 0, "the run ended before it could be killed: " + (
+        process.stderr.read().decode(errors="replace") if process.stderr else ""
+    )
     assert _wait_for(lambda: not (tmp_path / "runs").exists()), list((tmp_path / "runs").iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]
+
+
+def test_a_termination_swallowed_by_a_finalizer_still_swaps_nothing_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SIGTERM handler's exception can be raised inside a finalizer, where Python only
+    prints it; the run then finishes, but what it wrote must not replace --out."""
+    target = tmp_path / "out"
+    monkeypatch.setattr(outdir, "_terminated_by", None)
+    with pytest.raises(SystemExit) as stopped, outdir.writing(target) as scratch:
+        (scratch / "summary.json").write_text("{}", encoding="utf-8")
+        outdir.note_termination(signal.SIGTERM)  # as the handler does; its raise was lost
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
