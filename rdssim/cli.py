@@ -23,6 +23,7 @@ from rdssim.outdir import OutputError, note_termination, terminated_by, writing
 from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import compare_table, print_summaries, sweep_table
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
+from rdssim.scenario.overrides import parse_assignments
 from rdssim.scenario.schema import DEPLOYMENT_TYPES
 from rdssim.sim import run as run_scenario
 
@@ -53,10 +54,21 @@ class Format(StrEnum):
     json = "json"
 
 
-def _load(path: Path) -> ScenarioSet:
-    """Load a scenario (printing its warnings) or exit 2 with the located message."""
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Change one value: key.path=value (as in error messages, e.g. "
+        "workload.phases[0].writes_per_s=2000); repeatable.",
+    ),
+]
+
+
+def _load(path: Path, sets: Sequence[str] | None = None) -> ScenarioSet:
+    """Load a scenario with its ``--set`` values (printing its warnings) or exit 2 with the
+    located message."""
     try:
-        scenarios = load_scenario(path)
+        scenarios = load_scenario(path, parse_assignments(sets or []))
     except ScenarioError as error:
         stderr.print(f"[bold red]error:[/] {escape(error.render())}", highlight=False)
         raise typer.Exit(2) from None
@@ -103,9 +115,10 @@ def run(
         Format, typer.Option("--format", help="How to print the summary.")
     ] = Format.table,
     plot: Annotated[bool, typer.Option(help="Draw timeline.png for each variant.")] = True,
+    sets: SetOption = None,
 ) -> None:
     """Run SCENARIO once (every variant on the same seed) and write its artefacts."""
-    scenarios = _load(scenario)
+    scenarios = _load(scenario, sets)
     chosen = seed if seed is not None else next(iter(scenarios.variants.values())).seed
     folder = out if out is not None else Path("runs") / f"{scenarios.name}-seed{chosen}"
     summaries: dict[str, Summary] = {}
@@ -246,6 +259,7 @@ def compare(
         Path | None, typer.Option(help="Write compare.csv and compare.png into this new folder.")
     ] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
+    sets: SetOption = None,
 ) -> None:
     """Put SCENARIO's workload, clients and failures through each deployment type, on the
     same seeds, and compare failover, downtime, data loss and what each runs."""
@@ -266,7 +280,7 @@ def compare(
         raise _fail(str(error)) from None
     if runs * len(kinds) > MAX_SWEEP_RUNS:
         raise _fail(f"--runs {runs}: {runs * len(kinds):,} runs in all; at most {MAX_SWEEP_RUNS:,}")
-    scenarios = _load(scenario)
+    scenarios = _load(scenario, sets)
     try:
         mapped, dropped = comparison_set(scenarios, kinds)
     except CompareError as error:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 def _render(
     message: str, file: str | None, line: int | None, key_path: str | None, hint: str | None
 ) -> str:
-    where = file or "<scenario>"
+    # An error in a --set value has no file of its own: the path says where it is.
+    where = file or ("" if key_path and key_path.startswith("--set") else "<scenario>")
     if line is not None:
         where += f":{line}"
-    text = f"{where}: "
+    text = f"{where}: " if where else ""
     if key_path:
         text += f"{key_path}: "
     text += message

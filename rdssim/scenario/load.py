@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rdssim.durations import shown
 from rdssim.scenario.checks import check_scenario, scenario_warnings
 from rdssim.scenario.errors import ScenarioError, ScenarioWarning
+from rdssim.scenario.overrides import apply, covers
 from rdssim.scenario.schema import Scenario
 from rdssim.scenario.source import format_path, parse, read_text
 
@@ -43,14 +44,18 @@ MAX_VARIANTS = 20
 """More would not fit side by side in a table or a figure; a sweep varies more."""
 
 
-def load_scenario(path: str | Path) -> ScenarioSet:
-    """Read and validate ``path``; raise ScenarioError on any problem."""
-    return parse_scenario_text(read_text(path), file=str(path))
+def load_scenario(path: str | Path, overrides: Mapping[PathKey, Any] | None = None) -> ScenarioSet:
+    """Read and validate ``path``, with ``overrides`` (``--set``: rdssim.scenario.overrides)
+    applied to the base and every variant; raise ScenarioError on any problem."""
+    return parse_scenario_text(read_text(path), file=str(path), overrides=overrides)
 
 
-def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
+def parse_scenario_text(
+    text: str, *, file: str = "<string>", overrides: Mapping[PathKey, Any] | None = None
+) -> ScenarioSet:
     """Validate scenario YAML given as text (``file`` names it in errors)."""
     node, raw = parse(text, file)
+    overrides = dict(overrides or {})
     if not isinstance(raw, dict):
         raise ScenarioError(
             "expected a mapping of keys (name, duration, deployment, ...) at the top level",
@@ -58,7 +63,7 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
             line=1,
             hint="see docs/scenario-format.md",
         )
-    locator = _Locator(file, node)
+    locator = _Locator(file, node, overrides)
     if "variant" in raw:
         raise locator.error(
             ("variant",),
@@ -68,6 +73,14 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
     variants_raw = raw.pop("variants", None)
     default_name = Path(file).stem if file != "<string>" else "scenario"
     raw.setdefault("name", default_name)
+    if overrides:
+        if any(path[0] in ("variants", "variant", "name") for path in overrides):
+            raise ScenarioError(
+                "--set changes a scenario's values, not its name or variants",
+                file=file,
+                key_path="--set",
+            )
+        raw = _applied(raw, overrides, file)
     if variants_raw is None:
         variants = {"base": _validate(raw, locator, prefix=())}
     else:
@@ -96,7 +109,7 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
                 raise locator.error(prefix, "expected a mapping of keys to override")
             if "variants" in overrides or "name" in overrides or "variant" in overrides:
                 raise locator.error(prefix, "a variant may not override name or declare variants")
-            merged = _deep_merge(raw, overrides)
+            merged = _applied(_deep_merge(raw, overrides), locator.overrides, file)
             twin = next((n for n, m in merged_by_name.items() if m == merged), None)
             if twin is not None:
                 raise locator.error(
@@ -122,6 +135,15 @@ def parse_scenario_text(text: str, *, file: str = "<string>") -> ScenarioSet:
         variants=variants,
         warnings=tuple(warnings),
     )
+
+
+def _applied(raw: dict[str, Any], overrides: Mapping[PathKey, Any], file: str) -> dict[str, Any]:
+    try:
+        return apply(raw, overrides)
+    except ScenarioError as error:
+        raise ScenarioError(
+            error.message, file=file, key_path=error.key_path, hint=error.hint
+        ) from None
 
 
 def _check_present(raw: dict[str, Any], locator: _Locator) -> None:
@@ -218,9 +240,12 @@ def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, An
 class _Locator:
     """Maps a key path to the line it came from in the YAML source."""
 
-    def __init__(self, file: str, root: yaml.Node | None) -> None:
+    def __init__(
+        self, file: str, root: yaml.Node | None, overrides: Mapping[PathKey, Any] | None = None
+    ) -> None:
         self.file = file
         self.root = root
+        self.overrides = dict(overrides or {})
 
     def error(
         self,
@@ -230,6 +255,12 @@ class _Locator:
         prefix: PathKey = (),
         hint: str | None = None,
     ) -> ScenarioError:
+        set_by = covers(self.overrides, loc)
+        if set_by is not None:
+            # The value came from --set: point at it, not at the file's line.
+            return ScenarioError(
+                message, file=self.file, key_path=f"--set {format_path(loc)}", hint=hint
+            )
         # A variant's key may come from the variant's overrides or from the base scenario.
         line = self._line((*prefix, *loc), exact=True) if prefix else None
         if line is None:
