@@ -187,6 +187,10 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
             dropped.append(f"actions[{i}] ({action.kind}): {kind} has no RDS API")
             continue
         actions.append(action)
+    failures = scenario.failures
+    if kind == "self-managed-ec2" and failures.maintenance is not None:
+        failures = failures.model_copy(update={"maintenance": None})
+        dropped.append("failures.maintenance: nobody patches EC2 hosts in an RDS window")
     proxy = scenario.proxy
     if kind == "self-managed-ec2" and proxy.enabled:
         proxy = proxy.model_copy(update={"enabled": False})
@@ -196,6 +200,7 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
             "deployment": _retyped(deployment, kind, instances),
             "faults": faults,
             "actions": actions,
+            "failures": failures,
             "proxy": proxy,
             "variant": kind,
         }

@@ -1,7 +1,8 @@
 """Timing distributions: every timing parameter in rdssim is one of these, in seconds.
 
 Scenario files write them as ``20s`` (fixed), ``{uniform: [10s, 30s]}``,
-``{lognormal: {median: 30s, sigma: 0.3}}`` or ``{empirical: [12s, 15s, 40s]}``.
+``{lognormal: {median: 30s, sigma: 0.3}}``, ``{exponential: {mean: 4h}}`` or
+``{empirical: [12s, 15s, 40s]}``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,23 @@ class Empirical:
         return f"empirical over {len(self.values_s)} values"
 
 
-Distribution = Fixed | Uniform | LogNormal | Empirical
+@dataclass(frozen=True)
+class Exponential:
+    """Exponential with mean ``mean_s`` (memoryless: a repair as a Markov model has it)."""
+
+    mean_s: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.exponential(self.mean_s))
+
+    def median_s(self) -> float:
+        return self.mean_s * math.log(2.0)
+
+    def describe(self) -> str:
+        return f"exponential mean {self.mean_s:g} s"
+
+
+Distribution = Fixed | Uniform | LogNormal | Empirical | Exponential
 
 MAX_SIGMA = 3.0
 """A log-normal's sigma: at 3 its 95th percentile is 140 times its median, wider than any
@@ -90,7 +107,7 @@ MAX_VALUES = 10_000
 
 _FORMS = (
     "a duration (20s), {fixed: 20s}, {uniform: [10s, 30s]}, "
-    "{lognormal: {median: 30s, sigma: 0.3}} or {empirical: [12s, 15s]}"
+    "{lognormal: {median: 30s, sigma: 0.3}}, {exponential: {mean: 4h}} or {empirical: [12s, 15s]}"
 )
 
 
@@ -99,7 +116,7 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
 
     Every duration in it is at most ``max_s``.
     """
-    if isinstance(value, Fixed | Uniform | LogNormal | Empirical):
+    if isinstance(value, Fixed | Uniform | LogNormal | Empirical | Exponential):
         return value
 
     def seconds(v: Any) -> float:
@@ -118,7 +135,8 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
         return Fixed(seconds(value))
     if len(value) != 1:
         raise ValueError(
-            f"expected exactly one of fixed, uniform, lognormal, empirical; got {shown(value)}"
+            "expected exactly one of fixed, uniform, lognormal, exponential, empirical; "
+            f"got {shown(value)}"
         )
     ((kind, args),) = value.items()
     if kind == "fixed":
@@ -148,6 +166,13 @@ def parse_distribution(value: Any, max_s: float = math.inf) -> Distribution:
         if median <= 0:
             raise ValueError("lognormal median must be positive")
         return LogNormal(median, float(sigma))
+    if kind == "exponential":
+        if not isinstance(args, dict) or set(args) != {"mean"}:
+            raise ValueError(f"exponential expects {{mean: <duration>}}, got {shown(args)}")
+        mean = seconds(args["mean"])
+        if mean <= 0:
+            raise ValueError("exponential mean must be positive")
+        return Exponential(mean)
     if kind == "empirical":
         if not isinstance(args, list) or not args or len(args) > MAX_VALUES:
             raise ValueError(

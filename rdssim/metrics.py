@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from rdssim.availability import AvailabilitySummary, summarize_availability
 from rdssim.client_metrics import (
     ClientSummary,
     groups_recovered,
@@ -117,12 +118,18 @@ class Summary:
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: ReplicaSummary | None = None
     clients: ClientSummary | None = None
+    uptime: AvailabilitySummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON-ready keys; the read replica and client keys are null without them."""
         out = asdict(self)
         del out["replicas"]
         del out["clients"]
+        del out["uptime"]
+        if self.uptime is not None:
+            out.update(self.uptime.to_dict())
+        else:
+            out.update({f.name: None for f in fields(AvailabilitySummary)})
         if self.clients is not None:
             out.update(self.clients.to_dict())
         else:
@@ -329,4 +336,5 @@ def summarize(record: Record) -> Summary:
         ],
         replicas=summarize_replicas(record),
         clients=clients,
+        uptime=summarize_availability(record),
     )

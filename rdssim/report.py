@@ -58,6 +58,53 @@ def _split_brain_rows(
     ]
 
 
+LONG_RUN_S = 7 * 86_400.0
+"""From a week on, a run's availability rows are shown (shorter, a year's extrapolation of
+one incident would mislead; the keys are in summary.json whatever the length)."""
+MAX_EVENTS_SHOWN = 100
+
+
+def _availability_rows(
+    summaries: Mapping[str, Summary],
+) -> list[tuple[str, Callable[[Summary], str]]]:
+    """Availability as the writer had it and as the clients saw it, and the SLA's months."""
+    if all(s.uptime is None or s.uptime.duration_s < LONG_RUN_S for s in summaries.values()):
+        return []
+
+    def field(key: str, render: Callable[[Any], str]) -> Callable[[Summary], str]:
+        return lambda s: render(getattr(s.uptime, key, None))
+
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.4f}%"
+
+    def nines(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    def minutes(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.1f}"
+
+    def months(s: Summary) -> str:
+        u = s.uptime
+        if u is None or u.sla_breach_months is None:
+            return "—"
+        return f"{u.sla_breach_months:,} of {u.months:,}"
+
+    rows: list[tuple[str, Callable[[Summary], str]]] = []
+    for view, prefix in (("writer", ""), ("clients", "client_")):
+        rows += [
+            (f"availability, {view}", field(f"{prefix}availability", percent)),
+            ("  downtime per year (min)", field(f"{prefix}downtime_min_per_year", minutes)),
+            ("  nines", field(f"{prefix}nines", nines)),
+            ("  incidents", field(f"{prefix}incidents", _count)),
+            ("  longest outage (s)", field(f"{prefix}longest_outage_s", _seconds)),
+        ]
+    rows += [
+        ("SLA, monthly uptime", field("sla_percent", lambda v: "—" if v is None else f"{v:g}%")),
+        ("  months below the SLA", months),
+    ]
+    return rows
+
+
 def _replica_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, Callable[[Summary], str]]]:
     """Rows for read replicas, if any variant has them: lag and catch-up per replica, then
     promotion loss and what readers saw."""
@@ -168,7 +215,12 @@ def print_summaries(
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
-    rows = [*_ROWS, *_split_brain_rows(summaries), *_client_rows(summaries)]
+    rows = [
+        *_ROWS,
+        *_split_brain_rows(summaries),
+        *_availability_rows(summaries),
+        *_client_rows(summaries),
+    ]
     for label, cell in [*rows, *_replica_rows(summaries)]:
         table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
     console.print(table)
@@ -186,7 +238,7 @@ def print_events(console: Console, summary: Summary, variant: str | None) -> Non
     table.add_column("event")
     table.add_column("source")
     table.add_column("message")
-    for event in summary.events:
+    for event in summary.events[:MAX_EVENTS_SHOWN]:
         table.add_row(
             f"{event['time_s']:.1f}",
             event["id"] or "—",
@@ -194,6 +246,13 @@ def print_events(console: Console, summary: Summary, variant: str | None) -> Non
             escape(str(event["message"])),
         )
     console.print(table)
+    more = len(summary.events) - MAX_EVENTS_SHOWN
+    if more > 0:
+        console.print(
+            f"... and {more:,} more events (all of them in events.csv and summary.json)",
+            markup=False,
+            highlight=False,
+        )
 
 
 def sweep_table(title: str, stats: Mapping[str, Mapping[str, Any]]) -> Table:

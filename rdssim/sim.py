@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import simpy
 
+from rdssim.availability import sla_percent_for
 from rdssim.connections import default_max_connections
+from rdssim.model import random_failures
 from rdssim.model.actions import ActionRunner
 from rdssim.model.cohort import Cohort
 from rdssim.model.conntable import ConnectionTable
@@ -194,6 +196,9 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             "seed": seed,
             "duration_s": scenario.duration_s,
             "deployment": scenario.deployment.type,
+            "sla_percent": sla_percent_for(
+                scenario.deployment.type, len({s.az for s in specs}) >= 2
+            ),
             "engine": scenario.engine,
             "bytes_per_txn": scenario.workload.bytes_per_txn,
             "dns_cache": scenario.probe.dns_cache,
@@ -248,6 +253,9 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     injector = FaultInjector(ctx, [*instances, *replicas.hosts], network, controller)
     for index, fault in enumerate(scenario.faults):
         env.process(injector.run(index, fault))
+    drawn = random_failures.draw(scenario, ctx.streams)
+    for index, (source, fault) in enumerate(drawn.faults, start=len(scenario.faults)):
+        env.process(injector.run(index, fault, source))
     cohorts, proxy = build_clients(ctx, endpoint, instances, controller)
     probe = None
     if scenario.probe.enabled:
@@ -274,6 +282,8 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     }
     for index, action in enumerate(scenario.actions):
         env.process(actions.run(index, action))
+    for index, (source, action) in enumerate(drawn.actions, start=len(scenario.actions)):
+        env.process(actions.run(index, action, source))
     return Simulation(
         ctx, instances, log, controller, endpoint, replicas, reads, cohorts, probe, actions
     )

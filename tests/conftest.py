@@ -158,3 +158,20 @@ def committed_drops(record: Record) -> list[tuple[float, float]]:
         for i in range(len(times) - 1)
         if times[i] == times[i + 1] and values[i + 1] < values[i]
     ]
+
+
+def run_refused(tmp_path: Path, text: str, *options: str) -> str:
+    """``rdssim run`` on ``text`` must refuse it: exit 2, no traceback, nothing written.
+    Returns what it printed."""
+    from typer.testing import CliRunner
+
+    from rdssim.cli import app
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["run", str(path), "--no-plot", "--out", str(out), *options])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    return result.output

@@ -8,10 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_yaml
-from typer.testing import CliRunner
+from conftest import run_refused, run_yaml
 
-from rdssim.cli import app
 from rdssim.metrics import summarize
 
 
@@ -90,13 +88,8 @@ def test_keys_and_roles_of_other_types_are_refused(
     text = doc(kind, hosts, CRASH, extra=extra)
     if kind == "aurora":
         text = text.replace("engine: mysql", "engine: oracle")
-    path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", str(path), "--no-plot", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert where in result.output and fragment in result.output
-    assert "Traceback" not in result.output
-    assert not (tmp_path / "o").exists()
+    output = run_refused(tmp_path, text)
+    assert where in output and fragment in output
 
 
 EC2 = (
@@ -252,13 +245,8 @@ def test_what_a_type_cannot_do_is_refused(
     text = doc(kind, hosts, faults or "  []\n", engine=engine, extra=extra)
     if extra.startswith("actions:"):
         text = doc(kind, hosts, "  []\n", engine=engine) + extra
-    path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", str(path), "--no-plot", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2, result.output
-    assert where in result.output and fragment in result.output, result.output
-    assert "Traceback" not in result.output
-    assert not (tmp_path / "o").exists()
+    output = run_refused(tmp_path, text)
+    assert where in output and fragment in output, output
 
 
 def test_a_forced_failover_is_named_as_each_type_calls_it(tmp_path: Path) -> None:

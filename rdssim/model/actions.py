@@ -79,11 +79,14 @@ class ActionRunner:
         self.new_endpoints: dict[str, Endpoint] = {}
         """The endpoints of the DB instances that restores create, by instance name."""
 
-    def run(self, index: int, action: ActionSpec) -> Generator[simpy.Event, Any, None]:
-        """Process: carry out the ``index``-th action at its time."""
+    def run(
+        self, index: int, action: ActionSpec, source: str | None = None
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: carry out the ``index``-th action (``source``: what drew it, for
+        random maintenance) at its time."""
         if action.at_s > 0:
             yield self.ctx.env.timeout(action.at_s)
-        source = f"action[{index}]"
+        source = source or f"action[{index}]"
         new_instance = action.new_instance or f"{action.target}-restored"
         self.ctx.emit(
             source,

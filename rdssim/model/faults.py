@@ -37,12 +37,15 @@ class FaultInjector:
             return self.controller.with_role(name)
         return next(i for i in self.instances if i.name == name)
 
-    def run(self, index: int, fault: FaultSpec) -> Generator[simpy.Event, Any, None]:
-        """Process: inject ``fault`` (the ``index``-th of the scenario) at its time."""
+    def run(
+        self, index: int, fault: FaultSpec, source: str | None = None
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: inject ``fault`` (the ``index``-th of the scenario; ``source``: what
+        drew it, for random failures) at its time."""
         env = self.ctx.env
         if fault.at_s > 0:
             yield env.timeout(fault.at_s)
-        source = f"fault[{index}]"
+        source = source or f"fault[{index}]"
         if fault.kind == "reboot-with-failover":
             self.ctx.emit(
                 source,

@@ -38,9 +38,14 @@ if TYPE_CHECKING:
 
 Proc = Generator[simpy.Event, Any, None]
 
-# Starts this close (relative) count as equal: attempt k of a stretch starts at
-# first + k * period, which may differ in the last bits from adding the period k times.
+# Instants this close count as equal: attempt k of a stretch starts at first + k * period,
+# which may differ in the last bits from adding the period k times. Relative up to 10^4 s,
+# then a few ulps: a year into a run, a relative 1e-9 would be 30 ms, longer than an insert.
 _TIE = 1e-9
+
+
+def _tie_s(t: float) -> float:
+    return _TIE * max(1.0, min(abs(t), 1e4)) + 64 * math.ulp(t)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class _Cache:
 
     def at(self, t: float) -> str:
         """The answer an attempt starting at ``t`` uses (a lookup if it expired)."""
-        if self.answer is None or t >= self.expiry_s - _TIE * max(1.0, abs(t)):
+        if self.answer is None or t >= self.expiry_s - _tie_s(t):
             self.answer = self.endpoint.resolve()
             self.lookups += 1
             self.expiry_s = t + self.keep_s
@@ -86,7 +91,7 @@ class _Cache:
         if math.isinf(self.expiry_s):
             return math.inf if self.expiry_s > 0 else k  # type: ignore[return-value]
         guess = max(k, math.ceil((self.expiry_s - first_s) / period_s) - 1)
-        while first_s + guess * period_s < self.expiry_s - _TIE * max(1.0, self.expiry_s):
+        while first_s + guess * period_s < self.expiry_s - _tie_s(self.expiry_s):
             guess += 1
         return guess
 
@@ -212,7 +217,7 @@ class ProbeClient:
         events = [self.ctx.changed.wait(), self.cache.endpoint.changed.wait()]
         if self.cache.stale():
             # The endpoint names another instance: the attempt that looks it up next sees it.
-            k = math.floor((self.ctx.now - first_s) / period_s + _TIE) + 1
+            k = math.floor((self.ctx.now - first_s + _tie_s(self.ctx.now)) / period_s) + 1
             refresh_s = self.cache.refresh_at(first_s, period_s, max(k, 1))
             if math.isfinite(refresh_s):
                 events.append(env.timeout(max(0.0, refresh_s - self.ctx.now)))
@@ -235,11 +240,11 @@ class ProbeClient:
             now = self.ctx.now
             # Attempts started before now went as the shape says; one starting now (up to
             # rounding) sees the change, except the first, which has already looked.
-            started = max(1, math.ceil((now - start_s) / period_s - _TIE))
+            started = max(1, math.ceil((now - start_s - _tie_s(now)) / period_s))
             last_s = start_s + (started - 1) * period_s
             self.cache.skip(start_s, period_s, 1, started)
             self._take_up_new_cache()
-            in_flight = last_s + shape.duration_s >= now - _TIE * max(1.0, now)
+            in_flight = last_s + shape.duration_s >= now - _tie_s(now)
             self._add(start_s, started - 1, period_s, shape)
             if not in_flight:
                 self._add(last_s, 1, period_s, shape)
@@ -312,7 +317,7 @@ class ProbeClient:
                 run.period_s,
             )
             next_s = open_.start_s(open_.count)
-            close = abs(run.first_start_s - next_s) <= _TIE * max(1.0, abs(next_s))
+            close = abs(run.first_start_s - next_s) <= _tie_s(next_s)
             if same and close and abs(open_.duration_s - run.duration_s) <= _TIE:
                 self._open = Attempts(
                     run.client,
@@ -333,10 +338,10 @@ class ProbeClient:
         now = self.ctx.now
         if self._stretch is not None:
             first_s, period_s, shape = self._stretch
-            started = max(1, math.ceil((now - first_s) / period_s - _TIE))
+            started = max(1, math.ceil((now - first_s - _tie_s(now)) / period_s))
             self.cache.skip(first_s, period_s, 1, started)
             # An attempt is written once it has ended, as the polled loop did.
-            ended = math.ceil((now - shape.duration_s - first_s) / period_s - _TIE)
+            ended = math.ceil((now - shape.duration_s - first_s - _tie_s(now)) / period_s)
             self._add(first_s, max(0, min(ended, started)), period_s, shape)
             self._stretch = None
         if self._open is not None:

@@ -20,6 +20,7 @@ from rdssim.scenario.checks_deployments import (
     check_deployment_type,
     volume_azs,
 )
+from rdssim.scenario.checks_failures import check_failures
 from rdssim.scenario.checks_replicas import (
     check_actions,
     check_reads,
@@ -57,6 +58,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         *check_reads(scenario),
         *_check_faults(scenario),
         *check_deployment_faults(scenario),
+        *check_failures(scenario),
         *check_actions(scenario),
         *check_instance_actions(scenario),
         *check_clients(scenario),

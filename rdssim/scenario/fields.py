@@ -23,6 +23,8 @@ MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86400.0
 YEAR = 365 * DAY
+YEAR_S = 365.25 * DAY
+"""The year of failure rates (``per_year``) and of the availability keys (a Julian year)."""
 
 MAX_HORIZON_S = 10 * YEAR
 """The longest run: a few years of random failures is the longest study users make."""

@@ -24,6 +24,8 @@ from rdssim.scenario.fields import (
     MAX_TIMING_S,
     MINUTE,
     MS,
+    YEAR,
+    YEAR_S,
     seconds,
     seconds_or_none,
     timing,
@@ -545,6 +547,68 @@ class TimingsSpec(_Model):
     snapshot_io_suspension: Timing = LogNormal(60.0, 0.2)
 
 
+MAX_FAILURES_PER_YEAR = 1000.0
+"""Per instance or AZ: beyond about three a day a component is broken, not failing."""
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class FailureSpec(_Model):
+    """A failure that strikes at random (a Poisson process per instance, copy or AZ): at
+    ``per_year`` on average, or once every ``mtbf``. Defaults: docs/calibration.md,
+    "Random failures" (assumptions: AWS publishes no MTBF)."""
+
+    per_year: Annotated[float, Field(ge=0.0, le=MAX_FAILURES_PER_YEAR)] | None = None
+    mtbf_s: Annotated[float, seconds(1000 * YEAR, HOUR)] | None = Field(default=None, alias="mtbf")
+
+    def rate_per_s(self, default_per_year: float) -> float:
+        """Failures per second of one component."""
+        if self.mtbf_s is not None:
+            return 1.0 / self.mtbf_s
+        per_year = self.per_year if self.per_year is not None else default_per_year
+        return per_year / YEAR_S
+
+
+class LastingFailureSpec(FailureSpec):
+    """A random failure that lasts ``duration`` (drawn per failure), then ends by itself."""
+
+    duration: Timing | None = None
+
+
+class MaintenanceSpec(_Model):
+    """OS patches that become due at random (every ``every`` on average) and are applied
+    at the next weekly maintenance window (RDS: "a weekly 30-minute window")."""
+
+    every_s: Annotated[float, seconds(10 * YEAR, DAY)] = Field(default=90 * DAY, alias="every")
+    window: str = Field(
+        default="sun:05:00",
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$",
+    )
+    """Day and UTC time the window opens (the run starts on a Monday at 00:00 UTC)."""
+
+    def window_offset_s(self) -> float:
+        """Seconds from Monday 00:00 to the window's opening."""
+        day, hours, minutes = self.window.split(":")
+        return WEEKDAYS.index(day) * DAY + int(hours) * HOUR + int(minutes) * MINUTE
+
+
+class FailuresSpec(_Model):
+    """Failures drawn at random over the run, each kind from its own named streams (one per
+    component), so variants and deployments compared on one seed meet the same failures."""
+
+    host: FailureSpec | None = None
+    """host-crash of each instance and read replica."""
+    storage: FailureSpec | None = None
+    """storage-failure of each instance's and replica's volume (Aurora: volume-copy-loss of
+    each of the cluster volume's six copies)."""
+    engine: FailureSpec | None = None
+    """engine-crash of each DB instance."""
+    network: LastingFailureSpec | None = None
+    """network-loss of each instance and read replica, for ``duration``."""
+    az: LastingFailureSpec | None = None
+    """az-outage of each AZ the deployment uses, for ``duration``."""
+    maintenance: MaintenanceSpec | None = None
+
+
 class Scenario(_Model):
     """One fully resolved scenario (a variant already merged into its base)."""
 
@@ -564,6 +628,7 @@ class Scenario(_Model):
     proxy: ProxySpec = Field(default_factory=ProxySpec)
     faults: list[FaultSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     actions: list[ActionSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    failures: FailuresSpec = Field(default_factory=FailuresSpec)
     timings: TimingsSpec = Field(default_factory=TimingsSpec)
     regions: dict[
         Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")],

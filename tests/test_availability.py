@@ -1,0 +1,176 @@
+"""Random failures over long horizons and the availability keys, against closed forms.
+
+A single component failing at rate lambda with mean repair MTTR has availability
+MTTF / (MTTF + MTTR) (an alternating renewal process: a failure that strikes a host already
+down changes nothing). The Single-AZ instance is that component: each host failure takes it
+down for detection, a host replacement and crash recovery, whose mean is measured on
+isolated incidents of the same scenario (other seeds), not assumed.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import of_kind, run_refused, run_yaml
+
+from rdssim.availability import MONTH_S, Profile, availability_of, sla_result
+from rdssim.metrics import summarize
+from rdssim.scenario.fields import DAY, YEAR_S
+
+SINGLE_AZ = """\
+name: avail
+duration: {duration}
+deployment:
+  type: single-az
+  instances:
+    - {{name: db-1, az: us-east-1a, role: primary}}
+workload:
+  phases: [{{start: 0s, writes_per_s: 100}}]
+probe: {{enabled: false}}
+timings:
+  host_replacement: {{uniform: [6m, 10m]}}
+{tail}
+"""
+
+
+def test_a_single_component_is_available_mttf_over_mttf_plus_mttr() -> None:
+    # The repair time of one host failure, from isolated incidents.
+    isolated = SINGLE_AZ.format(
+        duration="2h", tail="faults:\n  - {at: 10m, kind: host-crash, target: primary}"
+    )
+    repairs = [summarize(run_yaml(isolated, seed=1000 + s)).writer_unavailable_s for s in range(60)]
+    mttr_s, repair_sd_s = float(np.mean(repairs)), float(np.std(repairs))
+    # Random host failures, 4 a year, over ten years, on 40 seeds.
+    per_year, years, seeds = 4.0, 3650 / 365.25, 40
+    text = SINGLE_AZ.format(duration="3650d", tail=f"failures:\n  host: {{per_year: {per_year:g}}}")
+    summaries = [summarize(run_yaml(text, seed=s)) for s in range(seeds)]
+    mttf_s = YEAR_S / per_year
+    expected = mttf_s / (mttf_s + mttr_s)
+    unavailable = np.array([1.0 - s.uptime.availability for s in summaries])  # type: ignore[union-attr]
+    # Compound Poisson: a run's downtime has variance (lambda T) E[D^2]; and the repair
+    # mean itself is estimated from 60 incidents.
+    horizon_s = years * YEAR_S
+    count = per_year * years
+    sd_run = math.sqrt(count * (mttr_s**2 + repair_sd_s**2)) / horizon_s
+    tolerance = 4 * math.hypot(
+        sd_run / math.sqrt(seeds), count * repair_sd_s / math.sqrt(60) / horizon_s
+    )
+    assert float(unavailable.mean()) == pytest.approx(1.0 - expected, abs=tolerance)
+    # The incidents are the failures: Poisson(lambda T) per run, mean and variance.
+    incidents = np.array([s.uptime.incidents for s in summaries])  # type: ignore[union-attr]
+    assert float(incidents.mean()) == pytest.approx(count, abs=4 * math.sqrt(count / seeds))
+    assert float(incidents.var(ddof=1)) == pytest.approx(count, rel=0.6)
+    # Each incident is one repair: the longest is one of them.
+    longest = max(s.uptime.longest_outage_s for s in summaries)  # type: ignore[union-attr]
+    assert min(repairs) * 0.5 < longest < max(repairs) * 1.5
+    for s in summaries:
+        assert s.uptime is not None
+        assert s.uptime.downtime_min_per_year == pytest.approx(
+            (1.0 - s.uptime.availability) * YEAR_S / 60.0
+        )
+        assert s.writer_unavailable_s == pytest.approx(
+            (1.0 - s.uptime.availability) * s.uptime.duration_s
+        )
+
+
+def test_failures_are_drawn_from_their_own_streams() -> None:
+    """The same seed draws the same failures; variants meet the same ones; another kind of
+    failure added does not move the host failures."""
+    base = SINGLE_AZ.format(duration="365d", tail="failures:\n  host: {per_year: 6}")
+    more = SINGLE_AZ.format(
+        duration="365d", tail="failures:\n  host: {per_year: 6}\n  engine: {per_year: 6}"
+    )
+
+    def host_crashes(text: str, seed: int) -> list[float]:
+        record = run_yaml(text, seed=seed)
+        return [e.time_s for e in of_kind(record, "fault") if e.source == "failures.host"]
+
+    first = host_crashes(base, 3)
+    assert first and first == host_crashes(base, 3)
+    assert first != host_crashes(base, 4)
+    assert host_crashes(more, 3) == first
+    engine = [e for e in of_kind(run_yaml(more, seed=3), "fault") if e.source == "failures.engine"]
+    assert engine and all("engine-crash" in e.message for e in engine)
+
+
+def test_patches_wait_for_the_weekly_window() -> None:
+    text = SINGLE_AZ.format(
+        duration="730d", tail="failures:\n  maintenance: {every: 30d, window: 'wed:03:30'}"
+    )
+    record = run_yaml(text, seed=2)
+    patches = [e.time_s for e in of_kind(record, "action") if e.source == "failures.maintenance"]
+    # Due about every 30 days over two years: about 24, at most one per week.
+    assert 10 < len(patches) < 40
+    offset = 2 * DAY + 3.5 * 3600  # Wednesday 03:30 from the run's Monday 00:00
+    for at_s in patches:
+        weeks = (at_s - offset) / (7 * DAY)
+        assert weeks == pytest.approx(round(weeks), abs=1e-9)
+    assert len(set(patches)) == len(patches)
+    started = of_kind(record, "maintenance-started")
+    assert [e.time_s for e in started] == patches
+
+
+def test_months_below_the_sla_are_counted_against_the_months_budget() -> None:
+    """99.95% of a month is 1,314.9 s: a month with 1,400 s missing breaches, one with 1,000 s
+    in two incidents does not; a partial month at the end is not a month."""
+    duration_s = 3 * MONTH_S + 10 * DAY
+    knots = np.array(
+        [
+            0.0,
+            100.0,
+            1_500.0,
+            MONTH_S + 10.0,
+            MONTH_S + 510.0,
+            MONTH_S + 600.0,
+            MONTH_S + 1_100.0,
+            duration_s,
+        ]
+    )
+    shares = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    profile = Profile(knots, shares)
+    result = sla_result(profile, duration_s, 99.95)
+    assert (result.months, result.sla_breach_months) == (3, 1)
+    assert result.sla_breach_probability == pytest.approx(1 / 3)
+    view = availability_of(profile, duration_s)
+    assert view.incidents == 3 and view.longest_outage_s == pytest.approx(1_400.0)
+    assert view.availability == pytest.approx(1 - 2_400.0 / duration_s)
+    assert view.nines == pytest.approx(-math.log10(2_400.0 / duration_s))
+    # A half share for 10 s is 5 s missing: one incident.
+    half = Profile(np.array([0.0, 5.0, 15.0, 100.0]), np.array([0.0, 0.5, 0.0]))
+    assert availability_of(half, 100.0).availability == pytest.approx(0.95)
+    assert availability_of(half, 100.0).incidents == 1
+
+
+@pytest.mark.parametrize(
+    ("failures", "where", "fragment"),
+    [
+        ("  host: {per_year: 1, mtbf: 365d}\n", "failures.host", "not both"),
+        ("  host: {per_year: 900}\n  network: {per_year: 900}\n", "failures", "at most 10,000"),
+        (
+            "  az: {per_year: 1, duration: {uniform: [2h, 1h]}}\n",
+            "failures.az.duration",
+            "low <= high",
+        ),
+        ("  host: {duration: 1h}\n", "failures.host.duration", ""),
+        ("  maintenance: {window: 'sunday 05:00'}\n", "failures.maintenance.window", ""),
+    ],
+)
+def test_bad_failures_are_refused(tmp_path: Path, failures: str, where: str, fragment: str) -> None:
+    output = run_refused(
+        tmp_path, SINGLE_AZ.format(duration="3650d", tail=f"failures:\n{failures}")
+    )
+    assert where in output and fragment in output, output
+
+
+def test_maintenance_on_ec2_is_refused(tmp_path: Path) -> None:
+    text = (
+        "name: t\nengine: postgres\nduration: 30d\ndeployment:\n  type: self-managed-ec2\n"
+        "  instances:\n    - {name: db-1, az: us-east-1a, role: primary}\n"
+        "    - {name: db-2, az: us-east-1b, role: standby}\n"
+        "failures:\n  maintenance: {}\n"
+    )
+    output = run_refused(tmp_path, text)
+    assert "failures.maintenance" in output and "patch the hosts yourself" in output
