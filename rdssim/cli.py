@@ -16,12 +16,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from rdssim.metrics import Summary, summarize
 from rdssim.outdir import OutputError, note_termination, terminated_by, writing
 from rdssim.output import combined_summary, write_comparison, write_run
-from rdssim.report import compare_table, print_summaries, sweep_table
+from rdssim.report import compare_table, print_summaries
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.scenario.overrides import parse_assignments
 from rdssim.scenario.schema import DEPLOYMENT_TYPES
@@ -29,6 +35,8 @@ from rdssim.sim import run as run_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from rdssim.sweep import Plan
 
 app = typer.Typer(
     help="Simulate Amazon RDS high availability: failovers, downtime, data loss.",
@@ -186,62 +194,93 @@ def list_scenarios(
 @app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seeds: Annotated[int, typer.Option(min=1, max=MAX_SWEEP_RUNS, help="How many seeds.")] = 200,
-    first_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="The first seed.")] = 0,
+    runs: Annotated[
+        int,
+        typer.Option("--runs", "--seeds", min=1, max=MAX_SWEEP_RUNS, help="Seeds per grid point."),
+    ] = 200,
+    seed: Annotated[
+        int, typer.Option("--seed", "--first-seed", min=0, max=MAX_SEED, help="The first seed.")
+    ] = 0,
+    sets: SetOption = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid",
+            help="key.path=v1,v2,...: run each value (several --grid: every combination).",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Processes (results do not depend on it).")
     ] = (os.cpu_count() or 1),
-    out: Annotated[Path | None, typer.Option(help="Write sweep.csv into this new folder.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write runs.parquet, runs.csv, sweep.json and figures into this folder; "
+            "an interrupted sweep run again with the same arguments resumes."
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Run SCENARIO over many seeds and show the distribution of each metric."""
-    from rdssim.sweep import SWEEP_COLUMNS, replica_columns, variant_stats
+    """Run SCENARIO over many seeds (and grid points): percentiles with 95% bootstrap
+    intervals, and each variant's paired change against the first."""
+    from rdssim.sweep_plan import Journal, build_plan
+    from rdssim.sweep_report import print_sweep, sweep_document, write_sweep
 
     _check_workers(workers)
-    if first_seed + seeds - 1 > MAX_SEED:
-        raise _fail(f"--first-seed {first_seed}: the last seed would pass {MAX_SEED}")
-    scenarios = _load(scenario)
-    total = seeds * len(scenarios.variants)
+    if seed + runs - 1 > MAX_SEED:
+        raise _fail(f"--seed {seed}: the last seed would pass {MAX_SEED}")
+    seeds = range(seed, seed + runs)
+    try:
+        plan = build_plan(scenario, sets or [], grid or [], seeds)
+    except ScenarioError as error:
+        stderr.print(f"[bold red]error:[/] {escape(error.render())}", highlight=False)
+        raise typer.Exit(2) from None
+    total = len(plan.jobs())
     if total > MAX_SWEEP_RUNS:
         raise _fail(
-            f"--seeds {seeds}: {seeds:,} seeds x {len(scenarios.variants)} variants is "
-            f"{total:,} runs; at most {MAX_SWEEP_RUNS:,} in one sweep (split it with "
-            "--first-seed)"
+            f"--runs {runs}: {total:,} runs in all (grid points x variants x seeds); at most "
+            f"{MAX_SWEEP_RUNS:,} in one sweep (split it with --seed)"
         )
-    seed_list = range(first_seed, first_seed + seeds)
-    table = _sweep_into(
-        out,
-        scenario,
-        "sweep",
-        scenarios,
-        seed_list,
-        workers,
-        lambda folder, rows: rows.to_csv(folder / "sweep.csv", index=False),
-    )
-    metrics = [c for c in (*SWEEP_COLUMNS, *replica_columns(scenarios)) if c.endswith("_s")]
-    metrics = [c for c in metrics if table[c].notna().any()]  # e.g. no replicas: no lag rows
-    stats = {variant: variant_stats(table, variant, metrics) for variant in scenarios.variants}
-    if format is Format.json:
-        payload = {
-            variant: {m: _json_stats(row) for m, row in stats[variant].items()}
-            for variant in scenarios.variants
-        }
-        document = {
-            "scenario": scenarios.name,
-            "first_seed": first_seed,
-            "seeds": seeds,
-            "variants": payload,
-        }
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-        return
-    for variant in scenarios.variants:
-        rows = stats[variant]
-        label = "" if variant == "base" else escape(f" [{variant}]")
-        stdout.print(
-            sweep_table(
-                f"{scenarios.name}{label} — seeds {first_seed}..{first_seed + seeds - 1}", rows
+    journal = Journal.beside(out, scenario, sets or [], grid or [], seeds) if out else None
+    done = journal.load() if journal else []
+    if done:
+        stderr.print(f"resuming: {len(done):,} of {total:,} runs already done", highlight=False)
+    name = plan.points[0].name
+    try:
+        table = _sweep_into(
+            out,
+            scenario,
+            "sweep",
+            plan,
+            workers,
+            lambda folder, rows: write_sweep(folder, rows, plan, name),
+            done=done,
+            on_row=journal.append if journal else None,
+        )
+    except KeyboardInterrupt:
+        if journal is not None:
+            kept = len(journal.load())
+            stderr.print(
+                f"interrupted: {kept:,} of {total:,} runs kept; the same command resumes",
+                highlight=False,
             )
+        raise
+    if journal is not None:
+        journal.remove()
+    if format is Format.json:
+        sys.stdout.write(json.dumps(sweep_document(table, plan, name), indent=2) + "\n")
+    else:
+        print_sweep(stdout, table, plan, name)
+    failed = table[table["error"].notna()]
+    if len(failed):
+        first = failed.iloc[0]
+        stderr.print(
+            f"[bold red]error:[/] {len(failed):,} run(s) raised (recorded in the error "
+            f"column); the first, seed {first['seed']} of {first['variant']}: "
+            f"{escape(str(first['error']))}",
+            highlight=False,
         )
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -270,6 +309,7 @@ def compare(
         instance_count,
         parse_deployments,
     )
+    from rdssim.sweep import Plan
 
     _check_workers(workers)
     if seed + runs - 1 > MAX_SEED:
@@ -296,7 +336,7 @@ def compare(
         rows.to_csv(folder / "compare.csv", index=False)
         plot_deployments(rows, kinds, folder / "compare.png")
 
-    table = _sweep_into(out, scenario, "compare", mapped, seeds, workers, write)
+    table = _sweep_into(out, scenario, "compare", Plan([mapped], seeds), workers, write)
     stats = compare_stats(table, kinds)
     counts = {kind: instance_count(mapped.variants[kind]) for kind in kinds}
     if format is Format.json:
@@ -317,24 +357,42 @@ def _sweep_into(
     out: Path | None,
     scenario: Path,
     command: str,
-    scenarios: ScenarioSet,
-    seeds: Sequence[int],
+    plan: Plan,
     workers: int,
     write: Callable[[Path, pd.DataFrame], None],
+    *,
+    done: Sequence[dict[str, object]] = (),
+    on_row: Callable[[dict[str, object]], None] | None = None,
 ) -> pd.DataFrame:
-    """Run the sweep with a progress bar; with ``out``, ``write`` its files into a new
-    folder there (exit 2 if it may not or cannot be written)."""
+    """Run the sweep with a progress bar (runs done, rate, time left); with ``out``,
+    ``write`` its files into a new folder there (exit 2 if it may not or cannot be
+    written)."""
     from rdssim.sweep import sweep as run_sweep
 
-    total = len(seeds) * len(scenarios.variants)
+    total = len(plan.jobs())
     try:
         folder = writing(out, [scenario], command) if out is not None else _nowhere()
         with folder as scratch:
             with Progress(
-                console=stderr, transient=True, disable=not stderr.is_terminal
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+                disable=not stderr.is_terminal,
             ) as progress:
-                task = progress.add_task(scenarios.name, total=total)
-                table = run_sweep(scenarios, seeds, workers, lambda n: progress.advance(task, n))
+                task = progress.add_task(
+                    plan.points[0].name, total=total, completed=len(done), rate=""
+                )
+
+                def advance(n: int) -> None:
+                    progress.advance(task, n)
+                    speed = progress.tasks[0].speed
+                    progress.update(task, rate=f"{speed:,.1f} runs/s" if speed else "")
+
+                table = run_sweep(plan, workers=workers, progress=advance, done=done, on_row=on_row)
             if scratch is not None:
                 write(scratch, table)
     except OutputError as error:

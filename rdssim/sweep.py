@@ -1,7 +1,15 @@
-"""Run one scenario over many seeds, in parallel, with results independent of worker count.
+"""Run scenarios over many seeds (and grid points), in parallel, with results independent of
+worker count.
 
-Each (variant, seed) run is a pure function of its inputs, so the pool may finish them in any
-order: the table is sorted back into (variant, seed) order before anyone sees it.
+Each (grid point, variant, seed) run is a pure function of its inputs, so the pool may finish
+them in any order: the table is sorted back into (point, variant, seed) order before anyone
+sees it. A run that raises is a row with its ``error`` (and no metrics): the sweep goes on.
+Rows can be handed to ``on_row`` as they finish (the CLI journals them, so an interrupted
+sweep resumes), and runs already done (``done``) are not run again.
+
+Workers are spawned processes (a fresh interpreter each: forking a process with threads,
+such as the progress bar's, may deadlock) under concurrent.futures, whose pool reports a
+worker that dies (an import that fails in it, a crash) instead of waiting for it forever.
 """
 
 from __future__ import annotations
@@ -10,7 +18,9 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pandas as pd
@@ -20,7 +30,8 @@ from rdssim.scenario.load import ScenarioSet
 from rdssim.scenario.schema import Scenario
 from rdssim.sim import run
 
-# Scalar summary keys that a sweep tabulates (one column each).
+# Scalar summary keys that a sweep tabulates first (one column each, in this order); every
+# other scalar key follows.
 SWEEP_COLUMNS = (
     "failover_s",
     "detection_s",
@@ -40,29 +51,71 @@ SWEEP_COLUMNS = (
     "standby_syncing_s",
     "rpo_txns",
     "inflight_lost_txns",
+    "two_writers_s",
+    "split_brain_txns",
     "promotion_lost_txns",
     "promotion_lost_s",
     "stale_read_p50_s",
     "stale_read_p99_s",
     "ryw_violations",
+    "availability",
+    "downtime_min_per_year",
+    "nines",
+    "incidents",
+    "longest_outage_s",
+    "client_availability",
+    "client_downtime_min_per_year",
+    "client_nines",
+    "client_incidents",
+    "client_longest_outage_s",
+    "sla_breach_months",
+    "sla_breach_probability",
 )
 # Per-replica keys, tabulated as one column per replica: "<replica> max_lag_s".
 PER_REPLICA_COLUMNS = ("max_lag_s", "lag_p50_s", "lag_p95_s", "catch_up_s")
+# Keys whose value is a count per kind: one column per kind, "errors_by_kind.refused".
+PER_KIND_COLUMNS = ("probe_errors", "errors_by_kind", "client_downtime_by_group")
+# Columns that say which run a row is.
+KEY_COLUMNS = ("point", "variant", "seed")
 
 
-def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
-    """Run one variant for one seed; the summary's scalar columns as a row."""
-    summary = summarize(run(scenario, seed)).to_dict()
-    row: dict[str, Any] = {"variant": scenario.variant, "seed": seed}
-    row.update({key: summary[key] for key in SWEEP_COLUMNS})
-    for key in PER_REPLICA_COLUMNS:
-        for replica in scenario.deployment.replicas:
-            row[f"{replica.name} {key}"] = (summary[key] or {}).get(replica.name)
+@dataclass(frozen=True)
+class Job:
+    """One run of a sweep: which grid point, which variant, which seed."""
+
+    point: int
+    scenario: Scenario
+    seed: int
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        return (self.point, self.scenario.variant, self.seed)
+
+
+def run_one(scenario: Scenario, seed: int, point: int = 0) -> dict[str, Any]:
+    """Run one variant for one seed; its scalar summary keys as a row (a run that raises:
+    the row holds its error instead)."""
+    row: dict[str, Any] = {"point": point, "variant": scenario.variant, "seed": seed}
+    try:
+        summary = summarize(run(scenario, seed)).to_dict()
+    except Exception as error:  # recorded, not fatal: the sweep goes on
+        row["error"] = f"{type(error).__name__}: {error}"
+        return row
+    row["error"] = None
+    for key, value in summary.items():
+        if key in PER_REPLICA_COLUMNS:
+            for replica in scenario.deployment.replicas:
+                row[f"{replica.name} {key}"] = (value or {}).get(replica.name)
+        elif key in PER_KIND_COLUMNS:
+            for kind, count in sorted((value or {}).items()):
+                row[f"{key}.{kind}"] = count
+        elif isinstance(value, bool | int | float | str) or value is None:
+            row[key] = value
     return row
 
 
-def _run_chunk(jobs: Sequence[tuple[Scenario, int]]) -> list[dict[str, Any]]:
-    return [run_one(scenario, seed) for scenario, seed in jobs]
+def _run_chunk(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    return [run_one(job.scenario, job.seed, job.point) for job in jobs]
 
 
 def _exit_with(parent_pid: int) -> None:
@@ -80,59 +133,118 @@ def _exit_with(parent_pid: int) -> None:
     threading.Thread(target=watch, name="rdssim-parent-watch", daemon=True).start()
 
 
+@dataclass
+class Plan:
+    """The runs of a sweep: each grid point's scenario set, and the seeds."""
+
+    points: list[ScenarioSet]
+    seeds: Sequence[int]
+    grid: list[dict[str, Any]] = field(default_factory=list)
+    """Per point, the grid values that made it ({"timings.dns_ttl": "30s"}); empty: no grid."""
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job(index, scenario, seed)
+            for index, scenarios in enumerate(self.points)
+            for scenario in scenarios.variants.values()
+            for seed in self.seeds
+        ]
+
+
 def sweep(
-    scenarios: ScenarioSet,
-    seeds: Sequence[int],
+    scenarios: ScenarioSet | Plan,
+    seeds: Sequence[int] | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    *,
+    done: Iterable[Mapping[str, Any]] = (),
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
-    """One row per (variant, seed), sorted, whatever ``workers`` is."""
-    jobs = [(scenario, seed) for scenario in scenarios.variants.values() for seed in seeds]
-    rows: list[dict[str, Any]] = []
-    if workers <= 1:
+    """One row per (point, variant, seed), sorted, whatever ``workers`` is. ``done``: rows of
+    runs already made (they are not run again); ``on_row`` is called with each new row as
+    its run finishes."""
+    plan = scenarios if isinstance(scenarios, Plan) else Plan([scenarios], seeds or [])
+    rows = [dict(r) for r in done]
+    finished = {(int(r["point"]), str(r["variant"]), int(r["seed"])) for r in rows}
+    jobs = [job for job in plan.jobs() if job.key not in finished]
+
+    def take(result: list[dict[str, Any]]) -> None:
+        for row in result:
+            rows.append(row)
+            if on_row:
+                on_row(row)
+        if progress:
+            progress(len(result))
+
+    if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            rows.append(run_one(*job))
-            if progress:
-                progress(1)
+            take([run_one(job.scenario, job.seed, job.point)])
     else:
-        size = max(1, min(25, len(jobs) // (workers * 4) or 1))
-        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-        # spawn: a fresh interpreter per worker (forking a process with threads, such as the
-        # progress bar's, may deadlock).
-        context = multiprocessing.get_context("spawn")
-        pool = None
-        try:
-            pool = context.Pool(min(workers, len(chunks)), _exit_with, (os.getpid(),))
-            for result in pool.imap(_run_chunk, chunks):
-                rows.extend(result)
-                if progress:
-                    progress(len(result))
-            pool.close()
-        except BaseException:
-            if pool is not None:
-                pool.terminate()  # interrupted or failed: no worker may live on
-            raise
-        finally:
-            if pool is not None:
-                pool.join()
-    order = {name: i for i, name in enumerate(scenarios.variants)}
-    rows.sort(key=lambda r: (order[r["variant"]], r["seed"]))
-    return pd.DataFrame(
-        rows, columns=["variant", "seed", *SWEEP_COLUMNS, *replica_columns(scenarios)]
+        _run_pool(jobs, workers, take)
+    return _table(plan, rows)
+
+
+def _run_pool(jobs: list[Job], workers: int, take: Callable[[list[dict[str, Any]]], None]) -> None:
+    size = max(1, min(25, len(jobs) // (workers * 4) or 1))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    executor = ProcessPoolExecutor(
+        min(workers, len(chunks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
     )
+    try:
+        pending: set[Future[list[dict[str, Any]]]] = {
+            executor.submit(_run_chunk, chunk) for chunk in chunks
+        }
+        while pending:
+            ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in ready:
+                take(future.result())  # a worker that died raises BrokenProcessPool here
+        executor.shutdown()
+    except BaseException:
+        # Interrupted or failed: no worker may live on.
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
-def replica_columns(scenarios: ScenarioSet) -> list[str]:
-    """The per-replica columns of a sweep of ``scenarios``, in scenario order."""
+def _table(plan: Plan, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    order: dict[str, int] = {}
+    for scenarios in plan.points:
+        for name in scenarios.variants:
+            order.setdefault(name, len(order))
+    rows.sort(key=lambda r: (int(r["point"]), order.get(str(r["variant"]), 0), int(r["seed"])))
+    grid_keys = list(plan.grid[0]) if plan.grid else []
+    for row in rows:
+        for key in grid_keys:
+            row[key] = plan.grid[int(row["point"])][key]
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    known = [*KEY_COLUMNS, *grid_keys, "error", *SWEEP_COLUMNS]
+    replica = replica_columns(plan.points)
+    columns = [*known, *replica, *sorted(c for c in seen if c not in known and c not in replica)]
+    table = pd.DataFrame(rows, columns=columns)
+    if not grid_keys:
+        table = table.drop(columns=["point"])
+    return table
+
+
+def replica_columns(points: ScenarioSet | Sequence[ScenarioSet]) -> list[str]:
+    """The per-replica columns of a sweep, in scenario order."""
     names: list[str] = []
-    for scenario in scenarios.variants.values():
-        names += [r.name for r in scenario.deployment.replicas if r.name not in names]
+    for scenarios in [points] if isinstance(points, ScenarioSet) else points:
+        for scenario in scenarios.variants.values():
+            names += [r.name for r in scenario.deployment.replicas if r.name not in names]
     return [f"{name} {key}" for key in PER_REPLICA_COLUMNS for name in names]
 
 
 def describe(table: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per-variant count, mean and percentiles of ``column`` (missing values dropped)."""
-    grouped = table.groupby("variant", sort=False)[column]
+    values = pd.to_numeric(table[column], errors="coerce")
+    grouped = values.groupby(table["variant"], sort=False)
     stats = grouped.describe(percentiles=[0.05, 0.5, 0.95])
     return stats.rename(columns={"5%": "p5", "50%": "p50", "95%": "p95"})[
         ["count", "mean", "p5", "p50", "p95", "min", "max"]

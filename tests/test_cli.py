@@ -256,7 +256,11 @@ def test_run_replaces_its_own_folder_but_not_one_the_user_added_to(tmp_path: Pat
         (["--seeds", str(10**20)], "--seeds"),
         (["--workers", "1000000"], "--workers"),
         (["--first-seed", str(10**25)], "--first-seed"),
-        (["--first-seed", str(2**63 - 1), "--seeds", "2"], "--first-seed"),
+        (["--first-seed", str(2**63 - 1), "--seeds", "2"], "--seed"),
+        (["--runs", "1000000000"], "--runs"),
+        (["--seed", str(2**63 - 1), "--runs", "2"], "--seed"),
+        (["--grid", "timings.dns_ttl"], "--grid"),
+        (["--grid", "timings.dns_ttl=1s,-5s"], "--set timings.dns_ttl"),
     ],
 )
 def test_sweep_arguments_out_of_range_are_exit_2(
