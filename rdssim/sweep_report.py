@@ -14,8 +14,10 @@ from rich.table import Table
 
 from rdssim.sweep import Plan, replica_columns
 from rdssim.sweep_stats import (
+    BreachRate,
     Estimate,
     PairedChange,
+    breach_rate,
     group_quantiles,
     metric_columns,
     paired_by_seed,
@@ -98,6 +100,16 @@ def print_sweep(console: Console, table: pd.DataFrame, plan: Plan, name: str) ->
                 metric, f"{n:,}", *(escape(_cell(estimates[q])) for q in ("p50", "p90", "p99"))
             )
         console.print(out)
+        rate = breach_rate(rows)
+        if rate is not None:
+            p = rate.probability
+            console.print(
+                f"months below the {rate.sla_percent:g}% SLA: {rate.breaches:,} of "
+                f"{rate.months:,}; monthly breach probability {p.value:.2%} "
+                f"[95% CI {p.low or 0:.2%}, {p.high or 0:.2%}]",
+                highlight=False,
+                markup=False,
+            )
     for title, changes in _paired(table, plan, metrics):
         out = Table(title=escape(title), title_justify="left")
         out.add_column("metric", no_wrap=True)
@@ -170,6 +182,7 @@ def sweep_document(table: pd.DataFrame, plan: Plan, name: str) -> dict[str, Any]
                     m: {q: (e.to_dict() if e is not None else None) for q, e in s.items()}
                     for m, s in stats.items()
                 },
+                "sla_breach": _breach_dict(breach_rate(rows)),
             }
         )
     paired = [
@@ -194,6 +207,17 @@ def sweep_document(table: pd.DataFrame, plan: Plan, name: str) -> dict[str, Any]
         "runs": len(plan.seeds),
         "groups": groups,
         "paired": paired,
+    }
+
+
+def _breach_dict(rate: BreachRate | None) -> dict[str, Any] | None:
+    if rate is None:
+        return None
+    return {
+        "sla_percent": rate.sla_percent,
+        "breaches": rate.breaches,
+        "months": rate.months,
+        "probability": rate.probability.to_dict(),
     }
 
 

@@ -149,3 +149,29 @@ def paired_by_seed(
     a = pd.to_numeric(joined["a"], errors="coerce").to_numpy(dtype=np.float64)
     b = pd.to_numeric(joined["b"], errors="coerce").to_numpy(dtype=np.float64)
     return paired_change(a, b)
+
+
+@dataclass(frozen=True)
+class BreachRate:
+    """Months below the SLA over every run of a group, and the probability that a month
+    breaches it with its exact (Clopper-Pearson) 95% interval."""
+
+    sla_percent: float
+    breaches: int
+    months: int
+    probability: Estimate
+
+
+def breach_rate(table: pd.DataFrame) -> BreachRate | None:
+    """Pooled over the runs' whole months (None without an SLA or a whole month)."""
+    if "sla_breach_months" not in table or "months" not in table:
+        return None
+    breaches = pd.to_numeric(table["sla_breach_months"], errors="coerce")
+    months = pd.to_numeric(table["months"], errors="coerce")
+    keep = breaches.notna() & months.notna()
+    k, n = int(breaches[keep].sum()), int(months[keep].sum())
+    if n == 0:
+        return None
+    interval = stats.binomtest(k, n).proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    sla = float(pd.to_numeric(table["sla_percent"], errors="coerce").dropna().iloc[0])
+    return BreachRate(sla, k, n, Estimate(k / n, float(interval.low), float(interval.high)))

@@ -205,3 +205,19 @@ def test_a_paired_change_removes_what_the_pairs_share() -> None:
     assert r.low < -0.25 < r.high and r.high - r.low < 0.01
     same = paired_change(baseline, baseline)
     assert same is not None and (same.difference.low, same.difference.high) == (0.0, 0.0)
+
+
+def test_the_monthly_breach_probability_pools_every_month_with_an_exact_interval() -> None:
+    from scipy.stats import beta
+
+    from rdssim.sweep_stats import breach_rate
+
+    table = pd.DataFrame(
+        {"sla_breach_months": [0, 1, 2, None], "months": [12, 12, 12, 0], "sla_percent": 99.95}
+    )
+    rate = breach_rate(table)
+    assert rate is not None and (rate.breaches, rate.months) == (3, 36)
+    assert rate.probability.value == pytest.approx(3 / 36)
+    # Clopper-Pearson from the beta distribution's quantiles.
+    assert rate.probability.low == pytest.approx(beta.ppf(0.025, 3, 34))
+    assert rate.probability.high == pytest.approx(beta.ppf(0.975, 4, 33))
