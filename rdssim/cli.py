@@ -62,6 +62,11 @@ class Format(StrEnum):
     json = "json"
 
 
+class Executor(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -220,6 +225,13 @@ def sweep(
         ),
     ] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
+    executor: Annotated[
+        Executor, typer.Option(help="Where the runs go: local processes or a Dask cluster.")
+    ] = Executor.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="The Dask scheduler's address (tcp://host:8786), with --executor dask."),
+    ] = None,
 ) -> None:
     """Run SCENARIO over many seeds (and grid points): percentiles with 95% bootstrap
     intervals, and each variant's paired change against the first."""
@@ -229,6 +241,15 @@ def sweep(
     _check_workers(workers)
     if seed + runs - 1 > MAX_SEED:
         raise _fail(f"--seed {seed}: the last seed would pass {MAX_SEED}")
+    if (executor is Executor.dask) != (scheduler is not None):
+        raise _fail("--executor dask and --scheduler ADDRESS go together")
+    if executor is Executor.dask:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise _fail(
+                "--executor dask needs Dask distributed: pip install 'rdssim[dask]'"
+            ) from None
     seeds = range(seed, seed + runs)
     try:
         plan = build_plan(scenario, sets or [], grid or [], seeds)
@@ -256,6 +277,7 @@ def sweep(
             lambda folder, rows: write_sweep(folder, rows, plan, name),
             done=done,
             on_row=journal.append if journal else None,
+            scheduler=scheduler,
         )
     except KeyboardInterrupt:
         if journal is not None:
@@ -363,6 +385,7 @@ def _sweep_into(
     *,
     done: Sequence[dict[str, object]] = (),
     on_row: Callable[[dict[str, object]], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Run the sweep with a progress bar (runs done, rate, time left); with ``out``,
     ``write`` its files into a new folder there (exit 2 if it may not or cannot be
@@ -392,7 +415,14 @@ def _sweep_into(
                     speed = progress.tasks[0].speed
                     progress.update(task, rate=f"{speed:,.1f} runs/s" if speed else "")
 
-                table = run_sweep(plan, workers=workers, progress=advance, done=done, on_row=on_row)
+                table = run_sweep(
+                    plan,
+                    workers=workers,
+                    progress=advance,
+                    done=done,
+                    on_row=on_row,
+                    scheduler=scheduler,
+                )
             if scratch is not None:
                 write(scratch, table)
     except OutputError as error:

@@ -159,10 +159,12 @@ def sweep(
     *,
     done: Iterable[Mapping[str, Any]] = (),
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """One row per (point, variant, seed), sorted, whatever ``workers`` is. ``done``: rows of
     runs already made (they are not run again); ``on_row`` is called with each new row as
-    its run finishes."""
+    its run finishes; ``scheduler``: the address of a Dask distributed scheduler to run on
+    instead of local processes (the same rows, bit for bit)."""
     plan = scenarios if isinstance(scenarios, Plan) else Plan([scenarios], seeds or [])
     rows = [dict(r) for r in done]
     finished = {(int(r["point"]), str(r["variant"]), int(r["seed"])) for r in rows}
@@ -176,7 +178,9 @@ def sweep(
         if progress:
             progress(len(result))
 
-    if workers <= 1 or len(jobs) <= 1:
+    if scheduler is not None:
+        _run_dask(jobs, scheduler, take)
+    elif workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             take([run_one(job.scenario, job.seed, job.point)])
     else:
@@ -185,8 +189,7 @@ def sweep(
 
 
 def _run_pool(jobs: list[Job], workers: int, take: Callable[[list[dict[str, Any]]], None]) -> None:
-    size = max(1, min(25, len(jobs) // (workers * 4) or 1))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    chunks = _chunks(jobs, workers)
     executor = ProcessPoolExecutor(
         min(workers, len(chunks)),
         mp_context=multiprocessing.get_context("spawn"),
@@ -208,6 +211,28 @@ def _run_pool(jobs: list[Job], workers: int, take: Callable[[list[dict[str, Any]
             process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
         raise
+
+
+def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
+    size = max(1, min(25, len(jobs) // (workers * 4) or 1))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _run_dask(
+    jobs: list[Job], scheduler: str, take: Callable[[list[dict[str, Any]]], None]
+) -> None:
+    """On a Dask distributed cluster: the same chunks, gathered as they finish."""
+    from distributed import Client, as_completed
+
+    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        futures = client.map(_run_chunk, _chunks(jobs, workers), pure=False)
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                take(future.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
 
 
 def _table(plan: Plan, rows: list[dict[str, Any]]) -> pd.DataFrame:

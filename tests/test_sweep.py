@@ -221,3 +221,32 @@ def test_the_monthly_breach_probability_pools_every_month_with_an_exact_interval
     # Clopper-Pearson from the beta distribution's quantiles.
     assert rate.probability.low == pytest.approx(beta.ppf(0.025, 3, 34))
     assert rate.probability.high == pytest.approx(beta.ppf(0.975, 4, 33))
+
+
+def test_a_dask_cluster_gives_the_local_rows_bit_for_bit(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    scenarios = parse_scenario_text(TEXT)
+    local = sweep(scenarios, list(range(6)), workers=2)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = sweep(scenarios, list(range(6)), scheduler=cluster.scheduler_address)
+        out = tmp_path / "dask"
+        result = CliRunner().invoke(
+            app,
+            [
+                "sweep",
+                str(_file(tmp_path)),
+                "--runs",
+                "6",
+                "--executor",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--out",
+                str(out),
+            ],
+        )
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), local, check_exact=True)
