@@ -82,9 +82,26 @@ def build_plan(
         for (key, path, _), (text, value) in zip(axes, combination, strict=True):
             point[path] = value
             label[key] = text
-        points.append(load_scenario(scenario, point))
+        try:
+            points.append(load_scenario(scenario, point))
+        except ScenarioError as error:
+            raise _as_grid_error(error, label) from None
         labels.append(label)
     return Plan(points, seeds, labels if axes else [])
+
+
+def _as_grid_error(error: ScenarioError, label: dict[str, Any]) -> ScenarioError:
+    """An error in a grid value names --grid and the value, not --set."""
+    where = error.key_path or ""
+    for key, text in label.items():
+        if where == f"--set {key}" or where.startswith((f"--set {key}.", f"--set {key}[")):
+            return ScenarioError(
+                error.message,
+                file=error.file,
+                key_path=f"--grid {where.removeprefix('--set ')}={text}",
+                hint=error.hint,
+            )
+    return error
 
 
 class Journal:

@@ -170,11 +170,7 @@ def sweep_document(table: pd.DataFrame, plan: Plan, name: str) -> dict[str, Any]
         groups.append(
             {
                 "label": label,
-                "grid": {}
-                if not plan.grid
-                else plan.grid[int(rows["point"].iloc[0])]
-                if len(rows)
-                else {},
+                "grid": _grid_of(plan, rows),
                 "variant": str(rows["variant"].iloc[0]) if len(rows) else None,
                 "runs": len(rows),
                 "failed": int(rows["error"].notna().sum()),
@@ -208,6 +204,13 @@ def sweep_document(table: pd.DataFrame, plan: Plan, name: str) -> dict[str, Any]
         "groups": groups,
         "paired": paired,
     }
+
+
+def _grid_of(plan: Plan, rows: pd.DataFrame) -> dict[str, Any]:
+    """The grid values of a group's rows ({} without a grid)."""
+    if not plan.grid or not len(rows):
+        return {}
+    return dict(plan.grid[int(rows["point"].iloc[0])])
 
 
 def _breach_dict(rate: BreachRate | None) -> dict[str, Any] | None:

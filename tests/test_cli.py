@@ -260,7 +260,7 @@ def test_run_replaces_its_own_folder_but_not_one_the_user_added_to(tmp_path: Pat
         (["--runs", "1000000000"], "--runs"),
         (["--seed", str(2**63 - 1), "--runs", "2"], "--seed"),
         (["--grid", "timings.dns_ttl"], "--grid"),
-        (["--grid", "timings.dns_ttl=1s,-5s"], "--set timings.dns_ttl"),
+        (["--grid", "timings.dns_ttl=1s,-5s"], "--grid timings.dns_ttl=-5s"),
     ],
 )
 def test_sweep_arguments_out_of_range_are_exit_2(
