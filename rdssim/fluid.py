@@ -39,6 +39,12 @@ def _tolerance(position: float) -> float:
     return _REL_TOL * max(1.0, abs(position))
 
 
+def at_or_below(start_bytes: float, level_bytes: float) -> bool:
+    """Whether a follower at ``start_bytes`` may follow a target at ``level_bytes`` (it is
+    not above it by more than rounding): the test :func:`follow` applies."""
+    return start_bytes <= level_bytes + _tolerance(level_bytes)
+
+
 def _like(arg: float | FloatArray, out: FloatArray) -> float | FloatArray:
     """``out`` as a plain float when the argument was a scalar."""
     return float(out) if np.ndim(arg) == 0 else out
@@ -203,7 +209,7 @@ def follow(target: Curve, start_time_s: float, start_bytes: float, max_slope_bps
         raise ValueError(f"max slope must be > 0, got {max_slope_bps}")
     t = float(start_time_s)
     level = target.value_at(t)  # the target's (right) value at t
-    if start_bytes > level + _tolerance(level):
+    if not at_or_below(start_bytes, level):
         raise ValueError(f"follower starts ahead of its target: {start_bytes} > {level} at {t}")
     T, V, slopes, n = target.times_s, target.values_bytes, target._slopes, target.times_s.size
     times, values = [t], [min(float(start_bytes), level)]

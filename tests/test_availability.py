@@ -174,3 +174,43 @@ def test_maintenance_on_ec2_is_refused(tmp_path: Path) -> None:
     )
     output = run_refused(tmp_path, text)
     assert "failures.maintenance" in output and "patch the hosts yourself" in output
+
+
+HOSTS = {
+    "single-az": ["primary"],
+    "multi-az-instance": ["primary", "standby"],
+    "multi-az-cluster": ["primary", "reader", "reader"],
+    "aurora": ["primary", "reader", "reader"],
+    "self-managed-ec2": ["primary", "standby"],
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTS))
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_every_deployment_type_runs_a_year_of_random_failures(kind: str, engine: str) -> None:
+    """Found by a reviewer: a cluster reader rebuilt at the writer's position a few ulps
+    past its link-delayed target made the run raise (positions of ~4e12 bytes)."""
+    if kind == "self-managed-ec2" and engine != "postgres":
+        pytest.skip("Patroni manages PostgreSQL")
+    azs = "abc"
+    hosts = "".join(
+        f"    - {{name: db-{i + 1}, az: us-east-1{azs[i]}, role: {role}}}\n"
+        for i, role in enumerate(HOSTS[kind])
+    )
+    ha = "  ha: {manager: patroni}\n" if kind == "self-managed-ec2" else ""
+    maintenance = "" if kind == "self-managed-ec2" else "  maintenance: {every: 30d}\n"
+    text = (
+        f"name: year\nengine: {engine}\nduration: 365d\ndeployment:\n  type: {kind}\n"
+        f"  instances:\n{hosts}{ha}"
+        "workload:\n  phases: [{start: 0s, writes_per_s: 500}]\n"
+        "failures:\n  host: {per_year: 2}\n  engine: {per_year: 1}\n"
+        "  network: {per_year: 2}\n  az: {per_year: 0.5}\n  storage: {}\n" + maintenance
+    )
+    for seed in range(3):
+        summary = summarize(run_yaml(text, seed=seed))
+        uptime = summary.uptime
+        assert uptime is not None and 0.0 <= uptime.availability <= 1.0
+        assert summary.writer_unavailable_s == pytest.approx(
+            (1.0 - uptime.availability) * uptime.duration_s
+        )
+        assert uptime.months == 12

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from rdssim.fluid import Curve, follow
+from rdssim.fluid import Curve, at_or_below, follow
 from rdssim.model.context import SimContext
 from rdssim.model.instance import ABSENT, Instance
 from rdssim.model.links import Link
@@ -146,7 +146,7 @@ class Replica(Positions):
             shifted = target.shifted(self.link.latency_s)
             level = shifted.value_at(now)
             # Ahead of the source (the source's log was rewound): wait until it passes us.
-            if received_now <= level + 1e-9 * max(1.0, level):
+            if at_or_below(received_now, level):
                 self.received = follow(shifted, now, received_now, self.link.bandwidth_bps)
             else:
                 self.received, shifted = Curve.ray(now, received_now, 0.0), None

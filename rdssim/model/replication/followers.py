@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rdssim.fluid import Curve, follow
+from rdssim.fluid import Curve, at_or_below, follow
 from rdssim.model.context import SimContext
 from rdssim.model.instance import Instance
 from rdssim.model.replica import Positions
@@ -93,7 +93,7 @@ def _follow_from(target: Curve, now: float, start: float, rate_bps: float) -> Cu
     """fluid.follow, also from a start above the target (a shift grew, a log was rewound):
     flat until the target passes the start, then following it."""
     level = target.value_at(now)
-    if start <= level + 1e-9 * max(1.0, level):
+    if at_or_below(start, level):
         return follow(target, now, start, rate_bps)
     passed = float(target.earliest_time_at_or_above(np.array([start]))[0])
     if not math.isfinite(passed):
