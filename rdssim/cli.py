@@ -267,6 +267,8 @@ def sweep(
     if done:
         stderr.print(f"resuming: {len(done):,} of {total:,} runs already done", highlight=False)
     name = plan.points[0].name
+    from rdssim.sweep import SchedulerError
+
     try:
         table = _sweep_into(
             out,
@@ -279,6 +281,8 @@ def sweep(
             on_row=journal.append if journal else None,
             scheduler=scheduler,
         )
+    except SchedulerError as error:
+        raise _fail(str(error)) from None
     except KeyboardInterrupt:
         if journal is not None:
             kept = len(journal.load())
@@ -293,16 +297,7 @@ def sweep(
         sys.stdout.write(json.dumps(sweep_document(table, plan, name), indent=2) + "\n")
     else:
         print_sweep(stdout, table, plan, name)
-    failed = table[table["error"].notna()]
-    if len(failed):
-        first = failed.iloc[0]
-        stderr.print(
-            f"[bold red]error:[/] {len(failed):,} run(s) raised (recorded in the error "
-            f"column); the first, seed {first['seed']} of {first['variant']}: "
-            f"{escape(str(first['error']))}",
-            highlight=False,
-        )
-        raise typer.Exit(1)
+    _fail_on_errors(table)
 
 
 @app.command()
@@ -369,10 +364,25 @@ def compare(
             "deployments": {kind: {**stats[kind], "instances": counts[kind]} for kind in kinds},
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
-        return
-    stdout.print(
-        compare_table(f"{scenarios.name} — seeds {seed}..{seed + runs - 1}", stats, counts)
-    )
+    else:
+        stdout.print(
+            compare_table(f"{scenarios.name} — seeds {seed}..{seed + runs - 1}", stats, counts)
+        )
+    _fail_on_errors(table)
+
+
+def _fail_on_errors(table: pd.DataFrame) -> None:
+    """Exit 1 naming the runs that raised (they are rows with an error, not in the stats)."""
+    failed = table[table["error"].notna()]
+    if len(failed):
+        first = failed.iloc[0]
+        stderr.print(
+            f"[bold red]error:[/] {len(failed):,} run(s) raised (recorded in the error "
+            f"column); the first, seed {first['seed']} of {first['variant']}: "
+            f"{escape(str(first['error']))}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 def _sweep_into(

@@ -79,6 +79,10 @@ PER_KIND_COLUMNS = ("probe_errors", "errors_by_kind", "client_downtime_by_group"
 KEY_COLUMNS = ("point", "variant", "seed")
 
 
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be reached (the CLI exits 2 naming --scheduler)."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One run of a sweep: which grid point, which variant, which seed."""
@@ -224,14 +228,18 @@ def _run_dask(
     """On a Dask distributed cluster: the same chunks, gathered as they finish."""
     from distributed import Client, as_completed
 
-    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+    try:
+        client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as error:
+        raise SchedulerError(f"--scheduler {scheduler}: cannot reach it ({error})") from None
+    with client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         futures = client.map(_run_chunk, _chunks(jobs, workers), pure=False)
         try:
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 take(future.result())
         except BaseException:
-            client.cancel(futures)
+            client.cancel(futures)  # type: ignore[no-untyped-call]
             raise
 
 

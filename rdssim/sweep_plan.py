@@ -48,7 +48,7 @@ def split_values(text: str) -> list[str]:
 
 def parse_grid(texts: Sequence[str]) -> list[tuple[str, PathKey, list[tuple[str, Any]]]]:
     """Each ``--grid key.path=v1,v2``: (key as written, path, [(value text, value)])."""
-    axes = []
+    axes: list[tuple[str, PathKey, list[tuple[str, Any]]]] = []
     for text in texts:
         key_text, sep, values_text = text.partition("=")
         if not sep or not split_values(values_text):
@@ -60,7 +60,23 @@ def parse_grid(texts: Sequence[str]) -> list[tuple[str, PathKey, list[tuple[str,
         for value_text in split_values(values_text):
             path, value = parse_assignment(f"{key_text.strip()}={value_text}")
             values.append((value_text, value))
-        axes.append((format_path(path), path, values))
+        key = format_path(path)
+        if path[0] in ("name", "variants", "variant"):
+            raise ScenarioError(
+                f"--grid varies a scenario's values, not its {path[0]}", key_path=f"--grid {key}"
+            )
+        if any(key == other for other, _, _ in axes):
+            raise ScenarioError(
+                "the same key in two --grid options",
+                key_path=f"--grid {key}",
+                hint="give its values once: --grid key=v1,v2,v3",
+            )
+        texts = [text for text, _ in values]
+        if len(set(texts)) != len(texts):
+            raise ScenarioError("a value given twice", key_path=f"--grid {key}")
+        if values_text.strip().endswith(",") or ",," in values_text.replace(" ", ""):
+            raise ScenarioError("an empty value", key_path=f"--grid {key}")
+        axes.append((key, path, values))
     return axes
 
 
@@ -70,6 +86,11 @@ def build_plan(
     """Every grid point's scenario set, validated (ScenarioError on the first bad one)."""
     overrides = parse_assignments(sets)
     axes = parse_grid(grid)
+    for key, path, _ in axes:
+        if path in overrides:
+            raise ScenarioError(
+                "set by --set too: the grid would override it", key_path=f"--grid {key}"
+            )
     count = math.prod(len(values) for _, _, values in axes) if axes else 1
     if count > MAX_GRID_POINTS:
         raise ScenarioError(

@@ -148,7 +148,7 @@ def test_months_below_the_sla_are_counted_against_the_months_budget() -> None:
     ("failures", "where", "fragment"),
     [
         ("  host: {per_year: 1, mtbf: 365d}\n", "failures.host", "not both"),
-        ("  host: {per_year: 900}\n  network: {per_year: 900}\n", "failures", "at most 10,000"),
+        ("  host: {per_year: 60}\n  network: {per_year: 60}\n", "failures", "at most 1,000"),
         (
             "  az: {per_year: 1, duration: {uniform: [2h, 1h]}}\n",
             "failures.az.duration",

@@ -261,6 +261,12 @@ def test_run_replaces_its_own_folder_but_not_one_the_user_added_to(tmp_path: Pat
         (["--seed", str(2**63 - 1), "--runs", "2"], "--seed"),
         (["--grid", "timings.dns_ttl"], "--grid"),
         (["--grid", "timings.dns_ttl=1s,-5s"], "--grid timings.dns_ttl=-5s"),
+        (["--grid", "timings.dns_ttl=1s,2s", "--grid", "timings.dns_ttl=3s"], "two --grid"),
+        (["--grid", "timings.dns_ttl=1s,1s"], "a value given twice"),
+        (["--grid", "timings.dns_ttl=1s,"], "an empty value"),
+        (["--grid", "timings.dns_ttl=1s,2s", "--set", "timings.dns_ttl=5s"], "set by --set"),
+        (["--grid", "name=a,b"], "--grid name"),
+        (["--set", "a.b=1"], "--set a: unknown key"),
     ],
 )
 def test_sweep_arguments_out_of_range_are_exit_2(

@@ -247,3 +247,37 @@ def test_every_type_gets_its_hosts_and_the_faults_mapped() -> None:
         "aurora": ["primary", "reader"],
         "self-managed-ec2": ["primary", "standby"],
     }
+
+
+def test_a_run_that_raises_in_compare_is_named_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a reviewer: compare showed the failed runs' column as '—' and exited 0."""
+    from typer.testing import CliRunner
+
+    import rdssim.sweep as sweep_module
+    from rdssim.cli import app
+
+    real = sweep_module.run
+
+    def flaky(scenario: object, seed: int) -> object:
+        if getattr(scenario, "variant", "") == "multi-az-cluster":
+            raise ValueError("model bug")
+        return real(scenario, seed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweep_module, "run", flaky)
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(SCENARIOS / "az_outage_compare.yaml"),
+            "--runs",
+            "2",
+            "--workers",
+            "1",
+            "--deployments",
+            "multi-az-instance,multi-az-cluster",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "2 run(s) raised" in result.output and "model bug" in result.output

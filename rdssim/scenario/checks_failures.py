@@ -7,8 +7,10 @@ from rdssim.scenario.schema import FailureSpec, Scenario
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
-MAX_DRAWN = 10_000
-"""As many as a scenario's own faults may be: beyond, the rates are a mistake."""
+MAX_DRAWN = 1_000
+"""Failures and patches expected over a run. A year at the default rates draws a handful,
+a decade of unlucky rates a few hundred; each costs milliseconds, but thousands of
+overlapping ones (hosts failing while being rebuilt) make a run take minutes."""
 KINDS = ("host", "storage", "engine", "network", "az")
 
 

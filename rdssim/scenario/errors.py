@@ -8,8 +8,8 @@ from dataclasses import dataclass
 def _render(
     message: str, file: str | None, line: int | None, key_path: str | None, hint: str | None
 ) -> str:
-    # An error in a --set value has no file of its own: the path says where it is.
-    where = file or ("" if key_path and key_path.startswith("--set") else "<scenario>")
+    # An error in a --set or --grid value has no file of its own: the path says where.
+    where = file or ("" if key_path and key_path.startswith(("--set", "--grid")) else "<scenario>")
     if line is not None:
         where += f":{line}"
     text = f"{where}: " if where else ""

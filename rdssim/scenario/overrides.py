@@ -114,8 +114,9 @@ def _set(node: Any, step: str | int, value: Any, path: PathKey) -> None:
 
 
 def covers(overrides: Mapping[PathKey, Any], loc: Sequence[str | int]) -> PathKey | None:
-    """The override whose path ``loc`` lies in (an error there is the --set value's)."""
+    """The override whose path ``loc`` lies in, or that lies in ``loc`` (an unknown key the
+    override created): an error there is the --set value's."""
     for path in overrides:
-        if tuple(loc[: len(path)]) == path:
+        if tuple(loc[: len(path)]) == path or tuple(path[: len(loc)]) == tuple(loc):
             return path
     return None
