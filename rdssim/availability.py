@@ -45,7 +45,8 @@ MONTH_S = YEAR_S / 12.0
 MINUTE_S = 60.0
 MONTH_SLACK = 0.02
 
-WRITER = ("primary", "available")
+WRITER = (("primary", "available"),)
+"""(role, state) pairs of a writer."""
 
 
 @dataclass(frozen=True)
@@ -93,26 +94,38 @@ def _from_intervals(intervals: list[tuple[float, float]], end_s: float) -> Profi
     return Profile(np.array(knots, dtype=np.float64), np.array(shares, dtype=np.float64))
 
 
-def writer_profile(record: Record) -> Profile:
-    """1 while no instance is a primary in state ``available``."""
+def spans_with(
+    record: Record, pairs: tuple[tuple[str, str], ...], least: int, most: int
+) -> list[tuple[float, float]]:
+    """The stretches between state changes in which the number of instances showing one of
+    ``pairs`` (role, state) lies in [least, most], in time order."""
     current: dict[str, tuple[str, str]] = {}
     changes = sorted(record.states, key=lambda s: s.time_s)
     times = [c.time_s for c in changes] + [record.duration_s]
-    down: list[tuple[float, float]] = []
+    spans: list[tuple[float, float]] = []
     for i, change in enumerate(changes):
         current[change.instance] = (change.role, change.state)
-        if times[i + 1] > change.time_s and WRITER not in current.values():
-            down.append((change.time_s, times[i + 1]))
-    if not changes:
-        down.append((0.0, record.duration_s))
-    return _from_intervals(down, record.duration_s)
+        if (
+            times[i + 1] > change.time_s
+            and least <= sum(shown in pairs for shown in current.values()) <= most
+        ):
+            spans.append((change.time_s, times[i + 1]))
+    return spans
 
 
-def probe_profile(record: Record) -> Profile | None:
-    """1 through each outage the probe saw (None without a probe)."""
-    runs = sorted(
-        (a for a in record.attempts if a.client == "probe"), key=lambda a: a.first_start_s
-    )
+def writer_profile(record: Record) -> Profile:
+    """1 while no instance is a primary in state ``available``."""
+    return _from_intervals(spans_with(record, WRITER, 0, 0), record.duration_s)
+
+
+def client_outages(
+    record: Record, client: str = "probe"
+) -> tuple[list[tuple[float, float]], bool] | None:
+    """(the outages a client's attempts saw, whether the last lasts to the end of the run);
+    None without such a client. Read off the stretches of identical attempts: an outage
+    starts with the first attempt of a failing stretch and ends with the end of the first
+    attempt of the next ok one."""
+    runs = sorted((a for a in record.attempts if a.client == client), key=lambda a: a.first_start_s)
     if not runs:
         return None
     down: list[tuple[float, float]] = []
@@ -126,7 +139,13 @@ def probe_profile(record: Record) -> Profile | None:
             outage_start = run.first_start_s
     if outage_start is not None:
         down.append((outage_start, record.duration_s))
-    return _from_intervals(down, record.duration_s)
+    return down, outage_start is not None
+
+
+def probe_profile(record: Record) -> Profile | None:
+    """1 through each outage the probe saw (None without a probe)."""
+    found = client_outages(record)
+    return None if found is None else _from_intervals(found[0], record.duration_s)
 
 
 def groups_profile(record: Record) -> Profile | None:

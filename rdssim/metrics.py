@@ -27,7 +27,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from rdssim.availability import AvailabilitySummary, summarize_availability
+from rdssim.availability import (
+    WRITER,
+    AvailabilitySummary,
+    client_outages,
+    spans_with,
+    summarize_availability,
+)
 from rdssim.client_metrics import (
     ClientSummary,
     groups_recovered,
@@ -39,7 +45,6 @@ from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
 
 # (role, state) pairs of a writer, and of a host ready to take over from it: an in-sync
 # standby, a cluster reader or Aurora replica, a self-managed standby that replicates.
-WRITER = (("primary", "available"),)
 TAKEOVER = (("standby", "available"), ("reader", "replicating"), ("standby", "replicating"))
 
 DIVERGED_PREFIX = diverged_series("")
@@ -181,15 +186,9 @@ def failovers(record: Record) -> list[Failover]:
 def _time_with(record: Record, pairs: tuple[tuple[str, str], ...], least: int, most: int) -> float:
     """Total time in which the number of instances showing one of ``pairs`` (role, state)
     lies in [least, most]."""
-    current: dict[str, tuple[str, str]] = {}
     total = 0.0
-    changes = sorted(record.states, key=lambda s: s.time_s)
-    times = [c.time_s for c in changes] + [record.duration_s]
-    for i, change in enumerate(changes):
-        current[change.instance] = (change.role, change.state)
-        span = times[i + 1] - change.time_s
-        if span > 0 and least <= sum(shown in pairs for shown in current.values()) <= most:
-            total += span
+    for start_s, end_s in spans_with(record, pairs, least, most):
+        total += end_s - start_s
     return total
 
 
@@ -238,27 +237,16 @@ def standby_syncing_s(record: Record) -> float | None:
 
 
 def client_downtime(record: Record, client: str = "probe") -> tuple[float | None, bool | None]:
-    """(downtime in seconds, whether the client was succeeding again at the end).
-
-    Read off the stretches of identical attempts: an outage starts with the first attempt of
-    a failing stretch and ends with the end of the first attempt of the next ok one.
-    """
-    runs = sorted((a for a in record.attempts if a.client == client), key=lambda a: a.first_start_s)
-    if not runs:
+    """(downtime in seconds, whether the client was succeeding again at the end): the sum
+    of its outages (rdssim.availability.client_outages)."""
+    found = client_outages(record, client)
+    if found is None:
         return None, None
+    outages, open_at_end = found
     total = 0.0
-    outage_start: float | None = None
-    for run in runs:
-        if run.outcome == "ok":
-            if outage_start is not None:
-                total += run.first_start_s + run.duration_s - outage_start
-                outage_start = None
-        elif outage_start is None:
-            outage_start = run.first_start_s
-    if outage_start is not None:
-        total += record.duration_s - outage_start
-        return total, False
-    return total, True
+    for start_s, end_s in outages:
+        total += end_s - start_s
+    return total, not open_at_end
 
 
 def lost_txns(record: Record) -> tuple[int, int]:
