@@ -14,6 +14,7 @@ every min(timeout, capacity / r), so a year of them costs per change of rate.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,7 +36,11 @@ def last_checkpoint_s(
     (the run starts out of phase with them), and 0 before it."""
     if first_s > t_s:
         return 0.0
-    c = first_s
+    return _last_from(log, timeout_s, capacity_bytes, first_s, t_s)
+
+
+def _last_from(log: Curve, timeout_s: float, capacity_bytes: float, c: float, t_s: float) -> float:
+    """The last checkpoint at or before ``t_s``, going on from the checkpoint at ``c``."""
     times = log.times_s
     while True:
         level = log.value_at(c)
@@ -66,6 +71,38 @@ def redo_bytes(
     """The log written between the last checkpoint before ``t_s`` and ``t_s``."""
     since = last_checkpoint_s(log, timeout_s, capacity_bytes, first_s, t_s)
     return max(0.0, log.value_at(t_s) - log.value_at(since))
+
+
+class Checkpoints:
+    """One engine's checkpoints, remembered as they are found: a look-up goes on from the
+    latest checkpoint found at or before its time instead of from the first one, so a long
+    run's crashes cost per change of write rate since the last look-up, not per change
+    since the start (a checkpoint that happened stays happened: the log before it is
+    history).
+    """
+
+    def __init__(self, timeout_s: float, capacity_bytes: float, first_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.capacity_bytes = capacity_bytes
+        self.first_s = first_s
+        self._found_s: list[float] = []
+        """Checkpoints found by earlier look-ups, in increasing order."""
+
+    def last_at_or_before(self, log: Curve, t_s: float) -> float:
+        """When the last checkpoint at or before ``t_s`` happened (0 before the first)."""
+        if self.first_s > t_s:
+            return 0.0
+        known = bisect.bisect_right(self._found_s, t_s)
+        start_s = self._found_s[known - 1] if known else self.first_s
+        found_s = _last_from(log, self.timeout_s, self.capacity_bytes, start_s, t_s)
+        if not self._found_s or found_s > self._found_s[-1]:
+            self._found_s.append(found_s)
+        return found_s
+
+    def redo_bytes(self, log: Curve, t_s: float) -> float:
+        """The log written between the last checkpoint before ``t_s`` and ``t_s``."""
+        since = self.last_at_or_before(log, t_s)
+        return max(0.0, log.value_at(t_s) - log.value_at(since))
 
 
 def undo_bytes(writes_per_s: float, txn_duration_s: float, bytes_per_txn: float) -> float:

@@ -38,7 +38,7 @@ from rdssim.model.network import Network
 from rdssim.model.rds_events import FAILOVER_REASONS, RDS_EVENTS, failover_events
 from rdssim.model.writelog import WriteLog
 from rdssim.record import SYNCING, Scalar
-from rdssim.recovery import redo_bytes, settings_for, workload_undo_bytes
+from rdssim.recovery import Checkpoints, settings_for, workload_undo_bytes
 from rdssim.scenario.schema import Scenario
 
 
@@ -79,10 +79,15 @@ class DBInstanceController:
         self.check_phase_s = float(
             streams.get("health-checks").uniform(0.0, timings.health_check_interval_s)
         )
-        self._first_checkpoint_s = float(
+        first_checkpoint_s = float(
             streams.get("checkpoints").uniform(
                 0.0, min(self.recovery.checkpoint_timeout_s, 86_400.0)
             )
+        )
+        self.checkpoints = Checkpoints(
+            self.recovery.checkpoint_timeout_s,
+            self.recovery.redo_capacity_bytes,
+            first_checkpoint_s,
         )
         self._upload_phase_s = float(
             streams.get("log-uploads").uniform(0.0, timings.log_upload_interval_s)
@@ -226,13 +231,7 @@ class DBInstanceController:
     def crash_recovery(self, stopped_s: float) -> tuple[float, float]:
         """Crash recovery of an engine stopped at ``stopped_s``, in bytes: the redo since
         its last checkpoint and (on engines with undo) the rollback of what was in flight."""
-        redo = redo_bytes(
-            self.log.curve(),
-            self.recovery.checkpoint_timeout_s,
-            self.recovery.redo_capacity_bytes,
-            self._first_checkpoint_s,
-            stopped_s,
-        )
+        redo = self.checkpoints.redo_bytes(self.log.curve(), stopped_s)
         undo = 0.0
         if self.recovery.undo:  # the writes offered when it stopped were in flight there
             undo = workload_undo_bytes(self.scenario.workload, self.log.offered_rate(stopped_s))
