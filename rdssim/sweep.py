@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -25,10 +23,14 @@ from typing import Any, cast
 
 import pandas as pd
 
-from rdssim.metrics import summarize
 from rdssim.scenario.load import ScenarioSet
-from rdssim.scenario.schema import Scenario
-from rdssim.sim import run
+from rdssim.sweep_worker import (
+    PER_REPLICA_COLUMNS,
+    Job,
+    exit_with,
+    run_chunk,
+    run_one,
+)
 
 # Scalar summary keys that a sweep tabulates first (one column each, in this order); every
 # other scalar key follows.
@@ -71,70 +73,12 @@ SWEEP_COLUMNS = (
     "sla_breach_months",
     "sla_breach_probability",
 )
-# Per-replica keys, tabulated as one column per replica: "<replica> max_lag_s".
-PER_REPLICA_COLUMNS = ("max_lag_s", "lag_p50_s", "lag_p95_s", "catch_up_s")
-# Keys whose value is a count per kind: one column per kind, "errors_by_kind.refused".
-PER_KIND_COLUMNS = ("probe_errors", "errors_by_kind", "client_downtime_by_group")
 # Columns that say which run a row is.
 KEY_COLUMNS = ("point", "variant", "seed")
 
 
 class SchedulerError(RuntimeError):
     """The Dask scheduler cannot be reached (the CLI exits 2 naming --scheduler)."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One run of a sweep: which grid point, which variant, which seed."""
-
-    point: int
-    scenario: Scenario
-    seed: int
-
-    @property
-    def key(self) -> tuple[int, str, int]:
-        return (self.point, self.scenario.variant, self.seed)
-
-
-def run_one(scenario: Scenario, seed: int, point: int = 0) -> dict[str, Any]:
-    """Run one variant for one seed; its scalar summary keys as a row (a run that raises:
-    the row holds its error instead)."""
-    row: dict[str, Any] = {"point": point, "variant": scenario.variant, "seed": seed}
-    try:
-        summary = summarize(run(scenario, seed)).to_dict()
-    except Exception as error:  # recorded, not fatal: the sweep goes on
-        row["error"] = f"{type(error).__name__}: {error}"
-        return row
-    row["error"] = None
-    for key, value in summary.items():
-        if key in PER_REPLICA_COLUMNS:
-            for replica in scenario.deployment.replicas:
-                row[f"{replica.name} {key}"] = (value or {}).get(replica.name)
-        elif key in PER_KIND_COLUMNS:
-            for kind, count in sorted((value or {}).items()):
-                row[f"{key}.{kind}"] = count
-        elif isinstance(value, bool | int | float | str) or value is None:
-            row[key] = value
-    return row
-
-
-def _run_chunk(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-    return [run_one(job.scenario, job.seed, job.point) for job in jobs]
-
-
-def _exit_with(parent_pid: int) -> None:
-    """Worker initializer: end this worker as soon as the sweep's process is gone.
-
-    A pool's workers outlive a parent that is killed outright (SIGKILL), holding its caller's
-    pipes open; a parent that is gone makes this worker an orphan, whose parent id changes.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="rdssim-parent-watch", daemon=True).start()
 
 
 @dataclass
@@ -197,12 +141,12 @@ def _run_pool(jobs: list[Job], workers: int, take: Callable[[list[dict[str, Any]
     executor = ProcessPoolExecutor(
         min(workers, len(chunks)),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with,
+        initializer=exit_with,
         initargs=(os.getpid(),),
     )
     try:
         pending: set[Future[list[dict[str, Any]]]] = {
-            executor.submit(_run_chunk, chunk) for chunk in chunks
+            executor.submit(run_chunk, chunk) for chunk in chunks
         }
         while pending:
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -234,7 +178,7 @@ def _run_dask(
         raise SchedulerError(f"--scheduler {scheduler}: cannot reach it ({error})") from None
     with client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        futures = client.map(_run_chunk, _chunks(jobs, workers), pure=False)
+        futures = client.map(run_chunk, _chunks(jobs, workers), pure=False)
         try:
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 take(future.result())

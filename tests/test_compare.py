@@ -255,7 +255,7 @@ def test_a_run_that_raises_in_compare_is_named_and_exits_1(
     """Found by a reviewer: compare showed the failed runs' column as '—' and exited 0."""
     from typer.testing import CliRunner
 
-    import rdssim.sweep as sweep_module
+    import rdssim.sweep_worker as sweep_module
     from rdssim.cli import app
 
     real = sweep_module.run

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import rdssim.sweep as sweep_module
+import rdssim.sweep_worker as sweep_module
 from rdssim.cli import app
 from rdssim.metrics import summarize
 from rdssim.scenario import parse_scenario_text
