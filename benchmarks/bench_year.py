@@ -52,7 +52,7 @@ SWEEP_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     from rdssim.scenario import load_scenario
-    from rdssim.sweep import sweep
+    from rdssim.sweep_runs import sweep
     scenarios = load_scenario(sys.argv[1])
     runs, workers = int(sys.argv[2]), int(sys.argv[3])
     sweep(scenarios, range(20), 1)  # warm this process's imports and caches

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rdssim.scenario import load_scenario
-from rdssim.sweep import share_within, sweep
+from rdssim.sweep_runs import share_within, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "multi_az_failover.yaml"

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rdssim.scenario import load_scenario
-from rdssim.sweep import sweep
+from rdssim.sweep_runs import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "proxy_vs_direct_failover.yaml"

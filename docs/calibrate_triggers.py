@@ -217,8 +217,8 @@ def _extra_variants(mapped: dict[str, Scenario]) -> dict[str, Scenario]:
 
 
 def deployment_table(seeds: int) -> str:
-    """The same faults on each deployment type rdssim models (rdssim.compare), same seeds."""
-    from rdssim.compare import SUPPORTED, comparison_set
+    """The same faults on each deployment type rdssim models (rdssim.comparison), same seeds."""
+    from rdssim.comparison import SUPPORTED, comparison_set
     from rdssim.scenario import parse_scenario_text as parse
 
     rows = [

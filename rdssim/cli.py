@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,23 +25,24 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from rdssim import __version__
+from rdssim.bundled import BUNDLED_DIR, resolve
 from rdssim.metrics import Summary, summarize
 from rdssim.outdir import OutputError, note_termination, terminated_by, writing
 from rdssim.output import combined_summary, write_comparison, write_run
 from rdssim.report import compare_table, print_summaries
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.scenario.overrides import parse_assignments
-from rdssim.scenario.schema import DEPLOYMENT_TYPES
+from rdssim.scenario.schema import DEPLOYMENT_TYPES, Scenario
 from rdssim.sim import run as run_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rdssim.sweep import Plan
+    from rdssim.sweep_runs import Plan
 
 app = typer.Typer(
     help="Simulate Amazon RDS high availability: failovers, downtime, data loss.",
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -48,7 +50,6 @@ app = typer.Typer(
 stdout = Console(width=None if sys.stdout.isatty() else 120)
 stderr = Console(stderr=True, soft_wrap=True)  # one unbroken line per error
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_SEED = 2**63 - 1
 """Seeds are stored as 64-bit integers (summaries, sweep tables)."""
 MAX_SWEEP_RUNS = 100_000
@@ -67,6 +68,12 @@ class Executor(StrEnum):
     dask = "dask"
 
 
+ScenarioArgument = Annotated[
+    Path, typer.Argument(help="Scenario YAML file, or a bundled scenario's name.")
+]
+SeedOption = Annotated[
+    int | None, typer.Option(min=0, max=MAX_SEED, help="Seed (default: the scenario's).")
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -81,13 +88,26 @@ def _load(path: Path, sets: Sequence[str] | None = None) -> ScenarioSet:
     """Load a scenario with its ``--set`` values (printing its warnings) or exit 2 with the
     located message."""
     try:
-        scenarios = load_scenario(path, parse_assignments(sets or []))
+        scenarios = load_scenario(resolve(path), parse_assignments(sets or []))
     except ScenarioError as error:
         stderr.print(f"[bold red]error:[/] {escape(error.render())}", highlight=False)
         raise typer.Exit(2) from None
     for warning in scenarios.warnings:
         stderr.print(f"[bold yellow]warning:[/] {escape(warning.render())}", highlight=False)
     return scenarios
+
+
+def _variant(scenarios: ScenarioSet, name: str | None) -> Scenario:
+    """The variant ``--variant`` names (the first without it), or exit 2 naming those there
+    are."""
+    if name is None:
+        return next(iter(scenarios.variants.values()))
+    if name not in scenarios.variants:
+        raise _fail(
+            f"--variant {name}: {scenarios.path} has no such variant "
+            f"(it has: {', '.join(scenarios.variants)})"
+        )
+    return scenarios.variants[name]
 
 
 def _check_workers(workers: int) -> None:
@@ -111,12 +131,28 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _show_version(shown: bool) -> None:
+    if shown:
+        stdout.print(f"rdssim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Simulate Amazon RDS high availability: failovers, downtime, data loss."""
+
+
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seed: Annotated[
-        int | None, typer.Option(min=0, max=MAX_SEED, help="Seed (default: the scenario's).")
-    ] = None,
+    scenario: ScenarioArgument,
+    seed: SeedOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -129,9 +165,15 @@ def run(
     ] = Format.table,
     plot: Annotated[bool, typer.Option(help="Draw timeline.png for each variant.")] = True,
     sets: SetOption = None,
+    variant: Annotated[
+        str | None, typer.Option(help="Run only this variant (default: every one).")
+    ] = None,
 ) -> None:
     """Run SCENARIO once (every variant on the same seed) and write its artefacts."""
+    scenario = resolve(scenario)
     scenarios = _load(scenario, sets)
+    if variant is not None:
+        scenarios = replace(scenarios, variants={variant: _variant(scenarios, variant)})
     chosen = seed if seed is not None else next(iter(scenarios.variants.values())).seed
     folder = out if out is not None else Path("runs") / f"{scenarios.name}-seed{chosen}"
     summaries: dict[str, Summary] = {}
@@ -140,8 +182,8 @@ def run(
         # fails at once, and nothing is left behind if the run fails or is interrupted.
         with writing(folder, inputs=[scenario], command="run") as scratch:
             records = {}
-            for name, variant in scenarios.variants.items():
-                records[name] = run_scenario(variant, chosen)
+            for name, one in scenarios.variants.items():
+                records[name] = run_scenario(one, chosen)
                 summaries[name] = summarize(records[name])
             combined = combined_summary(scenarios.name, chosen, summaries)
             for name, record in records.items():
@@ -168,6 +210,7 @@ def run(
 @app.command()
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
     """Check SCENARIO without running it."""
+    scenario = resolve(scenario)
     scenarios = _load(scenario)
     names = ", ".join(scenarios.variants)
     stdout.print(f"{scenario}: ok ({len(scenarios.variants)} variant(s): {names})", highlight=False)
@@ -197,8 +240,62 @@ def list_scenarios(
 
 
 @app.command()
+def explain(
+    scenario: ScenarioArgument,
+    seed: SeedOption = None,
+    variant: Annotated[
+        str | None, typer.Option(help="The variant to tell (default: the first).")
+    ] = None,
+    sets: SetOption = None,
+) -> None:
+    """Tell SCENARIO's run in plain sentences, in time order, and what would have shortened
+    its outage (each change run on the same seed)."""
+    from rdssim.explain import explain as tell
+
+    scenario = resolve(scenario)
+    scenarios = _load(scenario, sets)
+    chosen = _variant(scenarios, variant)
+    for line in tell(chosen, chosen.seed if seed is None else seed):
+        stdout.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def plot(
+    run_dir: Annotated[Path, typer.Argument(help="A folder rdssim run wrote.")],
+) -> None:
+    """Draw RUN_DIR's plots again from its saved Record (record.jsonl), for each variant."""
+    from rdssim.output import write_plots
+    from rdssim.record import Record
+
+    if not run_dir.is_dir():
+        raise _fail(f"{run_dir}: no such folder")
+    if not (run_dir / "summary.json").is_file():
+        raise _fail(f"{run_dir}: no summary.json: not a folder rdssim run wrote")
+    records = sorted(
+        path
+        for path in [run_dir / "record.jsonl", *run_dir.glob("*/record.jsonl")]
+        if path.is_file()
+    )
+    if not records:
+        raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder: not a run folder")
+    for path in records:
+        try:
+            record = Record.from_jsonl(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise _fail(f"{path}: not a Record rdssim wrote ({error})") from None
+        for written in write_plots(path.parent, record):
+            stdout.print(f"wrote {written}", highlight=False)
+    if len(records) > 1:
+        from rdssim.output import write_comparison
+
+        variants = {p.parent.name: Record.from_jsonl(p) for p in records}
+        if write_comparison(run_dir, variants):
+            stdout.print(f"wrote {run_dir / 'clients_compare.png'}", highlight=False)
+
+
+@app.command()
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: ScenarioArgument,
     runs: Annotated[
         int,
         typer.Option("--runs", "--seeds", min=1, max=MAX_SWEEP_RUNS, help="Seeds per grid point."),
@@ -235,6 +332,7 @@ def sweep(
 ) -> None:
     """Run SCENARIO over many seeds (and grid points): percentiles with 95% bootstrap
     intervals, and each variant's paired change against the first."""
+    scenario = resolve(scenario)
     from rdssim.sweep_plan import Journal, build_plan
     from rdssim.sweep_report import print_sweep, sweep_document, write_sweep
 
@@ -267,7 +365,7 @@ def sweep(
     if done:
         stderr.print(f"resuming: {len(done):,} of {total:,} runs already done", highlight=False)
     name = plan.points[0].name
-    from rdssim.sweep import SchedulerError
+    from rdssim.sweep_runs import SchedulerError
 
     try:
         table = _sweep_into(
@@ -319,14 +417,15 @@ def compare(
 ) -> None:
     """Put SCENARIO's workload, clients and failures through each deployment type, on the
     same seeds, and compare failover, downtime, data loss and what each runs."""
-    from rdssim.compare import (
+    scenario = resolve(scenario)
+    from rdssim.comparison import (
         CompareError,
         compare_stats,
         comparison_set,
         instance_count,
         parse_deployments,
     )
-    from rdssim.sweep import Plan
+    from rdssim.sweep_runs import Plan
 
     _check_workers(workers)
     if seed + runs - 1 > MAX_SEED:
@@ -400,7 +499,7 @@ def _sweep_into(
     """Run the sweep with a progress bar (runs done, rate, time left); with ``out``,
     ``write`` its files into a new folder there (exit 2 if it may not or cannot be
     written)."""
-    from rdssim.sweep import sweep as run_sweep
+    from rdssim.sweep_runs import sweep as run_sweep
 
     total = len(plan.jobs())
     try:

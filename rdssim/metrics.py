@@ -24,8 +24,10 @@ Read replicas (lag, catch-up, promotion loss, staleness of reads) are measured b
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdssim.availability import (
     WRITER,
@@ -95,9 +97,17 @@ class Failover:
     failover_s: float | None
 
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
 @dataclass(frozen=True)
-class Summary:
-    """What one run of one variant amounts to. Keys are stable (docs/summary-keys.md)."""
+class Summary(Mapping[str, Any]):
+    """What one run of one variant amounts to. Keys are stable (docs/summary-keys.md).
+
+    Read it as a mapping of those keys (``summary["failover_s"]``, ``dict(summary)``), or
+    as attributes; :meth:`to_frame` gives its scalar keys as a one-row DataFrame.
+    """
 
     scenario: str
     variant: str
@@ -147,6 +157,31 @@ class Summary:
         out.update(replica_keys)
         out["events"] = events  # the long list last, for people reading the JSON
         return out
+
+    def __getitem__(self, key: str) -> Any:
+        keys = self.to_dict()
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (docs/summary-keys.md)"
+            raise KeyError(f"{key!r} is not a summary key{hint}")
+        return keys[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scalar keys as one row (the columns a sweep's table has)."""
+        import pandas as pd
+
+        row = {
+            key: value
+            for key, value in self.to_dict().items()
+            if isinstance(value, bool | int | float | str) or value is None
+        }
+        return pd.DataFrame([row])
 
 
 def failovers(record: Record) -> list[Failover]:

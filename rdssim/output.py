@@ -42,15 +42,25 @@ def write_run(folder: Path, record: Record, summary: Summary, *, plot: bool = Tr
         json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
     if plot:
-        # matplotlib only when plotting
-        from rdssim.plot import plot_clients, plot_connections, plot_lag, plot_timeline
+        write_plots(folder, record)
 
-        plot_timeline(record, folder / "timeline.png")
-        if any(info.is_replica for info in record.instances):
-            plot_lag(record, folder / "lag.png")
-        if record.flows:
-            plot_clients(record, folder / "clients.png")
-            plot_connections(record, folder / "connections.png")
+
+def write_plots(folder: Path, record: Record) -> list[Path]:
+    """timeline.png, and lag.png, clients.png and connections.png where the run has read
+    replicas or client groups, into ``folder``; returns the files written."""
+    # matplotlib only when plotting
+    from rdssim.plot import plot_clients, plot_connections, plot_lag, plot_timeline
+
+    written = [folder / "timeline.png"]
+    plot_timeline(record, written[-1])
+    if any(info.is_replica for info in record.instances):
+        written.append(folder / "lag.png")
+        plot_lag(record, written[-1])
+    if record.flows:
+        written += [folder / "clients.png", folder / "connections.png"]
+        plot_clients(record, written[-2])
+        plot_connections(record, written[-1])
+    return written
 
 
 def write_comparison(folder: Path, records: Mapping[str, Record]) -> bool:

@@ -16,6 +16,7 @@ Five kinds of entry:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -345,9 +346,9 @@ class Record:
                 handle.write(json.dumps(row, sort_keys=True) + "\n")
 
     @classmethod
-    def from_jsonl(cls, path: Path) -> Record:
+    def from_jsonl(cls, path: str | os.PathLike[str]) -> Record:
         """Load a record written by :meth:`to_jsonl`."""
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
         header = json.loads(lines[0])
         record = cls(header["meta"], [InstanceInfo(**i) for i in header["instances"]])
         for line in lines[1:]:

@@ -284,7 +284,7 @@ def compare_table(
     table.add_column("metric")
     for kind in stats:
         table.add_column(kind, justify="right")
-    from rdssim.compare import METRIC_LABELS
+    from rdssim.comparison import METRIC_LABELS
 
     for metric, label in METRIC_LABELS.items():
         for stat in ("median", "p95"):

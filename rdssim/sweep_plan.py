@@ -24,7 +24,7 @@ from rdssim.scenario.errors import ScenarioError
 from rdssim.scenario.load import load_scenario
 from rdssim.scenario.overrides import PathKey, parse_assignment, parse_assignments
 from rdssim.scenario.source import format_path, read_text
-from rdssim.sweep import Plan
+from rdssim.sweep_runs import Plan
 
 MAX_GRID_POINTS = 1000
 

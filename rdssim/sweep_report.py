@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rdssim.sweep import Plan, replica_columns
+from rdssim.sweep_runs import Plan, replica_columns
 from rdssim.sweep_stats import (
     BreachRate,
     Estimate,

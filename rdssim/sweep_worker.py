@@ -1,6 +1,6 @@
 """What a sweep's worker runs: one (grid point, variant, seed) run to one row of scalars.
 
-Kept apart from :mod:`rdssim.sweep` so that a spawned worker imports the model and its
+Kept apart from :mod:`rdssim.sweep_runs` so that a spawned worker imports the model and its
 metrics only, not pandas: starting the workers is part of every sweep's time.
 """
 

@@ -13,7 +13,7 @@ from test_invariants import Fault, assert_safe, runs, scenario_text
 from typer.testing import CliRunner
 
 from rdssim.cli import app
-from rdssim.compare import (
+from rdssim.comparison import (
     COMPARE_METRICS,
     CompareError,
     as_deployment,
@@ -24,7 +24,7 @@ from rdssim.compare import (
 from rdssim.metrics import summarize
 from rdssim.scenario import load_scenario, parse_scenario_text
 from rdssim.sim import build
-from rdssim.sweep import sweep
+from rdssim.sweep_runs import sweep
 
 runner = CliRunner()
 AZ_OUTAGE = SCENARIOS / "az_outage_compare.yaml"

@@ -271,7 +271,7 @@ def test_a_forced_failover_is_named_as_each_type_calls_it(tmp_path: Path) -> Non
 
 def test_compare_keeps_what_each_type_means_and_drops_the_rest() -> None:
     """An Aurora scenario through compare: its tiers stay on Aurora, vanish elsewhere."""
-    from rdssim.compare import as_deployment
+    from rdssim.comparison import as_deployment
     from rdssim.scenario import parse_scenario_text
 
     base = parse_scenario_text(doc("aurora", AURORA, CRASH), file="<t>").variants["base"]

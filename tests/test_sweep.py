@@ -15,8 +15,8 @@ from rdssim.cli import app
 from rdssim.metrics import summarize
 from rdssim.scenario import parse_scenario_text
 from rdssim.sim import run
-from rdssim.sweep import share_within, sweep, variant_stats
 from rdssim.sweep_plan import Journal
+from rdssim.sweep_runs import share_within, sweep, variant_stats
 from rdssim.sweep_stats import paired_change, quantile
 
 TEXT = """\

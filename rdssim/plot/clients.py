@@ -41,6 +41,7 @@ from rdssim.plot.client_panels import (
     style_axes,
 )
 from rdssim.plot.client_series import ClientView, bin_edges, bin_width_s, client_view
+from rdssim.plot.figure import new_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
 from rdssim.record import Record
@@ -188,7 +189,7 @@ def _view(record: Record) -> ClientView:
 
 
 def _figure(width_in: float, height_in: float) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+    fig = new_figure(figsize=(width_in, height_in))
     FigureCanvasAgg(fig)
     return fig
 

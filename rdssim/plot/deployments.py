@@ -1,5 +1,5 @@
 """Deployments side by side: one panel per metric, one box per deployment type, over the
-same seeds (rdssim.compare). Drawn from the comparison's table alone."""
+same seeds (rdssim.comparison). Drawn from the comparison's table alone."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from rdssim.compare import COMPARE_METRICS, METRIC_LABELS
+from rdssim.comparison import COMPARE_METRICS, METRIC_LABELS
+from rdssim.plot.figure import new_figure
 
 BOX_GID = "compare-box:{}:{}"
 
@@ -19,7 +20,7 @@ BOX_GID = "compare-box:{}:{}"
 def plot_deployments(table: pd.DataFrame, kinds: Sequence[str], path: Path | None = None) -> Figure:
     """Boxes (quartiles, whiskers 5-95%, the median marked) of each metric per deployment;
     a deployment that never measures a metric (no failover on Single-AZ) says so."""
-    fig = Figure(figsize=(2.9 * len(COMPARE_METRICS), 3.6), dpi=100, layout="constrained")
+    fig = new_figure(figsize=(2.9 * len(COMPARE_METRICS), 3.6))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(COMPARE_METRICS))
     seeds = table["seed"].nunique()

@@ -41,6 +41,7 @@ from rdssim.lag import (
     sample_times,
     states_at,
 )
+from rdssim.plot.figure import new_figure
 from rdssim.plot.lag_notes import (
     LEVEL_IN,
     MAX_LEVELS,
@@ -117,7 +118,7 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
         raise ValueError("no read replicas in this record")
     t0, xlabel = origin(record)
     marks = lag_markers(record)
-    fig = Figure(dpi=100, layout="constrained")
+    fig = new_figure()
     FigureCanvasAgg(fig)
     rows = [header_in(1), LAG_IN, STRIP_ROW_IN * len(infos) + 0.1]
     fig.set_size_inches(WIDTH_IN, 1.0 + sum(rows))

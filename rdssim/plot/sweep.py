@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rdssim.plot.figure import new_figure
 from rdssim.sweep_stats import quantile
 
 ECDF_GID = "sweep-ecdf:{}:{}"
@@ -27,7 +28,7 @@ def _values(table: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
 def _panels(count: int) -> tuple[Figure, npt.NDArray[Any]]:
     columns = min(3, count)
     rows = -(-count // columns)
-    fig = Figure(figsize=(4.2 * columns, 3.2 * rows), dpi=100, layout="constrained")
+    fig = new_figure(figsize=(4.2 * columns, 3.2 * rows))
     FigureCanvasAgg(fig)
     return fig, np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
 

@@ -42,6 +42,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
 from rdssim.metrics import failovers, rpo_txns
+from rdssim.plot.figure import new_figure
 from rdssim.plot.labels import HeaderPlan, label_header, label_phases, measure, plan_header
 from rdssim.plot.lanes import (
     GROUP_HEIGHT,
@@ -97,7 +98,7 @@ def plot_timeline(record: Record, path: Path | None = None) -> Figure:
     """
     t0, xlabel = origin(record)
     wins = windows(record)
-    fig = Figure(dpi=100, layout="constrained")
+    fig = new_figure()
     FigureCanvasAgg(fig)
     labels = measure(fig, record, fig.canvas.get_renderer())  # type: ignore[attr-defined]
     plan = plan_header(record, wins, labels)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rdssim.durations import shown
 from rdssim.scenario.checks import check_scenario, scenario_warnings
 from rdssim.scenario.errors import ScenarioError, ScenarioWarning
-from rdssim.scenario.overrides import apply, covers
+from rdssim.scenario.overrides import apply, covers, parse_path
 from rdssim.scenario.schema import Scenario
 from rdssim.scenario.source import format_path, parse, read_text
 
@@ -34,10 +34,28 @@ class ScenarioSet:
     variants: dict[str, Scenario]
     warnings: tuple[ScenarioWarning, ...] = ()
     """Located messages about valid input that will not do what it seems to (printed)."""
+    text: str = field(default="", repr=False, compare=False)
+    """The YAML it was read from (what :meth:`with_overrides` validates again)."""
+    overrides: Mapping[PathKey, Any] = field(default_factory=dict, repr=False)
+    """The values changed from the file's (``--set``, :meth:`with_overrides`)."""
 
     @property
     def has_variants(self) -> bool:
         return list(self.variants) != ["base"]
+
+    def with_overrides(self, values: Mapping[str, Any] | Mapping[PathKey, Any]) -> ScenarioSet:
+        """The same scenario with ``values`` changed, by the dotted paths of ``--set`` and of
+        the error messages: ``{"workload.phases[0].writes_per_s": 2000}``. Validated like
+        the file (ScenarioError naming the path); this one is left as it is."""
+        if not self.text:
+            raise ScenarioError(
+                "this scenario set was not read from YAML: load it with rdssim.load",
+                key_path="--set",
+            )
+        changed = dict(self.overrides)
+        for key, value in values.items():
+            changed[parse_path(key) if isinstance(key, str) else tuple(key)] = value
+        return parse_scenario_text(self.text, file=self.path, overrides=changed)
 
 
 MAX_VARIANTS = 20
@@ -56,6 +74,7 @@ def parse_scenario_text(
     """Validate scenario YAML given as text (``file`` names it in errors)."""
     node, raw = parse(text, file)
     overrides = dict(overrides or {})
+    changed = dict(overrides)  # ``overrides`` names each variant's own below
     if not isinstance(raw, dict):
         raise ScenarioError(
             "expected a mapping of keys (name, duration, deployment, ...) at the top level",
@@ -134,6 +153,8 @@ def parse_scenario_text(
         description=base.description,
         variants=variants,
         warnings=tuple(warnings),
+        text=text,
+        overrides=changed,
     )
 
 
