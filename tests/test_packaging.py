@@ -4,6 +4,7 @@ holds the bundled scenarios: ``rdssim list`` and ``rdssim run NAME`` work there.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,9 +16,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_a_wheel_installed_elsewhere_lists_and_runs_the_bundled_scenarios(tmp_path: Path) -> None:
+    # A copy of the source: setuptools builds in the tree it is given (build/).
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "runs", "*.egg-info", ".*cache"),
+    )
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
         check=True,
         timeout=600,
     )
