@@ -128,6 +128,21 @@ class Result:
         times, values = self.record.series(name)
         return pd.DataFrame({"time_s": times, "value": values})
 
+    def lag(self, replica: str, times_s: Sequence[float]) -> pd.DataFrame:
+        """Seconds ``replica``'s applied data is behind the primary at each of ``times_s``
+        (read off the Record's piecewise-linear positions: exact, not sampled; NaN where it
+        is undefined)."""
+        import numpy as np
+        import pandas as pd
+
+        from rdssim.lag import data_lag_s
+
+        names = [info.name for info in self.record.instances if info.is_replica]
+        if replica not in names:
+            raise KeyError(f"no read replica {replica!r}; there are: {', '.join(names)}")
+        times = np.asarray(times_s, dtype=np.float64)
+        return pd.DataFrame({"time_s": times, "lag_s": data_lag_s(self.record, replica, times)})
+
     def plot_timeline(self, path: str | os.PathLike[str] | None = None) -> Figure:
         """Instance lanes, failover phases and the probe (timeline.png)."""
         from rdssim.plot import plot_timeline
@@ -160,6 +175,17 @@ class Result:
         )
         title = f"{self.scenario.name} [{self.scenario.variant}], seed {self.seed}"
         return f"<b>{title}</b><table>{rows}</table>"
+
+
+def plot_client_comparison(
+    runs: Mapping[str, Result | Record], path: str | os.PathLike[str] | None = None
+) -> Figure:
+    """The variants' client plots side by side, each row on one scale (what ``rdssim run``
+    writes as clients_compare.png): ``rdssim.plot_client_comparison(rdssim.run_all(...))``."""
+    from rdssim.plot import plot_client_comparison as draw
+
+    records = {name: run.record if isinstance(run, Result) else run for name, run in runs.items()}
+    return draw(records, None if path is None else Path(path))
 
 
 def _shown(value: Any) -> str:
