@@ -16,6 +16,7 @@ from rdssim.availability import client_outages, groups_profile
 from rdssim.metrics import Summary, summarize
 from rdssim.record import Event, Record
 from rdssim.scenario.schema import Scenario
+from rdssim.timebase import origin_event, origin_s
 
 # Event kinds a narrative skips: one per connection, DNS look-up or transaction batch.
 _QUIET = {"connections-opened", "dns-lookup", "dns-answer", "txns-interrupted"}
@@ -32,12 +33,6 @@ class Line:
     text: str
     event: Event | None = None
     """The event it tells, if it tells one (None: an outage seen by a client)."""
-
-
-def origin_s(record: Record) -> float:
-    """The narrative's zero: the first fault or action, else the run's start."""
-    starts = [e.time_s for e in record.events if e.kind in ("fault", "action")]
-    return min(starts) if starts else 0.0
 
 
 def at(time_s: float, origin: float) -> str:
@@ -266,7 +261,13 @@ def explain(scenario: Scenario, seed: int) -> list[str]:
     record = run(scenario, seed)
     summary = summarize(record)
     origin = origin_s(record)
-    out = [f"{scenario.name} [{scenario.variant}], seed {seed}; times from the first fault."]
+    event = origin_event(record)
+    zero = (
+        f"times from the first {event.kind} (t={event.time_s:.1f} s of the run)"
+        if event is not None
+        else "times from the run's start"
+    )
+    out = [f"{scenario.name} [{scenario.variant}], seed {seed}; {zero}."]
     out += [f"{at(line.time_s, origin)}: {line.text}" for line in narrate(record)]
     key, tried = what_ifs(scenario, seed, summary)
     baseline = float(summary[key] or 0.0)

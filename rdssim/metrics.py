@@ -44,6 +44,7 @@ from rdssim.client_metrics import (
 )
 from rdssim.record import PROMOTION_STARTED, SYNCING, Event, Record, diverged_series
 from rdssim.replica_metrics import ReplicaSummary, summarize_replicas
+from rdssim.timebase import origin_s
 
 # (role, state) pairs of a writer, and of a host ready to take over from it: an in-sync
 # standby, a cluster reader or Aurora replica, a self-managed standby that replicates.
@@ -129,6 +130,8 @@ class Summary(Mapping[str, Any]):
     split_brain_txns: int | None
     probe_attempts: int
     probe_errors: dict[str, int]
+    origin_s: float = 0.0
+    """The first fault or action (rdssim.timebase): the zero of the plots' time axis."""
     failover_details: list[Failover] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: ReplicaSummary | None = None
@@ -351,6 +354,7 @@ def summarize(record: Record) -> Summary:
         split_brain_txns=split,
         probe_attempts=sum(a.count for a in record.attempts if a.client == "probe"),
         probe_errors=dict(sorted(errors.items())),
+        origin_s=origin_s(record),
         failover_details=all_failovers,
         events=[
             {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}

@@ -10,18 +10,24 @@ from typing import Any
 
 from rdssim.metrics import Summary
 from rdssim.record import Record
+from rdssim.timebase import origin_s
 
 
 def write_event_log(record: Record, path: Path) -> None:
-    """Every event of the run as CSV: time, source, kind, RDS event id, message (RDS's own
-    text for an RDS event) and rdssim's detail."""
+    """Every event of the run as CSV: time (in the run, and from the first fault or action:
+    the plots' axis), source, kind, RDS event id, message (RDS's own text for an RDS event)
+    and rdssim's detail."""
+    zero = origin_s(record)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["time_s", "source", "kind", "rds_event", "message", "detail"])
+        writer.writerow(
+            ["time_s", "from_origin_s", "source", "kind", "rds_event", "message", "detail"]
+        )
         for event in record.events:
             writer.writerow(
                 [
                     f"{event.time_s:.3f}",
+                    f"{event.time_s - zero:+.3f}",
                     event.source,
                     event.kind,
                     event.rds_event or "",

@@ -235,12 +235,15 @@ def print_events(console: Console, summary: Summary, variant: str | None) -> Non
     title = "RDS events" + (f" — {variant}" if variant else "")
     table = Table(title=escape(title), title_justify="left")
     table.add_column("t (s)", justify="right")
+    # The plots' axis: seconds from the first fault or action.
+    table.add_column("from fault/action (s)", justify="right")
     table.add_column("event")
     table.add_column("source")
     table.add_column("message")
     for event in summary.events[:MAX_EVENTS_SHOWN]:
         table.add_row(
             f"{event['time_s']:.1f}",
+            f"{event['time_s'] - summary.origin_s:+.1f}",
             event["id"] or "—",
             escape(str(event["source"])),
             escape(str(event["message"])),

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.style import MARKER_STYLES, PHASES
 from rdssim.record import Attempts, Event, Record
+from rdssim.timebase import origin_event
 
-ORIGIN_KINDS = ("fault", "action")
 ACTION_LABELS = {"reboot-with-failover": "reboot w/ failover"}
 REPLICA_ACTION_VERBS = {
     "promote-replica": "promote",
@@ -90,11 +90,12 @@ def markers(record: Record) -> list[Marker]:
 
 
 def origin(record: Record) -> tuple[float, str]:
-    """(time of t = 0, x axis label): the first fault or action, else the start of the run."""
-    for marker in markers(record):
-        if marker.kind in ORIGIN_KINDS:
-            return marker.time_s, f"seconds from {marker.kind} ({marker.label})"
-    return 0.0, "seconds since the start of the run"
+    """(time of t = 0, x axis label): the first fault or action, else the start of the run
+    (rdssim.timebase: the same origin as explain, the event log and events.csv)."""
+    event = origin_event(record)
+    if event is None:
+        return 0.0, "seconds since the start of the run"
+    return event.time_s, f"seconds from {event.kind} ({marker_label(event)})"
 
 
 def probe_attempts(record: Record) -> list[Attempts]:
