@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
+from rdssim.plot.artists import stairs
 from rdssim.plot.client_series import QUANTILES, ClientView, FloatArray, ordered_outcomes
 from rdssim.plot.reading import markers
 from rdssim.plot.style import (
@@ -126,7 +127,8 @@ def draw_outcomes(ax: Axes, view: ClientView, t0: float, legend: Legend) -> floa
             continue
         share = np.nan_to_num(shares[kind])
         colour = request_colour(kind)
-        ax.stairs(
+        stairs(
+            ax,
             bottom + share,
             x,
             baseline=bottom.copy(),
@@ -173,7 +175,8 @@ def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float
             if kind == "errors":
                 colour = ERROR_COLOURS[q]
             values = np.maximum(values_s[row], MIN_LATENCY_S) * 1000.0
-            ax.stairs(
+            stairs(
+                ax,
                 values,
                 x,
                 baseline=None,
@@ -285,7 +288,8 @@ def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
     steady, bursts = view.open_rate
     x = view.edges - t0
     if steady.any():
-        ax.stairs(
+        stairs(
+            ax,
             steady,
             x,
             fill=True,
@@ -295,7 +299,8 @@ def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
         )
         legend.add(Patch(facecolor=STEADY_OPENS_COLOUR), "opened per request")
     if bursts.any():
-        ax.stairs(
+        stairs(
+            ax,
             steady + bursts,
             x,
             baseline=steady,

@@ -25,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 
 from rdssim.client_metrics import group_missing, summarize_clients
+from rdssim.plot.artists import stairs
 from rdssim.plot.labels import fits, px_width
 from rdssim.plot.reading import duration_text, outages, outcome_runs, probe_attempts
 from rdssim.plot.style import OUTCOME_COLOURS, OUTCOME_TINTS, ink, state_colours
@@ -133,7 +134,8 @@ def draw_groups(ax: Axes, record: Record, t0: float) -> None:
             linewidth=0,
             zorder=2,
         )
-        ax.stairs(
+        stairs(
+            ax,
             base + height * missing,
             knots - t0,
             baseline=base,
