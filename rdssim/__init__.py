@@ -13,7 +13,16 @@ except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
 # After __version__: the modules below may ask for it while they load.
-from rdssim.api import Result, compare, load, plot_client_comparison, run, run_all, sweep
+from rdssim.api import (
+    Result,
+    compare,
+    load,
+    plot_client_comparison,
+    plot_timelines,
+    run,
+    run_all,
+    sweep,
+)
 from rdssim.bundled import bundled_names
 from rdssim.metrics import Summary
 from rdssim.record import Record
@@ -31,6 +40,7 @@ __all__ = [
     "compare",
     "load",
     "plot_client_comparison",
+    "plot_timelines",
     "run",
     "run_all",
     "sweep",

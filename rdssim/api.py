@@ -143,29 +143,41 @@ class Result:
         times = np.asarray(times_s, dtype=np.float64)
         return pd.DataFrame({"time_s": times, "lag_s": data_lag_s(self.record, replica, times)})
 
-    def plot_timeline(self, path: str | os.PathLike[str] | None = None) -> Figure:
-        """Instance lanes, failover phases and the probe (timeline.png)."""
+    def plot_timeline(
+        self, path: str | os.PathLike[str] | None = None, *, fig: Figure | None = None
+    ) -> Figure:
+        """Instance lanes, failover phases and the probe (timeline.png);
+        on ``fig`` (an empty Figure) if given."""
         from rdssim.plot import plot_timeline
 
-        return plot_timeline(self.record, None if path is None else Path(path))
+        return plot_timeline(self.record, None if path is None else Path(path), fig=fig)
 
-    def plot_lag(self, path: str | os.PathLike[str] | None = None) -> Figure:
-        """Read replicas' lag over time (lag.png)."""
+    def plot_lag(
+        self, path: str | os.PathLike[str] | None = None, *, fig: Figure | None = None
+    ) -> Figure:
+        """Read replicas' lag over time (lag.png);
+        on ``fig`` (an empty Figure) if given."""
         from rdssim.plot import plot_lag
 
-        return plot_lag(self.record, None if path is None else Path(path))
+        return plot_lag(self.record, None if path is None else Path(path), fig=fig)
 
-    def plot_clients(self, path: str | os.PathLike[str] | None = None) -> Figure:
-        """What the client groups saw: requests, errors, latency (clients.png)."""
+    def plot_clients(
+        self, path: str | os.PathLike[str] | None = None, *, fig: Figure | None = None
+    ) -> Figure:
+        """What the client groups saw: requests, errors, latency (clients.png);
+        on ``fig`` (an empty Figure) if given."""
         from rdssim.plot import plot_clients
 
-        return plot_clients(self.record, None if path is None else Path(path))
+        return plot_clients(self.record, None if path is None else Path(path), fig=fig)
 
-    def plot_connections(self, path: str | os.PathLike[str] | None = None) -> Figure:
-        """Connections held and opened per DB instance (connections.png)."""
+    def plot_connections(
+        self, path: str | os.PathLike[str] | None = None, *, fig: Figure | None = None
+    ) -> Figure:
+        """Connections held and opened per DB instance (connections.png);
+        on ``fig`` (an empty Figure) if given."""
         from rdssim.plot import plot_connections
 
-        return plot_connections(self.record, None if path is None else Path(path))
+        return plot_connections(self.record, None if path is None else Path(path), fig=fig)
 
     def _repr_html_(self) -> str:
         """A notebook shows a result as its headline keys."""
@@ -178,14 +190,33 @@ class Result:
 
 
 def plot_client_comparison(
-    runs: Mapping[str, Result | Record], path: str | os.PathLike[str] | None = None
+    runs: Mapping[str, Result | Record],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    fig: Figure | None = None,
 ) -> Figure:
     """The variants' client plots side by side, each row on one scale (what ``rdssim run``
     writes as clients_compare.png): ``rdssim.plot_client_comparison(rdssim.run_all(...))``."""
     from rdssim.plot import plot_client_comparison as draw
 
-    records = {name: run.record if isinstance(run, Result) else run for name, run in runs.items()}
-    return draw(records, None if path is None else Path(path))
+    return draw(_records(runs), None if path is None else Path(path), fig=fig)
+
+
+def plot_timelines(
+    runs: Mapping[str, Result | Record],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    fig: Figure | None = None,
+) -> Figure:
+    """The variants' timelines one above the other on the same time ranges (what ``rdssim
+    run`` writes as timeline_compare.png): ``rdssim.plot_timelines(rdssim.run_all(...))``."""
+    from rdssim.plot import plot_timelines as draw
+
+    return draw(_records(runs), None if path is None else Path(path), fig=fig)
+
+
+def _records(runs: Mapping[str, Result | Record]) -> dict[str, Record]:
+    return {name: run.record if isinstance(run, Result) else run for name, run in runs.items()}
 
 
 def _shown(value: Any) -> str:

@@ -29,7 +29,7 @@ from rdssim import __version__
 from rdssim.bundled import BUNDLED_DIR, resolve
 from rdssim.metrics import Summary, summarize
 from rdssim.outdir import OutputError, note_termination, terminated_by, writing
-from rdssim.output import combined_summary, write_comparison, write_run
+from rdssim.output import combined_summary, write_runs
 from rdssim.report import compare_table, print_summaries
 from rdssim.scenario import ScenarioError, ScenarioSet, load_scenario
 from rdssim.scenario.overrides import parse_assignments
@@ -186,11 +186,7 @@ def run(
                 records[name] = run_scenario(one, chosen)
                 summaries[name] = summarize(records[name])
             combined = combined_summary(scenarios.name, chosen, summaries)
-            for name, record in records.items():
-                target = scratch if name == "base" else scratch / name
-                write_run(target, record, summaries[name], plot=plot)
-            if plot:
-                write_comparison(scratch, records)
+            write_runs(scratch, records, summaries, plot=plot)
             (scratch / "summary.json").write_text(
                 json.dumps(combined, indent=2) + "\n", encoding="utf-8"
             )
@@ -264,7 +260,7 @@ def plot(
     run_dir: Annotated[Path, typer.Argument(help="A folder rdssim run wrote.")],
 ) -> None:
     """Draw RUN_DIR's plots again from its saved Record (record.jsonl), for each variant."""
-    from rdssim.output import write_plots
+    from rdssim.output import draw_runs
     from rdssim.record import Record
 
     if not run_dir.is_dir():
@@ -278,19 +274,15 @@ def plot(
     )
     if not records:
         raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder: not a run folder")
+    loaded = {}
     for path in records:
         try:
             record = Record.from_jsonl(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise _fail(f"{path}: not a Record rdssim wrote ({error})") from None
-        for written in write_plots(path.parent, record):
-            stdout.print(f"wrote {written}", highlight=False)
-    if len(records) > 1:
-        from rdssim.output import write_comparison
-
-        variants = {p.parent.name: Record.from_jsonl(p) for p in records}
-        if write_comparison(run_dir, variants):
-            stdout.print(f"wrote {run_dir / 'clients_compare.png'}", highlight=False)
+        loaded["base" if path.parent == run_dir else path.parent.name] = record
+    for written in draw_runs(run_dir, loaded):
+        stdout.print(f"wrote {written}", highlight=False)
 
 
 @app.command()

@@ -7,7 +7,7 @@
 
 from rdssim.plot.clients import plot_client_comparison, plot_clients, plot_connections
 from rdssim.plot.lag import plot_lag
-from rdssim.plot.timeline import plot_timeline
+from rdssim.plot.timeline import plot_timeline, plot_timelines
 
 __all__ = [
     "plot_client_comparison",
@@ -15,4 +15,5 @@ __all__ = [
     "plot_connections",
     "plot_lag",
     "plot_timeline",
+    "plot_timelines",
 ]

@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from rdssim.plot.client_panels import (
@@ -41,7 +40,7 @@ from rdssim.plot.client_panels import (
     style_axes,
 )
 from rdssim.plot.client_series import ClientView, bin_edges, bin_width_s, client_view
-from rdssim.plot.figure import new_figure
+from rdssim.plot.figure import target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
 from rdssim.record import Record
@@ -52,15 +51,16 @@ COLUMN_IN = 4.6  # width of one column of the comparison
 ROW_LABELS = ("requests", "latency", "DB connections", "opened / s")
 
 
-def plot_clients(record: Record, path: Path | None = None) -> Figure:
+def plot_clients(record: Record, path: Path | None = None, *, fig: Figure | None = None) -> Figure:
     """Requests by outcome and latency percentiles over time; if ``path`` is given, also
-    save the figure there as a PNG. Raises ValueError if the record has no client groups.
+    save the figure there as a PNG; ``fig``: an empty Figure to draw on (resized to fit)
+    instead of a new one. Raises ValueError if the record has no client groups.
 
     Reads only the Record. No pyplot: the Figure has its own Agg canvas.
     """
     view = _view(record)
     t0, xlabel = origin(record)
-    fig = _figure(WIDTH_IN, 6.6)
+    fig = target_figure(fig, figsize=(WIDTH_IN, 6.6))
     grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 1.3])
     strip = fig.add_subplot(grid[0])
     latency = fig.add_subplot(grid[1], sharex=strip)
@@ -94,13 +94,16 @@ def plot_clients(record: Record, path: Path | None = None) -> Figure:
     return _save(fig, path)
 
 
-def plot_connections(record: Record, path: Path | None = None) -> Figure:
+def plot_connections(
+    record: Record, path: Path | None = None, *, fig: Figure | None = None
+) -> Figure:
     """DB connections open per instance (and held to RDS Proxy) and DB connections opened
-    per second; if ``path`` is given, also save the figure there as a PNG. Raises
-    ValueError if the record has no client groups."""
+    per second; if ``path`` is given, also save the figure there as a PNG; ``fig``: an
+    empty Figure to draw on instead of a new one. Raises ValueError if the record has no
+    client groups."""
     view = _view(record)
     t0, xlabel = origin(record)
-    fig = _figure(WIDTH_IN, 6.2)
+    fig = target_figure(fig, figsize=(WIDTH_IN, 6.2))
     grid = fig.add_gridspec(2, 1, height_ratios=[1.3, 1.0])
     held = fig.add_subplot(grid[0])
     opened = fig.add_subplot(grid[1], sharex=held)
@@ -128,18 +131,21 @@ def plot_connections(record: Record, path: Path | None = None) -> Figure:
     return _save(fig, path)
 
 
-def plot_client_comparison(records: Mapping[str, Record], path: Path | None = None) -> Figure:
+def plot_client_comparison(
+    records: Mapping[str, Record], path: Path | None = None, *, fig: Figure | None = None
+) -> Figure:
     """Variants side by side, one column each (titled with the variant's name), four rows:
     requests by outcome, latency p50/p99 (successes; time to error), DB connections,
     connections opened per second.
     Each row has one y scale across the columns. Variants without client groups are left
-    out; raises ValueError if none has any. If ``path`` is given, also save it as a PNG."""
+    out; raises ValueError if none has any. If ``path`` is given, also save it as a PNG;
+    ``fig``: an empty Figure to draw on instead of a new one."""
     chosen = {name: r for name, r in records.items() if r.flows}
     if not chosen:
         raise ValueError("no variant has client groups")
     width = bin_width_s(max(r.duration_s for r in chosen.values()))
     views = {n: client_view(r, bin_edges(r.duration_s, width)) for n, r in chosen.items()}
-    fig = _figure(3.2 + COLUMN_IN * len(chosen), 10.5)
+    fig = target_figure(fig, figsize=(3.2 + COLUMN_IN * len(chosen), 10.5))
     columns = _grid(fig, len(chosen))
     legends = [Legend() for _ in ROW_LABELS]
     marks = Legend()
@@ -186,12 +192,6 @@ def _view(record: Record) -> ClientView:
     if not record.flows:
         raise ValueError("no client groups in this record")
     return client_view(record)
-
-
-def _figure(width_in: float, height_in: float) -> Figure:
-    fig = new_figure(figsize=(width_in, height_in))
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def _grid(fig: Figure, count: int) -> list[list[Axes]]:

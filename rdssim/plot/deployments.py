@@ -8,20 +8,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from rdssim.comparison import COMPARE_METRICS, METRIC_LABELS
-from rdssim.plot.figure import new_figure
+from rdssim.plot.figure import target_figure
 
 BOX_GID = "compare-box:{}:{}"
 
 
-def plot_deployments(table: pd.DataFrame, kinds: Sequence[str], path: Path | None = None) -> Figure:
+def plot_deployments(
+    table: pd.DataFrame,
+    kinds: Sequence[str],
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
+) -> Figure:
     """Boxes (quartiles, whiskers 5-95%, the median marked) of each metric per deployment;
-    a deployment that never measures a metric (no failover on Single-AZ) says so."""
-    fig = new_figure(figsize=(2.9 * len(COMPARE_METRICS), 3.6))
-    FigureCanvasAgg(fig)
+    a deployment that never measures a metric (no failover on Single-AZ) says so. ``fig``:
+    an empty Figure to draw on (resized to fit) instead of a new one."""
+    fig = target_figure(fig, figsize=(2.9 * len(COMPARE_METRICS), 3.6))
     axes = fig.subplots(1, len(COMPARE_METRICS))
     seeds = table["seed"].nunique()
     for ax, metric in zip(axes, COMPARE_METRICS, strict=True):

@@ -1,11 +1,13 @@
 """The Figure every plot returns: a plain matplotlib Figure (no pyplot, no global state)
-that a Jupyter notebook shows inline as it is, without ``%matplotlib inline``."""
+that a Jupyter notebook shows inline as it is, without ``%matplotlib inline``; or the
+caller's own Figure, drawn on where it is given."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 
@@ -19,5 +21,29 @@ class ShownFigure(Figure):
 
 
 def new_figure(**options: Any) -> ShownFigure:
-    """A Figure with rdssim's defaults (100 dpi, constrained layout) and ``options``."""
-    return ShownFigure(**{"dpi": 100, "layout": "constrained", **options})
+    """A Figure with rdssim's defaults (100 dpi, constrained layout) and ``options``, on its
+    own Agg canvas."""
+    fig = ShownFigure(**{"dpi": 100, "layout": "constrained", **options})
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def target_figure(fig: Figure | None, **options: Any) -> Figure:
+    """``fig`` made ready to draw on, or a new figure (:func:`new_figure`) if it is None.
+
+    A given Figure (``plt.figure()``, one of a notebook's) must be empty; it keeps its canvas
+    when that can measure text (pyplot's and Jupyter's can), gets rdssim's dpi and
+    constrained layout, and is resized to fit where ``figsize`` is given: the labels are
+    placed for the size the plot chooses.
+    """
+    if fig is None:
+        return new_figure(**options)
+    if fig.axes or fig.subfigs:
+        raise ValueError("the figure to draw on must be empty (plot into a new Figure)")
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.set_dpi(options.get("dpi", 100))
+    fig.set_layout_engine("constrained")
+    if "figsize" in options:
+        fig.set_size_inches(*options["figsize"])
+    return fig

@@ -24,7 +24,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -41,7 +40,7 @@ from rdssim.lag import (
     sample_times,
     states_at,
 )
-from rdssim.plot.figure import new_figure
+from rdssim.plot.figure import target_figure
 from rdssim.plot.lag_notes import (
     LEVEL_IN,
     MAX_LEVELS,
@@ -106,8 +105,9 @@ CLOUDWATCH_DIFF_S = 0.5
 WRITE_RATE_GID = "write-rate"
 
 
-def plot_lag(record: Record, path: Path | None = None) -> Figure:
-    """Draw the replica lag of ``record``; if ``path`` is given, also save it as a PNG.
+def plot_lag(record: Record, path: Path | None = None, *, fig: Figure | None = None) -> Figure:
+    """Draw the replica lag of ``record``; if ``path`` is given, also save it as a PNG;
+    ``fig``: an empty Figure to draw on (resized to fit) instead of a new one.
 
     Reads only the Record, so a run loaded back from JSON lines plots exactly like the live
     one. No pyplot: the Figure has its own Agg canvas. Raises ValueError if the record has
@@ -118,8 +118,7 @@ def plot_lag(record: Record, path: Path | None = None) -> Figure:
         raise ValueError("no read replicas in this record")
     t0, xlabel = origin(record)
     marks = lag_markers(record)
-    fig = new_figure()
-    FigureCanvasAgg(fig)
+    fig = target_figure(fig)
     rows = [header_in(1), LAG_IN, STRIP_ROW_IN * len(infos) + 0.1]
     fig.set_size_inches(WIDTH_IN, 1.0 + sum(rows))
     header, lag_ax, strip = _make_axes(fig, rows)

@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from rdssim.plot.figure import new_figure
+from rdssim.plot.figure import target_figure
 from rdssim.sweep_stats import quantile
 
 ECDF_GID = "sweep-ecdf:{}:{}"
@@ -25,11 +24,10 @@ def _values(table: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
     return finite
 
 
-def _panels(count: int) -> tuple[Figure, npt.NDArray[Any]]:
+def _panels(count: int, fig: Figure | None) -> tuple[Figure, npt.NDArray[Any]]:
     columns = min(3, count)
     rows = -(-count // columns)
-    fig = new_figure(figsize=(4.2 * columns, 3.2 * rows))
-    FigureCanvasAgg(fig)
+    fig = target_figure(fig, figsize=(4.2 * columns, 3.2 * rows))
     return fig, np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
 
 
@@ -48,11 +46,16 @@ def _finish(
 
 
 def plot_ecdf(
-    table: pd.DataFrame, metrics: Sequence[str], title: str, path: Path | None = None
+    table: pd.DataFrame,
+    metrics: Sequence[str],
+    title: str,
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
 ) -> Figure:
     """One panel per metric: the share of runs at or below each value, one line per variant
-    (and grid point)."""
-    fig, axes = _panels(len(metrics))
+    (and grid point). ``fig``: an empty Figure to draw on (resized) instead of a new one."""
+    fig, axes = _panels(len(metrics), fig)
     groups = ["point", "variant"] if "point" in table else ["variant"]
     for ax, metric in zip(axes, metrics, strict=False):
         for key, group in table.groupby(groups, sort=False):
@@ -71,11 +74,17 @@ def plot_ecdf(
 
 
 def plot_grid(
-    table: pd.DataFrame, key: str, metrics: Sequence[str], title: str, path: Path | None = None
+    table: pd.DataFrame,
+    key: str,
+    metrics: Sequence[str],
+    title: str,
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
 ) -> Figure:
     """Each metric's median against the grid value, one line per variant, with its 95%
-    bootstrap interval."""
-    fig, axes = _panels(len(metrics))
+    bootstrap interval. ``fig``: an empty Figure to draw on (resized) instead of a new one."""
+    fig, axes = _panels(len(metrics), fig)
     points = list(dict.fromkeys(table[key]))
     x = np.arange(len(points))
     for ax, metric in zip(axes, metrics, strict=False):

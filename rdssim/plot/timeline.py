@@ -29,21 +29,27 @@ legends, title); the parts live in:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
 from rdssim.metrics import failovers, rpo_txns
-from rdssim.plot.figure import new_figure
-from rdssim.plot.labels import HeaderPlan, label_header, label_phases, measure, plan_header
+from rdssim.plot.figure import target_figure
+from rdssim.plot.labels import (
+    HeaderLabels,
+    HeaderPlan,
+    label_header,
+    label_phases,
+    measure,
+    plan_header,
+)
 from rdssim.plot.lanes import (
     GROUP_HEIGHT,
     PROBE_HEIGHT,
@@ -64,7 +70,7 @@ from rdssim.plot.style import (
     phase_legend,
     state_colours,
 )
-from rdssim.plot.windows import Window, windows
+from rdssim.plot.windows import Window, shared_windows
 from rdssim.record import Record
 
 INCH_PER_LANE = 0.9
@@ -88,56 +94,150 @@ class Panel:
         return [ax for ax in (self.lanes, self.probe, self.groups) if ax is not None]
 
 
-def plot_timeline(record: Record, path: Path | None = None) -> Figure:
+def plot_timeline(
+    record: Record,
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
+    wins: Sequence[Window] | None = None,
+) -> Figure:
     """Draw the timeline of ``record``; if ``path`` is given, also save it there as a PNG.
+
+    ``fig``: an empty Figure to draw on (resized to fit) instead of a new one; ``wins``: the
+    time ranges of the columns (:func:`rdssim.plot.windows.windows` of the record if None;
+    :func:`rdssim.plot.windows.shared_windows` draws several runs alike).
 
     Reads only the Record (and metrics computed from it), so a run loaded back from JSON
     lines plots exactly like the live one. No pyplot: the Figure is drawn on its own Agg
     canvas, so no global state is touched and nothing needs a display. The labels are
     placed for the final layout, which is then frozen: to change the size, plot again.
     """
-    t0, xlabel = origin(record)
-    wins = windows(record)
-    fig = new_figure()
-    FigureCanvasAgg(fig)
-    labels = measure(fig, record, fig.canvas.get_renderer())  # type: ignore[attr-defined]
-    plan = plan_header(record, wins, labels)
-    has_probe = bool(probe_attempts(record))
-    groups = group_names(record)
-    rows = [plan.height, float(len(record.instances))]
-    rows += [PROBE_HEIGHT] if has_probe else []
-    rows += [GROUP_HEIGHT * len(groups)] if groups else []
-    fig.set_size_inches(12.0, 1.35 + INCH_PER_LANE * sum(rows))
-    panels = _make_axes(fig, wins, rows, has_probe, bool(groups))
-    for panel in panels:
-        _draw_panel(panel, record, t0, plan)
-    _add_legends(panels[-1], record)
-    title = f"{record.meta.get('scenario')} [{record.meta.get('variant')}] — seed "
-    # The empty second line keeps room for the subtitle, placed once the layout is known.
-    heading = fig.suptitle(f"{title}{record.meta.get('seed')}\n", fontsize=13, fontweight="bold")
-    fig.supxlabel(xlabel, fontsize=10)
+    return plot_timelines({"": record}, path, fig=fig, wins=wins)
+
+
+def plot_timelines(
+    records: Mapping[str, Record],
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
+    wins: Sequence[Window] | None = None,
+) -> Figure:
+    """The timelines of several runs of one scenario (its variants), one above the other
+    on the same columns and time ranges (:func:`shared_windows`), so that they compare at a
+    glance: a storage failure with and without a standby, direct or through RDS Proxy."""
+    if not records:
+        raise ValueError("no records to draw")
+    chosen = list(wins) if wins is not None else shared_windows(list(records.values()))
+    fig = target_figure(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    plans = [_Plan.of(fig, record, chosen, renderer) for record in records.values()]
+    heights = [plan.height_in for plan in plans]
+    fig.set_size_inches(12.0, sum(heights))
+    areas: list[Figure | SubFigure] = [fig]
+    if len(plans) > 1:
+        grid = fig.subfigures(len(plans), 1, squeeze=False, height_ratios=heights)
+        areas = list(grid[:, 0])
+    drawn = [_compose(area, plan) for area, plan in zip(areas, plans, strict=True)]
     # Freeze the layout, then place what depends on measured sizes and final axes widths.
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    _add_subtitle(fig, heading, record, renderer)
-    for panel in panels:
-        label_roles(panel.lanes, record, t0, renderer, [m.time_s - t0 for m in markers(record)])
-        label_header(panel.header, panel.window, labels, plan, t0, renderer)
-        # Phase lengths belong in the close-up; the overview beside it would repeat them small.
-        if len(panels) == 1 or panel.window.close_up:
-            label_phases(panel.header, record, t0, renderer, plan)
-        if panel.probe is not None:
-            label_outages(panel.probe, record, t0, renderer)
-    if len(panels) == 2:
-        _outline_close_up(panels[0], panels[1].window, t0)
+    _align_columns([panels for _, panels, _ in drawn])
+    for area, (plan, panels, heading) in zip(areas, drawn, strict=True):
+        _label(area, plan, panels, heading, renderer)
     if path is not None:
         fig.savefig(path, dpi=DPI)
     return fig
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one run's timeline needs before any axes exist: its origin, columns, header
+    labels (measured) and row heights."""
+
+    record: Record
+    t0: float
+    xlabel: str
+    wins: list[Window]
+    labels: HeaderLabels
+    header: HeaderPlan
+    rows: list[float]
+    probe: bool
+    groups: bool
+
+    @classmethod
+    def of(
+        cls, fig: Figure, record: Record, wins: Sequence[Window], renderer: RendererBase
+    ) -> _Plan:
+        t0, xlabel = origin(record)
+        labels = measure(fig, record, renderer)
+        header = plan_header(record, wins, labels)
+        probe = bool(probe_attempts(record))
+        groups = group_names(record)
+        rows = [header.height, float(len(record.instances))]
+        rows += [PROBE_HEIGHT] if probe else []
+        rows += [GROUP_HEIGHT * len(groups)] if groups else []
+        return cls(record, t0, xlabel, list(wins), labels, header, rows, probe, bool(groups))
+
+    @property
+    def height_in(self) -> float:
+        return 1.35 + INCH_PER_LANE * sum(self.rows)
+
+
+def _compose(area: Figure | SubFigure, plan: _Plan) -> tuple[_Plan, list[Panel], Text]:
+    """The axes, bars, tints, marker lines, legends and titles of one run's timeline."""
+    record = plan.record
+    panels = _make_axes(area, plan.wins, plan.rows, plan.probe, plan.groups)
+    for panel in panels:
+        _draw_panel(panel, record, plan.t0, plan.header)
+    _add_legends(panels[-1], record)
+    title = f"{record.meta.get('scenario')} [{record.meta.get('variant')}] — seed "
+    # The empty second line keeps room for the subtitle, placed once the layout is known.
+    heading = area.suptitle(f"{title}{record.meta.get('seed')}\n", fontsize=13, fontweight="bold")
+    area.supxlabel(plan.xlabel, fontsize=10)
+    return plan, panels, heading
+
+
+def _align_columns(runs: Sequence[Sequence[Panel]]) -> None:
+    """Give column c of every run the same left and right edges (the narrowest), so the
+    runs' times line up vertically; each run's layout alone would shift them by the width
+    of its lane names and legends."""
+    for column in zip(*runs, strict=True):
+        axes = [ax for panel in column for ax in (panel.header, *panel.body)]
+        boxes = [ax.get_position() for ax in axes]
+        left, right = max(b.x0 for b in boxes), min(b.x1 for b in boxes)
+        for ax, box in zip(axes, boxes, strict=True):
+            ax.set_position((left, box.y0, right - left, box.height))
+
+
+def _label(
+    area: Figure | SubFigure,
+    plan: _Plan,
+    panels: Sequence[Panel],
+    heading: Text,
+    renderer: RendererBase,
+) -> None:
+    """What is placed on the frozen layout: subtitle, role names, header labels, outages."""
+    record, t0 = plan.record, plan.t0
+    _add_subtitle(area, heading, record, renderer)
+    for panel in panels:
+        label_roles(panel.lanes, record, t0, renderer, [m.time_s - t0 for m in markers(record)])
+        label_header(panel.header, panel.window, plan.labels, plan.header, t0, renderer)
+        # Phase lengths belong in the close-up; the overview beside it would repeat them small.
+        if len(panels) == 1 or panel.window.close_up:
+            label_phases(panel.header, record, t0, renderer, plan.header)
+        if panel.probe is not None:
+            label_outages(panel.probe, record, t0, renderer)
+    if len(panels) == 2:
+        _outline_close_up(panels[0], panels[1].window, t0)
+
+
 def _make_axes(
-    fig: Figure, wins: Sequence[Window], rows: Sequence[float], probe: bool, groups: bool
+    fig: Figure | SubFigure,
+    wins: Sequence[Window],
+    rows: Sequence[float],
+    probe: bool,
+    groups: bool,
 ) -> list[Panel]:
     """One column per window; rows share x within a column and y across columns."""
     grid = fig.add_gridspec(len(rows), len(wins), height_ratios=rows)
@@ -189,7 +289,10 @@ def _draw_panel(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> No
     header.tick_params(axis="x", bottom=False, labelbottom=False)
     for side in ("top", "right", "left", "bottom"):
         header.spines[side].set_visible(False)
-    header.set_title(win.title, loc="left", fontsize=10, color="#404040")
+    title = win.title
+    if win.close_up and not failovers(record):  # the close-up of the runs drawn beside it
+        title = "close-up: the range of the other runs' failover"
+    header.set_title(title, loc="left", fontsize=10, color="#404040")
 
 
 def _tint_phases(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> None:
@@ -251,7 +354,9 @@ def _add_legends(panel: Panel, record: Record) -> None:
 
 
 # -- after the layout -----------------------------------------------------------------------
-def _add_subtitle(fig: Figure, heading: Text, record: Record, renderer: RendererBase) -> None:
+def _add_subtitle(
+    fig: Figure | SubFigure, heading: Text, record: Record, renderer: RendererBase
+) -> None:
     """Deployment and engine under the title, on the empty line the title kept for them."""
     meta = record.meta
     parts = [f"deployment: {meta.get('deployment')}", f"engine: {meta.get('engine')}"]
@@ -260,7 +365,7 @@ def _add_subtitle(fig: Figure, heading: Text, record: Record, renderer: Renderer
     if "bytes_per_txn" in meta:
         parts.append(f"committed transactions lost (RPO): {rpo_txns(record):,}")
     text = "   ·   ".join(parts)
-    box = heading.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+    box = heading.get_window_extent(renderer).transformed(fig.transSubfigure.inverted())
     fig.text(
         0.5,
         box.y0 + 0.3 * box.height,

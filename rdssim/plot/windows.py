@@ -12,6 +12,7 @@ whole, in one panel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rdssim.metrics import Failover, failovers
@@ -42,22 +43,47 @@ class Window:
 
 def windows(record: Record) -> list[Window]:
     """The overview and, if the first failover would be a sliver in it, a close-up of it."""
+    return shared_windows([record])
+
+
+def shared_windows(records: Sequence[Record]) -> list[Window]:
+    """The columns of several runs of one scenario drawn alike (its variants): the overview
+    spans every run's incident and the close-up every run's first failover, so the runs
+    line up column by column; one run's are :func:`windows`'s."""
+    spans = [span for span in map(_incident, records) if span is not None]
+    if not spans:
+        return [Window(0.0, max(r.duration_s for r in records))]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    closes = []
+    for record in records:
+        fos = failovers(record)
+        if fos:
+            closes.append(close_up(record, fos[0], several=len(fos) > 1))
+    if closes:
+        close = Window(
+            min(c.start_s for c in closes),
+            max(c.end_s for c in closes),
+            max((c.title for c in closes), key=len),  # "close-up of failover 1" if any has more
+            True,
+        )
+        if close.end_s - close.start_s < CLOSE_UP_BELOW * (end - start):
+            return [Window(start, end, "overview"), close]
+    return [Window(start, end)]  # one panel needs no title
+
+
+def _incident(record: Record) -> tuple[float, float] | None:
+    """From 60 s before the first fault or action to a little after the last fault, action
+    or RDS event, or the end of the probe's last outage; None without faults or actions."""
     found = markers(record)
     if not found:
-        return [Window(0.0, record.duration_s)]
+        return None
     last = max(
         [m.time_s for m in found]
         + [e.time_s for e in record.rds_events()]
         + [o.end_s for o in outages(record)]
     )
     start = max(0.0, found[0].time_s - LEAD_S)
-    end = min(record.duration_s, last + max(LEAD_S, 0.05 * (last - start)))
-    fos = failovers(record)
-    if fos:
-        close = close_up(record, fos[0], several=len(fos) > 1)
-        if close.end_s - close.start_s < CLOSE_UP_BELOW * (end - start):
-            return [Window(start, end, "overview"), close]
-    return [Window(start, end)]  # one panel needs no title
+    return start, min(record.duration_s, last + max(LEAD_S, 0.05 * (last - start)))
 
 
 def close_up(record: Record, failover: Failover, *, several: bool = False) -> Window:

@@ -1,0 +1,99 @@
+"""Plots drawn on the caller's Figure, and several runs drawn on the same time ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+import rdssim
+from rdssim.cli import app
+from rdssim.plot import plot_timeline, plot_timelines
+from rdssim.plot.windows import shared_windows, windows
+from rdssim.record import Record
+
+
+@pytest.fixture(scope="module")
+def storage() -> dict[str, Record]:
+    """A scenario whose variants have no client groups: with and without a standby."""
+    return {name: r.record for name, r in rdssim.run_all("storage_failure", seed=1).items()}
+
+
+@pytest.fixture(scope="module")
+def pvd() -> dict[str, rdssim.Result]:
+    return rdssim.run_all("proxy_vs_direct_failover", seed=1)
+
+
+def test_every_plot_draws_on_the_figure_it_is_given(pvd: dict[str, rdssim.Result]) -> None:
+    result = pvd["proxy"]
+    for draw in (result.plot_timeline, result.plot_clients, result.plot_connections):
+        mine = Figure()
+        assert draw(fig=mine) is mine
+        assert mine.axes
+    mine = Figure()
+    assert rdssim.plot_client_comparison(pvd, fig=mine) is mine
+    lag = rdssim.run("replica_lag_after_failover", variant="mysql")
+    mine = Figure()
+    assert lag.plot_lag(fig=mine) is mine and mine.axes
+
+
+def test_a_figure_that_already_holds_axes_is_refused() -> None:
+    used = Figure()
+    used.add_subplot()
+    with pytest.raises(ValueError, match="must be empty"):
+        rdssim.run("multi_az_failover").plot_timeline(fig=used)
+
+
+def test_shared_windows_span_every_run_and_reduce_to_one_runs_own(
+    storage: dict[str, Record],
+) -> None:
+    runs = list(storage.values())
+    shared = shared_windows(runs)
+    for record in runs:
+        own = windows(record)
+        assert shared_windows([record]) == own
+        assert shared[0].start_s <= own[0].start_s and own[0].end_s <= shared[0].end_s
+    # Only the Multi-AZ run fails over: its close-up is the shared one.
+    multi_az_close = windows(storage["multi_az"])[1]
+    assert shared[1] == multi_az_close
+
+
+def test_variants_are_drawn_on_the_same_time_ranges(storage: dict[str, Record]) -> None:
+    wins = shared_windows(list(storage.values()))
+    ranges = []
+    for record in storage.values():
+        fig = plot_timeline(record, wins=wins)
+        ranges.append(sorted({ax.get_xlim() for ax in fig.axes}))
+    assert ranges[0] == ranges[1]
+    # Each on its own windows, they differ (the Single-AZ restore lasts far longer).
+    own = [sorted({ax.get_xlim() for ax in plot_timeline(r).axes}) for r in storage.values()]
+    assert own[0] != own[1]
+
+
+def test_the_stacked_timelines_line_up_column_by_column(storage: dict[str, Record]) -> None:
+    fig = plot_timelines(storage)
+    assert len(fig.subfigs) == 2
+    for column in range(2):  # overview, close-up
+        edges = set()
+        for sub in fig.subfigs:
+            shown = sorted(
+                (ax for ax in sub.axes if ax.get_visible()), key=lambda a: a.get_position().x0
+            )
+            lefts = sorted({round(a.get_position().x0, 6) for a in shown})
+            rights = sorted({round(a.get_position().x1, 6) for a in shown})
+            edges.add((lefts[column], rights[column]))
+        assert len(edges) == 1, edges
+
+
+def test_run_writes_the_comparison_of_variants_without_client_groups(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", "storage_failure", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "timeline_compare.png").stat().st_size > 10_000
+    assert not (out / "clients_compare.png").exists()
+    replot = CliRunner().invoke(app, ["plot", str(out)])
+    assert replot.exit_code == 0, replot.output
+    assert "timeline_compare.png" in replot.output
