@@ -97,3 +97,17 @@ def test_run_writes_the_comparison_of_variants_without_client_groups(tmp_path: P
     replot = CliRunner().invoke(app, ["plot", str(out)])
     assert replot.exit_code == 0, replot.output
     assert "timeline_compare.png" in replot.output
+
+
+def test_latency_steps_are_lines_and_outcome_shares_are_filled(
+    pvd: dict[str, rdssim.Result],
+) -> None:
+    from rdssim.plot.client_panels import LATENCY_GID, OUTCOME_GID
+
+    fig = pvd["direct"].plot_clients()
+    patches = [p for ax in fig.axes for p in ax.patches if p.get_gid()]
+    latency = [p for p in patches if p.get_gid().startswith(LATENCY_GID.split("{")[0])]
+    shares = [p for p in patches if p.get_gid().startswith(OUTCOME_GID.split("{")[0])]
+    assert latency and shares
+    assert not any(p.get_fill() for p in latency)
+    assert all(p.get_fill() for p in shares)

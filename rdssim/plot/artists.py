@@ -24,12 +24,14 @@ def stairs(
     edges: FloatArray,
     *,
     baseline: float | FloatArray | None = 0.0,
+    fill: bool = False,
     **style: Any,
 ) -> StepPatch:
-    """The patch :meth:`Axes.stairs` would draw (same arguments, vertical), added to ``ax``
-    with its data limits taken from the extremes of ``values``, ``baseline`` and ``edges``."""
+    """The patch :meth:`Axes.stairs` would draw (same arguments, vertical: unfilled unless
+    ``fill``, where a bare StepPatch is filled), added to ``ax`` with its data limits taken
+    from the extremes of ``values``, ``baseline`` and ``edges``."""
     # The stub says float; StepPatch takes an array too (Axes.stairs passes it on as is).
-    patch = StepPatch(values, edges, baseline=baseline, **style)  # type: ignore[arg-type]
+    patch = StepPatch(values, edges, baseline=baseline, fill=fill, **style)  # type: ignore[arg-type]
     ax.add_artist(patch)
     heights = [np.asarray(values, dtype=float)]
     if baseline is not None:
