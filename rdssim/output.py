@@ -77,22 +77,32 @@ def write_runs(
 def draw_runs(folder: Path, records: Mapping[str, Record]) -> list[Path]:
     """Each variant's plots (:func:`write_plots`), all on the same time ranges, and the
     side-by-side figures; returns the files written."""
-    from rdssim.plot.windows import shared_windows  # matplotlib only when plotting
+    # matplotlib only when plotting
+    from rdssim.plot.clients import client_windows
+    from rdssim.plot.windows import shared_windows
 
     wins = shared_windows(list(records.values()))
+    with_clients = [record for record in records.values() if record.flows]
+    client_wins = client_windows(with_clients) if with_clients else None
     written = []
     for name, record in records.items():
-        written += write_plots(variant_folder(folder, name), record, wins)
+        written += write_plots(variant_folder(folder, name), record, wins, client_wins)
     return written + write_comparison(folder, records)
 
 
-def write_plots(folder: Path, record: Record, wins: Sequence[Window] | None = None) -> list[Path]:
+def write_plots(
+    folder: Path,
+    record: Record,
+    wins: Sequence[Window] | None = None,
+    client_wins: Sequence[Window] | None = None,
+) -> list[Path]:
     """timeline.png (on ``wins``, the record's own windows if None), and lag.png, clients.png
-    and connections.png where the run has read replicas or client groups, into ``folder``;
-    returns the files written."""
+    and connections.png (on ``client_wins``) where the run has read replicas or client
+    groups, into ``folder``; returns the files written."""
     # matplotlib only when plotting
     from rdssim.plot import plot_clients, plot_connections, plot_lag, plot_timeline
 
+    folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "timeline.png"]
     plot_timeline(record, written[-1], wins=wins)
     if any(info.is_replica for info in record.instances):
@@ -100,8 +110,8 @@ def write_plots(folder: Path, record: Record, wins: Sequence[Window] | None = No
         plot_lag(record, written[-1])
     if record.flows:
         written += [folder / "clients.png", folder / "connections.png"]
-        plot_clients(record, written[-2])
-        plot_connections(record, written[-1])
+        plot_clients(record, written[-2], wins=client_wins)
+        plot_connections(record, written[-1], wins=client_wins)
     return written
 
 

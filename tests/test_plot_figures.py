@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -111,3 +112,52 @@ def test_latency_steps_are_lines_and_outcome_shares_are_filled(
     assert latency and shares
     assert not any(p.get_fill() for p in latency)
     assert all(p.get_fill() for p in shares)
+
+
+def test_the_client_close_up_holds_the_failover_and_the_bulk_of_the_errors(
+    pvd: dict[str, rdssim.Result],
+) -> None:
+    from rdssim.metrics import failovers
+    from rdssim.plot.client_series import OK, client_view
+    from rdssim.plot.clients import client_windows, window_edges
+
+    record = pvd["direct"].record
+    whole, close = client_windows([record])
+    assert whole.start_s == 0.0 and whole.end_s == record.duration_s and close.close_up
+    (fo,) = failovers(record)
+    assert fo.failover_s is not None
+    assert close.start_s < fo.trigger_s and fo.trigger_s + fo.failover_s < close.end_s
+    # At least 99% of the failed requests arrive inside the close-up, finer binned.
+    inside = client_view(record, window_edges(close)).outcomes.totals()
+    everywhere = client_view(record).outcomes.totals()
+    failed = sum(n for kind, n in everywhere.items() if kind != OK)
+    assert sum(n for kind, n in inside.items() if kind != OK) >= 0.99 * failed
+    assert np.diff(window_edges(close)).max() < np.diff(client_view(record).edges).max()
+    # Asked for the whole run only, one column.
+    assert len(pvd["direct"].plot_clients(fig=Figure()).axes) == 4
+    from rdssim.plot import plot_clients
+
+    assert len(plot_clients(record, wins=[whole]).axes) == 2
+
+
+def test_a_run_without_trouble_gets_no_close_up() -> None:
+    from rdssim.plot.clients import client_windows
+
+    calm = rdssim.run("proxy_vs_direct_failover", variant="proxy", overrides={"faults": []})
+    assert len(client_windows([calm.record])) == 1
+
+
+def test_variants_client_plots_share_their_close_up(
+    pvd: dict[str, rdssim.Result], tmp_path: Path
+) -> None:
+    from rdssim.output import draw_runs
+    from rdssim.plot.clients import client_windows
+
+    records = {name: r.record for name, r in pvd.items()}
+    draw_runs(tmp_path, records)
+    shared = client_windows(list(records.values()))[-1]
+    for record in records.values():
+        own = client_windows([record])[-1]
+        assert shared.start_s <= own.start_s and own.end_s <= shared.end_s
+    assert (tmp_path / "direct" / "clients.png").is_file()
+    assert (tmp_path / "clients_compare.png").is_file()

@@ -17,9 +17,12 @@ The binning is :mod:`rdssim.plot.client_series`; the panels, :mod:`rdssim.plot.c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -39,93 +42,211 @@ from rdssim.plot.client_panels import (
     share_text,
     style_axes,
 )
-from rdssim.plot.client_series import ClientView, bin_edges, bin_width_s, client_view
+from rdssim.plot.client_series import (
+    OK,
+    ClientView,
+    FloatArray,
+    bin_edges,
+    bin_width_s,
+    client_view,
+    outcome_bins,
+)
 from rdssim.plot.figure import target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
+from rdssim.plot.windows import Window, client_close_up
 from rdssim.record import Record
 
 DPI = 140
 WIDTH_IN = 12.0
 COLUMN_IN = 4.6  # width of one column of the comparison
 ROW_LABELS = ("requests", "latency", "DB connections", "opened / s")
+CLOSE_UP_BINS = 240  # at most, in a close-up (finer than the whole run's)
 
 
-def plot_clients(record: Record, path: Path | None = None, *, fig: Figure | None = None) -> Figure:
-    """Requests by outcome and latency percentiles over time; if ``path`` is given, also
-    save the figure there as a PNG; ``fig``: an empty Figure to draw on (resized to fit)
-    instead of a new one. Raises ValueError if the record has no client groups.
+def client_windows(records: Sequence[Record]) -> list[Window]:
+    """The columns of the client plots of one or more runs drawn alike: the whole run and,
+    when the incident is short beside it, a close-up of it (:func:`client_close_up`)."""
+    duration = max(r.duration_s for r in records)
+    failed = []
+    for record in records:
+        bins = outcome_bins(record.flows, bin_edges(record.duration_s))
+        counts = sum(
+            (n for kind, n in bins.by_outcome.items() if kind != OK), np.zeros(bins.edges.size - 1)
+        )
+        failed.append((bins.edges, counts))
+    close = client_close_up(records, failed)
+    whole = Window(0.0, duration, "whole run")
+    return [whole] if close is None else [whole, close]
 
-    Reads only the Record. No pyplot: the Figure has its own Agg canvas.
+
+def window_edges(win: Window) -> FloatArray:
+    """Bins over ``win`` only, on round multiples of a width for at most
+    :data:`CLOSE_UP_BINS` of them (a close-up gets finer bins than the whole run)."""
+    width = bin_width_s(win.end_s - win.start_s, CLOSE_UP_BINS)
+    first = math.floor(win.start_s / width) * width
+    count = max(1, math.ceil((win.end_s - first) / width - 1e-9))
+    return np.minimum(first + np.arange(count + 1, dtype=np.float64) * width, win.end_s)
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of a client figure: its time range, the data binned for it, its axes."""
+
+    window: Window
+    view: ClientView
+    axes: list[Axes]
+
+
+def _columns(
+    fig: Figure, record: Record, wins: Sequence[Window], heights: Sequence[float]
+) -> list[_Column]:
+    """A column per window (the whole run first, then the close-up, wider); x shared
+    within a column, y across columns."""
+    whole = client_view(record)
+    widths = [1.0] + [1.8] * (len(wins) - 1)
+    grid = fig.add_gridspec(len(heights), len(wins), height_ratios=heights, width_ratios=widths)
+    columns: list[_Column] = []
+    for col, win in enumerate(wins):
+        view = whole if col == 0 else client_view(record, window_edges(win))
+        axes: list[Axes] = []
+        for row in range(len(heights)):
+            ax = fig.add_subplot(
+                grid[row, col],
+                sharex=axes[0] if axes else None,
+                sharey=columns[0].axes[row] if columns else None,
+            )
+            style_axes(ax)
+            ax.tick_params(axis="x", labelbottom=row == len(heights) - 1)
+            ax.tick_params(axis="y", labelleft=col == 0)
+            axes.append(ax)
+        columns.append(_Column(win, view, axes))
+    return columns
+
+
+def _frame(columns: Sequence[_Column], record: Record, t0: float, marks: Legend) -> None:
+    """Each column's time range and the marker lines; the close-up's range outlined in the
+    whole run's panels."""
+    for column in columns:
+        column.axes[0].set_xlim(column.window.start_s - t0, column.window.end_s - t0)
+        draw_markers(column.axes, record, t0, marks)
+    if len(columns) == 2:
+        close = columns[1].window
+        for ax in columns[0].axes:
+            ax.axvspan(
+                close.start_s - t0,
+                close.end_s - t0,
+                facecolor="none",
+                edgecolor="#525252",
+                linestyle=":",
+                linewidth=1.0,
+                zorder=6,
+            )
+
+
+def plot_clients(
+    record: Record,
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
+    wins: Sequence[Window] | None = None,
+) -> Figure:
+    """Requests by outcome and latency percentiles over time, over the whole run and, when
+    the incident is short beside it, in a close-up of it with finer bins; if ``path`` is
+    given, also save the figure there as a PNG. ``fig``: an empty Figure to draw on (resized
+    to fit) instead of a new one; ``wins``: the columns (:func:`client_windows` of the
+    record if None; of several runs, to draw them alike). Raises ValueError if the record
+    has no client groups.
+
+    Reads only the Record. No pyplot: the Figure has its own Agg canvas. The legend counts
+    and the failed share are the whole run's.
     """
-    view = _view(record)
+    _view(record)
     t0, xlabel = origin(record)
+    chosen = list(wins) if wins is not None else client_windows([record])
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.6))
-    grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 1.3])
-    strip = fig.add_subplot(grid[0])
-    latency = fig.add_subplot(grid[1], sharex=strip)
+    columns = _columns(fig, record, chosen, [1.0, 1.3])
     outcomes, quantiles, marks = Legend(), Legend(), Legend()
-    failed = draw_outcomes(strip, view, t0, outcomes)
-    draw_latency(latency, view, t0, quantiles)
-    scale_latency([latency], [view])
-    draw_markers([strip, latency], record, t0, marks)
-    for ax in (strip, latency):
-        style_axes(ax)
-    strip.set_xlim(-t0, record.duration_s - t0)
-    strip.tick_params(axis="x", labelbottom=False)
-    width = _bin_text(view)
-    _panel_title(
-        strip,
-        f"requests by outcome, by arrival time ({width} bins): {share_text(failed)} failed",
-        _groups_text(record),
-    )
-    _panel_title(
-        latency,
-        f"latency of the requests arriving in each {width} bin: successes (solid), "
-        "time to error (dashed)",
-    )
-    strip.set_ylabel("share of requests", fontsize=9.5)
-    latency.set_ylabel("latency", fontsize=9.5)
-    latency.set_xlabel(xlabel, fontsize=10)
-    _legend(strip, outcomes, "request outcome", outcome_labels(outcomes, view.outcomes.totals()))
-    _legend(latency, quantiles, "latency")
+    failed = 0.0
+    for col, column in enumerate(columns):
+        strip, latency = column.axes
+        share = draw_outcomes(strip, column.view, t0, outcomes if col == 0 else Legend())
+        failed = share if col == 0 else failed
+        draw_latency(latency, column.view, t0, quantiles)
+    scale_latency([c.axes[1] for c in columns], [c.view for c in columns])
+    _frame(columns, record, t0, marks)
+    whole, last = columns[0], columns[-1]
+    width = _bin_text(last.view)
+    latency_text = "successes (solid), time to error (dashed)"
+    if len(columns) == 1:
+        _panel_title(
+            last.axes[0],
+            f"requests by outcome, by arrival time ({width} bins): {share_text(failed)} failed",
+            _groups_text(record),
+        )
+        _panel_title(
+            last.axes[1], f"latency of the requests arriving in each {width} bin: {latency_text}"
+        )
+    else:
+        _panel_title(whole.axes[0], f"whole run: {share_text(failed)} failed")
+        _panel_title(whole.axes[1], f"latency ({_bin_text(whole.view)} bins)")
+        _panel_title(last.axes[0], f"close-up of the incident ({width} bins)", _groups_text(record))
+        _panel_title(last.axes[1], f"latency by arrival time: {latency_text}")
+    whole.axes[0].set_ylabel("share of requests", fontsize=9.5)
+    whole.axes[1].set_ylabel("latency", fontsize=9.5)
+    for column in columns:
+        column.axes[-1].set_xlabel(xlabel, fontsize=9.5)
+    totals = whole.view.outcomes.totals()
+    _legend(last.axes[0], outcomes, "request outcome", outcome_labels(outcomes, totals))
+    _legend(last.axes[1], quantiles, "latency")
     _marker_legend(fig, marks)
     fig.suptitle(_title(record, "what the application sees"), fontsize=13, fontweight="bold")
     return _save(fig, path)
 
 
 def plot_connections(
-    record: Record, path: Path | None = None, *, fig: Figure | None = None
+    record: Record,
+    path: Path | None = None,
+    *,
+    fig: Figure | None = None,
+    wins: Sequence[Window] | None = None,
 ) -> Figure:
     """DB connections open per instance (and held to RDS Proxy) and DB connections opened
-    per second; if ``path`` is given, also save the figure there as a PNG; ``fig``: an
-    empty Figure to draw on instead of a new one. Raises ValueError if the record has no
-    client groups."""
-    view = _view(record)
+    per second, over the whole run and, when the incident is short beside it, in a close-up
+    of it; if ``path`` is given, also save the figure there as a PNG. ``fig`` and ``wins``:
+    as :func:`plot_clients`. Raises ValueError if the record has no client groups."""
+    _view(record)
     t0, xlabel = origin(record)
+    chosen = list(wins) if wins is not None else client_windows([record])
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.2))
-    grid = fig.add_gridspec(2, 1, height_ratios=[1.3, 1.0])
-    held = fig.add_subplot(grid[0])
-    opened = fig.add_subplot(grid[1], sharex=held)
+    columns = _columns(fig, record, chosen, [1.3, 1.0])
     lines, rates, marks = Legend(), Legend(), Legend()
-    draw_connections(held, record, view, t0, lines, peak=view.connections_peak)
-    total = draw_opens(opened, view, t0, rates)
-    scale_connections([held], [view])
-    scale_opens([opened], [view])
-    draw_markers([held, opened], record, t0, marks)
-    for ax in (held, opened):
-        style_axes(ax)
-    held.set_xlim(-t0, record.duration_s - t0)
-    held.tick_params(axis="x", labelbottom=False)
-    _panel_title(held, "connections open", _groups_text(record))
-    _panel_title(
-        opened, f"DB connections opened per second ({_bin_text(view)} bins): {total:,.0f} in all"
-    )
-    held.set_ylabel("connections", fontsize=9.5)
-    opened.set_ylabel("opened / s", fontsize=9.5)
-    opened.set_xlabel(xlabel, fontsize=10)
-    _legend(held, lines, "connections")
-    _legend(opened, rates, "DB connections opened")
+    total = 0.0
+    for col, column in enumerate(columns):
+        held, opened = column.axes
+        peak = column.view.connections_peak
+        draw_connections(held, record, column.view, t0, lines if col == 0 else Legend(), peak=peak)
+        opens = draw_opens(opened, column.view, t0, rates)
+        total = opens if col == 0 else total
+    scale_connections([c.axes[0] for c in columns], [c.view for c in columns])
+    scale_opens([c.axes[1] for c in columns], [c.view for c in columns])
+    _frame(columns, record, t0, marks)
+    whole, last = columns[0], columns[-1]
+    opened_text = f"DB connections opened per second ({_bin_text(last.view)} bins)"
+    if len(columns) == 1:
+        _panel_title(last.axes[0], "connections open", _groups_text(record))
+        _panel_title(last.axes[1], f"{opened_text}: {total:,.0f} in all")
+    else:
+        _panel_title(whole.axes[0], "whole run: connections open")
+        _panel_title(whole.axes[1], f"{total:,.0f} opened in all")
+        _panel_title(last.axes[0], "close-up of the incident", _groups_text(record))
+        _panel_title(last.axes[1], opened_text)
+    whole.axes[0].set_ylabel("connections", fontsize=9.5)
+    whole.axes[1].set_ylabel("opened / s", fontsize=9.5)
+    for column in columns:
+        column.axes[-1].set_xlabel(xlabel, fontsize=9.5)
+    _legend(last.axes[0], lines, "connections")
+    _legend(last.axes[1], rates, "DB connections opened")
     _marker_legend(fig, marks)
     fig.suptitle(_title(record, "connections"), fontsize=13, fontweight="bold")
     return _save(fig, path)
@@ -143,8 +264,16 @@ def plot_client_comparison(
     chosen = {name: r for name, r in records.items() if r.flows}
     if not chosen:
         raise ValueError("no variant has client groups")
-    width = bin_width_s(max(r.duration_s for r in chosen.values()))
-    views = {n: client_view(r, bin_edges(r.duration_s, width)) for n, r in chosen.items()}
+    wins = client_windows(list(chosen.values()))
+    win = wins[-1]  # the close-up when there is one: the whole run is in each clients.png
+    whole_width = bin_width_s(max(r.duration_s for r in chosen.values()))
+    wholes = {n: client_view(r, bin_edges(r.duration_s, whole_width)) for n, r in chosen.items()}
+    views = (
+        {n: client_view(r, window_edges(win)) for n, r in chosen.items()}
+        if win.close_up
+        else wholes
+    )
+    width = float(next(iter(views.values())).widths_s[0])
     fig = target_figure(fig, figsize=(3.2 + COLUMN_IN * len(chosen), 10.5))
     columns = _grid(fig, len(chosen))
     legends = [Legend() for _ in ROW_LABELS]
@@ -154,18 +283,19 @@ def plot_client_comparison(
         view = views[name]
         t0, xlabel = origin(record)
         strip, latency, held, opened = axes
-        failed = draw_outcomes(strip, view, t0, legends[0])
-        p99 = draw_latency(latency, view, t0, legends[1])
+        draw_outcomes(strip, view, t0, legends[0])
+        draw_latency(latency, view, t0, legends[1])
         draw_connections(held, record, view, t0, legends[2], peak=peak)
-        total = draw_opens(opened, view, t0, legends[3])
+        draw_opens(opened, view, t0, legends[3])
         draw_markers(axes, record, t0, marks)
+        failed, p99, total = _whole_run_notes(wholes[name])
         corner_note(strip, f"{share_text(failed)} failed")
         corner_note(latency, f"highest p99 of successes {latency_text(p99)}")
         most = max((float(v.max()) for _, v in view.connections.values()), default=0.0)
         corner_note(held, f"at most {most:,.0f} on a DB instance")
         corner_note(opened, f"{total:,.0f} opened")
         strip.set_title(name, fontsize=12, fontweight="bold")
-        strip.set_xlim(-t0, record.duration_s - t0)
+        strip.set_xlim(win.start_s - t0, win.end_s - t0)
         opened.set_xlabel(xlabel, fontsize=9)
     scale_latency([c[1] for c in columns], list(views.values()))
     scale_connections([c[2] for c in columns], list(views.values()))
@@ -180,7 +310,8 @@ def plot_client_comparison(
     heading = " vs ".join(chosen)
     fig.suptitle(
         f"{first.meta.get('scenario')} — {heading} — seed {first.meta.get('seed')}\n"
-        f"what the application sees ({width:g} s bins; each row on one scale)",
+        f"what the application sees{' in a close-up of the incident' if win.close_up else ''} "
+        f"({width:g} s bins; each row on one scale; the notes count the whole run)",
         fontsize=12.5,
         fontweight="bold",
     )
@@ -188,6 +319,17 @@ def plot_client_comparison(
 
 
 # -- parts ------------------------------------------------------------------------------------
+def _whole_run_notes(view: ClientView) -> tuple[float, float, float]:
+    """A run's failed share, highest p99 of successes (s) and connections opened, from its
+    whole-run view: the corner notes of a comparison drawn as a close-up."""
+    totals = view.outcomes.totals()
+    requests = sum(totals.values())
+    failed = 1.0 - totals.get(OK, 0.0) / requests if requests > 0 else 0.0
+    p99 = view.ok_latency_s[-1]
+    highest = float(np.nanmax(p99)) if np.isfinite(p99).any() else 0.0
+    return failed, highest, float(view.opens_steady.sum() + view.opens_bursts.sum())
+
+
 def _view(record: Record) -> ClientView:
     if not record.flows:
         raise ValueError("no client groups in this record")

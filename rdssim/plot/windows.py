@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.reading import markers, outages
 from rdssim.record import Record
+
+FloatArray = npt.NDArray[np.float64]
 
 LEAD_S = 60.0  # the overview starts this long before the first fault
 CLOSE_UP_BELOW = 0.35  # magnify a failover that spans less than this share of the overview
@@ -98,3 +103,45 @@ def close_up(record: Record, failover: Failover, *, several: bool = False) -> Wi
     pad = max(5.0, 0.12 * (end - start))
     title = f"close-up of failover {failover.number}" if several else "close-up of the failover"
     return Window(max(0.0, start - pad), min(record.duration_s, end + pad), title, True)
+
+
+# -- the client plots' close-up ---------------------------------------------------------------
+CLIENT_BULK = 0.99  # the close-up ends after this share of the failed requests
+
+
+def client_close_up(
+    records: Sequence[Record], failed: Sequence[tuple[FloatArray, FloatArray]]
+) -> Window | None:
+    """The close-up of the client plots of one or more runs drawn alike: from just before
+    the first fault or action (or failed request) to just after the first failover's
+    completion or the arrival of the 99th percent of the failed requests, whichever is
+    later; ``failed`` is each run's (bin edges, failed requests per bin). None when nothing
+    failed nor failed over, or when the close-up would span a third of the run or more (the
+    whole run shows it well enough)."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for record, (edges, counts) in zip(records, failed, strict=True):
+        found = markers(record)
+        fos = failovers(record)
+        if fos and fos[0].failover_s is not None:
+            ends.append(fos[0].trigger_s + fos[0].failover_s)
+        per_bin = np.asarray(counts, dtype=np.float64)
+        total = float(per_bin.sum())
+        if total > 0:
+            bulk = int(np.searchsorted(np.cumsum(per_bin), CLIENT_BULK * total))
+            ends.append(float(edges[min(bulk + 1, len(edges) - 1)]))
+        if found:
+            starts.append(found[0].time_s)
+        elif total > 0:  # no fault or action: from the first failed request
+            starts.append(float(edges[int(np.argmax(per_bin > 0))]))
+    if not starts or not ends:
+        return None
+    start, end = min(starts), max(max(ends), min(starts))
+    duration = max(r.duration_s for r in records)
+    pad = max(5.0, 0.12 * (end - start))
+    close = Window(
+        max(0.0, start - pad), min(duration, end + pad), "close-up of the incident", True
+    )
+    if close.end_s - close.start_s >= CLOSE_UP_BELOW * duration:
+        return None
+    return close
