@@ -26,6 +26,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -204,17 +205,27 @@ def open_counts(record: Record, edges: FloatArray) -> tuple[FloatArray, FloatArr
 # -- everything one record's client plots draw ----------------------------------------------
 @dataclass(frozen=True)
 class ClientView:
-    """The client plots' data of one record, on one grid of bins."""
+    """The client plots' data of one record, on one grid of bins; the latency percentiles
+    (the costly part) are computed when first read, so a connections plot never pays them."""
 
     edges: FloatArray
+    flows: Sequence[Flow]
     outcomes: OutcomeBins
-    ok_latency_s: FloatArray  # (len(QUANTILES), bins): successful requests
-    error_latency_s: FloatArray  # (len(QUANTILES), bins): time to error of failed ones
     connections: dict[str, tuple[FloatArray, FloatArray]]  # DB instance -> step line
     proxy_clients: tuple[FloatArray, FloatArray] | None
     opens_steady: FloatArray
     opens_bursts: FloatArray
     max_connections: int | None
+
+    @cached_property
+    def ok_latency_s(self) -> FloatArray:
+        """(len(QUANTILES), bins): latency of the successful requests."""
+        return latency_percentiles([f for f in self.flows if f.outcome == OK], self.edges)
+
+    @cached_property
+    def error_latency_s(self) -> FloatArray:
+        """(len(QUANTILES), bins): time to error of the failed ones."""
+        return latency_percentiles([f for f in self.flows if f.outcome != OK], self.edges)
 
     @property
     def widths_s(self) -> FloatArray:
@@ -241,9 +252,8 @@ def client_view(record: Record, edges: FloatArray | None = None) -> ClientView:
     limit = record.meta.get("max_connections")
     return ClientView(
         edges=grid,
+        flows=record.flows,
         outcomes=outcome_bins(record.flows, grid),
-        ok_latency_s=latency_percentiles([f for f in record.flows if f.outcome == "ok"], grid),
-        error_latency_s=latency_percentiles([f for f in record.flows if f.outcome != "ok"], grid),
         connections=db_connection_lines(record),
         proxy_clients=step_line(record, PROXY_CLIENTS),
         opens_steady=steady,

@@ -51,13 +51,12 @@ from rdssim.plot.client_series import (
     client_view,
     outcome_bins,
 )
-from rdssim.plot.figure import target_figure
+from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
 from rdssim.plot.windows import Window, client_close_up
 from rdssim.record import Record
 
-DPI = 140
 WIDTH_IN = 12.0
 COLUMN_IN = 4.6  # width of one column of the comparison
 ROW_LABELS = ("requests", "latency", "DB connections", "opened / s")
@@ -161,7 +160,7 @@ def plot_clients(
     Reads only the Record. No pyplot: the Figure has its own Agg canvas. The legend counts
     and the failed share are the whole run's.
     """
-    _view(record)
+    _check_clients(record)
     t0, xlabel = origin(record)
     chosen = list(wins) if wins is not None else client_windows([record])
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.6))
@@ -215,7 +214,7 @@ def plot_connections(
     per second, over the whole run and, when the incident is short beside it, in a close-up
     of it; if ``path`` is given, also save the figure there as a PNG. ``fig`` and ``wins``:
     as :func:`plot_clients`. Raises ValueError if the record has no client groups."""
-    _view(record)
+    _check_clients(record)
     t0, xlabel = origin(record)
     chosen = list(wins) if wins is not None else client_windows([record])
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.2))
@@ -330,10 +329,9 @@ def _whole_run_notes(view: ClientView) -> tuple[float, float, float]:
     return failed, highest, float(view.opens_steady.sum() + view.opens_bursts.sum())
 
 
-def _view(record: Record) -> ClientView:
+def _check_clients(record: Record) -> None:
     if not record.flows:
         raise ValueError("no client groups in this record")
-    return client_view(record)
 
 
 def _grid(fig: Figure, count: int) -> list[list[Axes]]:
@@ -402,6 +400,4 @@ def _bin_text(view: ClientView) -> str:
 
 
 def _save(fig: Figure, path: Path | None) -> Figure:
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return save_png(fig, path)

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rdssim.comparison import COMPARE_METRICS, METRIC_LABELS
-from rdssim.plot.figure import target_figure
+from rdssim.plot.figure import save_png, target_figure
 
 BOX_GID = "compare-box:{}:{}"
 
@@ -66,6 +66,4 @@ def plot_deployments(
         ax.set_title(METRIC_LABELS[metric], fontsize=10)
         ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     fig.suptitle(f"the same failures on each deployment ({seeds} seeds)", fontsize=11)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return save_png(fig, path)

@@ -5,10 +5,23 @@ caller's own Figure, drawn on where it is given."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+SAVED_DPI = 120  # the PNG files: 1,440 px across a 12-inch figure
+# zlib's fastest level: a third of the encoding time of the default 6, files ~10% larger
+# (flat colours compress well either way).
+PNG_OPTIONS = {"compress_level": 1}
+
+
+def save_png(fig: Figure, path: Path | None, dpi: float = SAVED_DPI) -> Figure:
+    """Save ``fig`` as a PNG at ``path`` (nothing if None) and return it."""
+    if path is not None:
+        fig.savefig(path, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
+    return fig
 
 
 class ShownFigure(Figure):
@@ -16,7 +29,7 @@ class ShownFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
+        self.savefig(buffer, format="png", pil_kwargs=PNG_OPTIONS)
         return buffer.getvalue()
 
 
@@ -47,3 +60,16 @@ def target_figure(fig: Figure | None, **options: Any) -> Figure:
     if "figsize" in options:
         fig.set_size_inches(*options["figsize"])
     return fig
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Run the layout engine once and keep its result: what is placed afterwards (labels
+    measured on the final axes) does not move the axes, and saving does not lay out again.
+
+    The engine alone, not :meth:`Figure.draw_without_rendering`: that also draws every
+    artist, which costs as much as the layout.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    fig.set_layout_engine("none")

@@ -40,7 +40,7 @@ from rdssim.lag import (
     sample_times,
     states_at,
 )
-from rdssim.plot.figure import target_figure
+from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.lag_notes import (
     LEVEL_IN,
     MAX_LEVELS,
@@ -53,7 +53,6 @@ from rdssim.plot.reading import Marker, marker_label, origin
 from rdssim.plot.style import LAG_MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
 from rdssim.record import WRITE_RATE, InstanceInfo, Record
 
-DPI = 140
 WIDTH_IN = 12.0
 LAG_IN = 3.8  # height of the lag axes
 STRIP_ROW_IN = 0.28  # height of one replica's state strip
@@ -163,9 +162,7 @@ def plot_lag(record: Record, path: Path | None = None, *, fig: Figure | None = N
     title.set_x(header.get_position().x0)
     label_markers(fig, header, stacked, levels, t0)
     annotate_losses(lag_ax, record, t0, renderer)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return save_png(fig, path)
 
 
 # -- what to draw ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from rdssim.plot.figure import target_figure
+from rdssim.plot.figure import save_png, target_figure
 from rdssim.sweep_stats import quantile
 
 ECDF_GID = "sweep-ecdf:{}:{}"
@@ -40,9 +40,7 @@ def _finish(
     if len(labels) > 1:
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
     fig.suptitle(title)
-    if path is not None:
-        fig.savefig(path)
-    return fig
+    return save_png(fig, path)
 
 
 def plot_ecdf(

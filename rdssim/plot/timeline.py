@@ -41,7 +41,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
 from rdssim.metrics import failovers, rpo_txns
-from rdssim.plot.figure import target_figure
+from rdssim.plot.figure import freeze_layout, save_png, target_figure
 from rdssim.plot.labels import (
     HeaderLabels,
     HeaderPlan,
@@ -74,7 +74,6 @@ from rdssim.plot.windows import Window, shared_windows
 from rdssim.record import Record
 
 INCH_PER_LANE = 0.9
-DPI = 140
 
 
 @dataclass(frozen=True)
@@ -139,15 +138,12 @@ def plot_timelines(
         areas = list(grid[:, 0])
     drawn = [_compose(area, plan) for area, plan in zip(areas, plans, strict=True)]
     # Freeze the layout, then place what depends on measured sizes and final axes widths.
-    fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    freeze_layout(fig)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     _align_columns([panels for _, panels, _ in drawn])
     for area, (plan, panels, heading) in zip(areas, drawn, strict=True):
         _label(area, plan, panels, heading, renderer)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return save_png(fig, path)
 
 
 @dataclass(frozen=True)
