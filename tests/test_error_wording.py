@@ -58,6 +58,8 @@ PYDANTIC_WORDS = [
     "^",
     "$",
     "got none",
+    "datetime",
+    "got b'",
 ]
 
 
@@ -586,6 +588,29 @@ CASES: list[tuple[str, str, str, str | None, list[str]]] = [
         "5: x",
         ["expected a name as the key (got 5)"],
     ),
+    (
+        "a-date-for-a-number",
+        changed("seed: 1", "seed: 2024-01-01"),
+        "seed",
+        None,
+        ["expected a whole number (got the date 2024-01-01)"],
+    ),
+    (
+        "a-date-for-a-duration",
+        changed("at: 5m", "at: 2024-01-01"),
+        "faults[0].at",
+        None,
+        ["got the date 2024-01-01"],
+    ),
+    (
+        "a-date-for-text",
+        changed("target: primary", "target: 2024-01-01"),
+        "faults[0].target",
+        None,
+        ["expected text (got the date 2024-01-01); quote it"],
+    ),
+    ("binary", changed("seed: 1", "seed: !!binary aGVsbG8="), "seed", None, ["binary data"]),
+    ("a-set", changed("seed: 1", "seed: !!set {a, b}"), "seed", None, ["(got a set)"]),
     (
         "duration-got-nothing",
         changed("duration: 30m", "duration:"),

@@ -13,6 +13,7 @@ an unknown key close to it is reported as the typo it is, at the typo's line.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 import types
@@ -215,6 +216,15 @@ def got(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        # YAML reads 2024-01-01 as a date: say so, not datetime.date(2024, 1, 1).
+        if isinstance(value, datetime.datetime):
+            return f"the date {value.isoformat(sep=' ')}"
+        return f"the date {value.isoformat()}"
+    if isinstance(value, bytes):
+        return "binary data"
+    if isinstance(value, set | frozenset):
+        return "a set"
     return shown(value)
 
 
@@ -324,7 +334,10 @@ def _describe(
             return f"expected true or false, not text (got {got(value)}): write it without quotes"
         return f"expected true or false (got {got(value)})"
     if kind in ("string_type", "string_sub_type", "string_unicode"):
-        return f"expected text (got {got(value)})"
+        quote = (
+            "; quote it to make it text" if isinstance(value, int | float | datetime.date) else ""
+        )
+        return f"expected text (got {got(value)}){quote}"
     if kind == "finite_number":
         return f"expected a finite number (got {got(value)})"
     if kind == "invalid_key":
@@ -338,8 +351,9 @@ def _describe(
     if kind in ("value_error", "assertion_error"):
         message = str(error.get("msg", ""))
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if value is None and message.endswith("got None"):
-            message = message.removesuffix("None") + "nothing"
+        if value is None or isinstance(value, datetime.date | bytes | set):
+            # The validators of rdssim quote a value as Python shows it.
+            message = message.replace(f"got {shown(value)}", f"got {got(value)}")
         return message
     return None
 
