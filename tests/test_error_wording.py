@@ -343,6 +343,30 @@ CASES: list[tuple[str, str, str, str | None, list[str]]] = [
         None,
         ["unknown key 'medain'; did you mean 'median'?"],
     ),
+    # -- misspelt names of the scenario's own things and of instance classes -----------------
+    (
+        "fault-target",
+        changed("target: primary", "target: primry"),
+        "faults[0].target",
+        None,
+        ["no instance named 'primry'; did you mean 'primary'? (known: db-1, db-2)"],
+    ),
+    (
+        "fault-target-ambiguous-lists-the-names",
+        changed("target: primary", "target: db-3"),
+        "faults[0].target",
+        None,
+        ["no instance named 'db-3'; known: db-1, db-2"],
+    ),
+    (
+        "instance-class",
+        changed(
+            "type: multi-az-instance", "type: multi-az-instance\n  instance_class: db.r6g.larg"
+        ),
+        "deployment.instance_class",
+        None,
+        ["unknown instance class 'db.r6g.larg'; did you mean 'db.r6g.large'?"],
+    ),
     # -- wrong types: every kind of error pydantic reports here -------------------------------
     (
         "mapping-got-a-number",

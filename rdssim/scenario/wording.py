@@ -84,17 +84,27 @@ def _or(words: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def did_you_mean(word: object, choices: Iterable[str], *, notes: Mapping[str, str] = {}) -> str:
+def did_you_mean(
+    word: object, choices: Iterable[str], *, notes: Mapping[str, str] = {}, only_one: bool = False
+) -> str:
     """``"; did you mean 'x'?"`` when ``word`` is close to a choice, else ``""``; ``notes``
-    adds a word after a choice (``(required)``)."""
+    adds a word after a choice (``(required)``); ``only_one``: nothing unless one choice is
+    close (db-9 is as close to db-1 as to db-2: a guess would be noise)."""
     if not isinstance(word, str):
         return ""
     found = close_matches(word, choices)
-    if not found:
+    if not found or (only_one and len(found) > 1):
         return ""
     parts = [f"{w!r}" + (f" ({notes[w]})" if w in notes else "") for w in found]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
     return f"; did you mean {listed}?"
+
+
+def not_found(text: str, word: object, choices: Iterable[str], known: str) -> str:
+    """``text`` (``no instance named 'primry'``) with the one close choice suggested, then
+    the ``known`` ones."""
+    suggestion = did_you_mean(word, choices, only_one=True)
+    return f"{text}{suggestion} (known: {known})" if suggestion else f"{text}; known: {known}"
 
 
 # -- the schema at a key path ----------------------------------------------------------------
