@@ -66,7 +66,7 @@ BAD = [
     ),
     pytest.param(
         doc(tail="proxy: {enabled: true, max_connections_percent: 12.5}\n"),
-        ["proxy.max_connections_percent", "integer"],
+        ["proxy.max_connections_percent", "whole number"],
         id="proxy-percent-fraction",
     ),
     pytest.param(

@@ -259,7 +259,7 @@ BAD = [
         doc(["{name: r1, az: us-east-1c, apply_writes_per_sec: 900}"]),
         "deployment.replicas[0].apply_writes_per_sec",
         "name: r1",
-        ["unknown key (typos are errors, not ignored)"],
+        ["unknown key 'apply_writes_per_sec'; did you mean 'apply_writes_per_s'?"],
     ),
     (
         "typo-in-a-replica-link",

@@ -437,16 +437,16 @@ CLIENT = "clients:\n  - {name: app, instances: 2, requests_per_s: 5, %s}\n"
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        (BASE.replace("duration: 10m", "duration: 10m\nseed: true"), "seed", "valid integer"),
+        (BASE.replace("duration: 10m", "duration: 10m\nseed: true"), "seed", "whole number"),
         (
             BASE + "workload: {phases: [{start: 0s, writes_per_s: true}]}\n",
             "workload.phases[0].writes_per_s",
-            "valid number",
+            "expected a number",
         ),
         (
             BASE + "workload: {phases: [{start: 0s, writes_per_s: '100'}]}\n",
             "workload.phases[0].writes_per_s",
-            "valid number",
+            "expected a number",
         ),
         (
             BASE + "workload: {phases: [{start: 0s, writes_per_s: .inf}]}\n",
@@ -723,4 +723,4 @@ def test_an_over_long_name_says_so_without_pydantic_words() -> None:
         BASE + f"actions:\n  - {{at: 1m, kind: restore-to-point-in-time, target: {long_name}}}\n"
     )
     assert error.key_path == "actions[0].target"
-    assert error.message == "expected at most 63 characters"
+    assert error.message == "expected at most 63 characters (got 64)"

@@ -28,6 +28,7 @@ from rdssim.scenario.checks_replicas import (
     reboot_problems,
 )
 from rdssim.scenario.schema import MAX_INSTANCES, ROLE_SELECTORS, Scenario
+from rdssim.scenario.wording import not_found
 from rdssim.storage import gp3_striped_gib
 from rdssim.txn_spread import blocks_for, busy_share
 
@@ -307,7 +308,12 @@ def _check_faults(scenario: Scenario) -> list[Problem]:
                 problems.append(
                     (
                         (*where, "target"),
-                        f"no instance named {fault.target!r}; known: {known}",
+                        not_found(
+                            f"no instance named {fault.target!r}",
+                            fault.target,
+                            [*names, *roles],
+                            known,
+                        ),
                         f"or use {' / '.join(roles)}",
                     )
                 )

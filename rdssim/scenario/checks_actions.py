@@ -7,6 +7,7 @@ from __future__ import annotations
 from rdssim.connections import CLASS_MEMORY_GIB
 from rdssim.scenario.checks_replicas import INSTANCE_ACTIONS, READER_ENDPOINT
 from rdssim.scenario.schema import ROLE_SELECTORS, ActionSpec, Scenario
+from rdssim.scenario.wording import did_you_mean
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -109,7 +110,8 @@ def _class_problems(
         return [
             (
                 (*where, "instance_class"),
-                f"unknown instance class {action.instance_class!r}",
+                f"unknown instance class {action.instance_class!r}"
+                + did_you_mean(action.instance_class, CLASS_MEMORY_GIB, only_one=True),
                 f"known: {known}",
             )
         ]

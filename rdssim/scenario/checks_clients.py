@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdssim.connections import CLASS_MEMORY_GIB, default_max_connections
 from rdssim.scenario.schema import Scenario
+from rdssim.scenario.wording import did_you_mean
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -61,7 +62,8 @@ def check_clients(scenario: Scenario) -> list[Problem]:
         problems.append(
             (
                 ("deployment", "instance_class"),
-                f"unknown instance class {deployment.instance_class!r}",
+                f"unknown instance class {deployment.instance_class!r}"
+                + did_you_mean(deployment.instance_class, CLASS_MEMORY_GIB, only_one=True),
                 "one of " + ", ".join(sorted(CLASS_MEMORY_GIB)) + ", or set max_connections",
             )
         )

@@ -8,6 +8,7 @@ from string import ascii_lowercase
 from rdssim import regions
 from rdssim.connections import CLASS_MEMORY_GIB
 from rdssim.scenario.schema import Scenario
+from rdssim.scenario.wording import did_you_mean
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -168,7 +169,8 @@ def _check_one_region(scenario: Scenario) -> list[Problem]:
                 problems.append(
                     (
                         ("deployment", "instances", i, "instance_class"),
-                        f"unknown instance class {spec.instance_class!r}",
+                        f"unknown instance class {spec.instance_class!r}"
+                        + did_you_mean(spec.instance_class, CLASS_MEMORY_GIB, only_one=True),
                         "known: " + ", ".join(sorted(CLASS_MEMORY_GIB)),
                     )
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdssim.engines import replica_rules
 from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
+from rdssim.scenario.wording import not_found
 
 Problem = tuple[tuple[str | int, ...], str, str | None]
 
@@ -38,7 +39,13 @@ def check_replicas(scenario: Scenario) -> list[Problem]:
             )
             known = ", ".join(["primary", *names])
             problems.append(
-                ((*where, "source"), f"no source named {spec.source!r}; known: {known}", hint)
+                (
+                    (*where, "source"),
+                    not_found(
+                        f"no source named {spec.source!r}", spec.source, ["primary", *names], known
+                    ),
+                    hint,
+                )
             )
         elif spec.source == spec.name:
             problems.append(((*where, "source"), "a replica cannot be its own source", None))
@@ -121,7 +128,11 @@ def check_actions(scenario: Scenario) -> list[Problem]:
             continue
         if action.target not in names:
             problems.append(
-                ((*where, "target"), f"no replica named {action.target!r}; known: {known}", None)
+                (
+                    (*where, "target"),
+                    not_found(f"no replica named {action.target!r}", action.target, names, known),
+                    None,
+                )
             )
             continue
         if action.kind == "create-replica":
@@ -214,7 +225,12 @@ def check_reads(scenario: Scenario) -> list[Problem]:
         return [
             (
                 ("reads", "target"),
-                f"no replica named {reads.target!r}; known: {READER_ENDPOINT}, {', '.join(names)}",
+                not_found(
+                    f"no replica named {reads.target!r}",
+                    reads.target,
+                    [READER_ENDPOINT, *names],
+                    f"{READER_ENDPOINT}, {', '.join(names)}",
+                ),
                 None,
             )
         ]

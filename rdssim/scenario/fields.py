@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from pydantic import BeforeValidator, PlainValidator
 
-from rdssim.distributions import parse_distribution
+from rdssim.distributions import Distribution, parse_distribution
 from rdssim.durations import format_duration_s, parse_duration_s
+from rdssim.scenario.wording import did_you_mean
 
 MS = 0.001
 MINUTE = 60.0
@@ -73,6 +75,36 @@ def seconds_or_none(high_s: float, low_s: float = 0.0) -> BeforeValidator:
     return BeforeValidator(partial(_optional, check=check))
 
 
+DISTRIBUTION_KEYS = {
+    "fixed": (),
+    "uniform": (),
+    "lognormal": ("median", "sigma"),
+    "exponential": ("mean",),
+    "empirical": (),
+}
+"""The forms of a timing distribution, with the keys of those written as mappings."""
+
+
+def _distribution(value: Any, *, max_s: float) -> Distribution:
+    """parse_distribution, with "did you mean" for a misspelt form or key of one."""
+    try:
+        return parse_distribution(value, max_s=max_s)
+    except ValueError as error:
+        if isinstance(value, dict) and len(value) == 1:
+            ((kind, args),) = value.items()
+            suggestion = did_you_mean(kind, DISTRIBUTION_KEYS)
+            if kind not in DISTRIBUTION_KEYS and suggestion:
+                raise ValueError(f"unknown distribution {kind!r}{suggestion}") from None
+            keys = DISTRIBUTION_KEYS.get(kind, ())
+            unknown = [k for k in args if k not in keys] if keys and isinstance(args, dict) else []
+            if unknown:
+                suggestion = did_you_mean(unknown[0], keys)
+                raise ValueError(
+                    f"{kind}: unknown key {unknown[0]!r}{suggestion} ({error})"
+                ) from None
+        raise
+
+
 def timing(high_s: float = MAX_TIMING_S) -> PlainValidator:
     """A timing distribution whose durations lie in [0, high_s] (parse_distribution)."""
-    return PlainValidator(partial(parse_distribution, max_s=high_s))
+    return PlainValidator(partial(_distribution, max_s=high_s))

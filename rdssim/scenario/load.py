@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from rdssim.durations import shown
+from rdssim.scenario import wording
 from rdssim.scenario.checks import check_scenario, scenario_warnings
 from rdssim.scenario.errors import ScenarioError, ScenarioWarning
 from rdssim.scenario.overrides import apply, covers, parse_path
@@ -86,7 +86,8 @@ def parse_scenario_text(
     if "variant" in raw:
         raise locator.error(
             ("variant",),
-            "unknown key (a variant is named by its key under variants:)",
+            "unknown key 'variant'; did you mean 'variants'? (a variant is named by its key "
+            "under variants:)",
             hint="variants: {my_variant: {...overrides...}}",
         )
     variants_raw = raw.pop("variants", None)
@@ -172,79 +173,22 @@ def _check_present(raw: dict[str, Any], locator: _Locator) -> None:
     try:
         Scenario.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            if error["type"] != "missing":
-                raise locator.error(tuple(error["loc"]), _describe(error)) from None
+        for problem in wording.problems(exc.errors()):
+            if problem.kind != "missing":
+                raise locator.error(problem.loc, problem.message) from None
 
 
 def _validate(raw: dict[str, Any], locator: _Locator, prefix: PathKey) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        raise locator.error(loc, _describe(first), prefix=prefix) from None
+        first = wording.problems(exc.errors())[0]
+        raise locator.error(first.loc, first.message, prefix=prefix) from None
     problems = check_scenario(scenario)
     if problems:
         loc, message, hint = problems[0]
         raise locator.error(loc, message, prefix=prefix, hint=hint)
     return scenario
-
-
-# What the name patterns of rdssim.scenario.schema mean, in words.
-_PATTERNS = {
-    r"^[a-z][a-z0-9-]{0,62}$": (
-        "a name of lowercase letters, digits and dashes, starting with a letter (db-1)"
-    ),
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$": (
-        "a name of letters, digits, '_', '-' and '.', not a path (multi_az_failover)"
-    ),
-    r"^\d+(\.\d+)*$": 'a version number such as "8.0" or "16.3"',
-}
-
-
-def _number(value: Any) -> str:
-    """A bound as people read it: 1,000,000 and 0.25, not 1000000.0 and 2.5e-01."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    message = str(error["msg"])
-    context = error.get("ctx") or {}
-    if kind == "extra_forbidden":
-        return "unknown key (typos are errors, not ignored)"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "literal_error":
-        return message.replace("Input should be", "expected")
-    bounds = {
-        "greater_than_equal": ("at least", "ge"),
-        "greater_than": ("more than", "gt"),
-        "less_than_equal": ("at most", "le"),
-        "less_than": ("less than", "lt"),
-    }
-    if kind in bounds:
-        words, key = bounds[kind]
-        return f"expected {words} {_number(context[key])} (got {shown(error.get('input'))})"
-    if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERNS:
-        return f"expected {_PATTERNS[context['pattern']]} (got {shown(error.get('input'))})"
-    if kind in ("string_too_long", "string_too_short"):
-        limit = context.get("max_length" if kind == "string_too_long" else "min_length")
-        words = "at most" if kind == "string_too_long" else "at least"
-        return f"expected {words} {limit:,} characters"
-    if kind in ("too_long", "too_short") and "max_length" in context | {"max_length": 0}:
-        limit = context.get("max_length" if kind == "too_long" else "min_length")
-        words = "at most" if kind == "too_long" else "at least"
-        return f"expected {words} {limit:,} {'characters' if 'String' in message else 'items'}"
-    message = message.removeprefix("Value error, ")
-    if message.startswith("Input should be"):
-        message = "expected" + message.removeprefix("Input should be")
-    if "input" in error and "got" not in message and repr(error["input"]) not in message:
-        return f"{message} (got {shown(error['input'])})"
-    return message
 
 
 def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rdssim.scenario import wording
 from rdssim.scenario.errors import ScenarioError
 from rdssim.scenario.source import format_path, parse
 
@@ -96,7 +97,13 @@ def _child(node: Any, step: str | int, path: PathKey, depth: int, *, create: boo
         raise ScenarioError(f"{format_path(path[:depth])} holds no keys", key_path=f"--set {where}")
     if step not in node or node[step] is None:
         if not create:
-            raise ScenarioError("there is no list here to index", key_path=f"--set {where}")
+            keys = wording.keys_at(path[:depth])
+            message = (
+                wording.unknown_key(path[: depth + 1])
+                if keys is not None and step not in keys
+                else "there is no list here to index"
+            )
+            raise ScenarioError(message, key_path=f"--set {where}")
         node[step] = {}
     return node[step]
 
