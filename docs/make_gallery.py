@@ -3,7 +3,7 @@
 Each figure is the one ``rdssim run`` (or ``rdssim compare --out``) writes for that
 scenario on its own seed; the calibration figures are drawn by docs/calibrate*.py.
 
-Usage: python docs/make_gallery.py [--only NAME]
+Usage: python docs/make_gallery.py [--only NAME] [--out DIR]
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ GALLERY: dict[str, Callable[[Path], object]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(GALLERY), help="draw only this figure")
+    parser.add_argument("--out", type=Path, default=IMG, help="folder (default docs/img)")
     args = parser.parse_args()
     for name, draw in GALLERY.items():
         if args.only in (None, name):
-            draw(IMG / f"{name}.png")
-            print(f"wrote docs/img/{name}.png")
+            draw(args.out / f"{name}.png")
+            print(f"wrote {args.out / name}.png")
 
 
 if __name__ == "__main__":
