@@ -350,7 +350,7 @@ def test_hovering_an_event_marker_shows_its_events(browser_page: Any) -> None:
     texts = [_tooltip(browser_page, point) for point in points]
     assert any("RDS-EVENT-0013" in t and "Multi-AZ instance failover started." in t for t in texts)
     assert any("RebootDBInstance ForceFailover=true" in t for t in texts)
-    assert any("RDS-EVENT-0049" in t and "+61.416 s from the origin" in t for t in texts)
+    assert any("RDS-EVENT-0049" in t and "+61.416 s from fault/action" in t for t in texts)
 
 
 def test_hovering_a_lane_shows_its_state(browser_page: Any) -> None:

@@ -30,8 +30,10 @@ h1 { font-size: 1.5em; margin: 0 0 .1em; } h2 { font-size: 1.15em; margin: 1.6em
 section { background: white; border: 1px solid #e3e3e3; border-radius: 6px; padding: .3em 1em 1em; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: .22em .8em; text-align: left; border-bottom: 1px solid #eee; }
-th { background: #f3f3f3; position: sticky; top: 0; }
+th { background: #f3f3f3; }
+table.events th { position: sticky; top: 0; }  /* in its scrolling box */
 table.summary td.value, table.summary th.value { text-align: right; }
+table.summary td.metric { white-space: nowrap; }
 table.summary tr.sub td.metric { padding-left: 2em; color: #333; }
 table.summary tr.head td { font-weight: 600; padding-top: .7em; }
 .events-box { max-height: 65vh; overflow: auto; border: 1px solid #eee; }

@@ -128,7 +128,7 @@ def _recoveries(record: Record) -> list[tuple[float, float, str]]:
 
 
 def _when(time_s: float, t0: float) -> str:
-    return f"t = {time_s - t0:+.3f} s from the origin ({time_s:.3f} s in the run)"
+    return f"t = {time_s - t0:+.3f} s from fault/action ({time_s:.3f} s into the run)"
 
 
 def _event_line(event: Event) -> str:
