@@ -188,6 +188,12 @@ class Result:
         title = f"{self.scenario.name} [{self.scenario.variant}], seed {self.seed}"
         return f"<b>{title}</b><table>{rows}</table>"
 
+    def to_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write the HTML report of this run (as ``rdssim run --html``); returns its path."""
+        from rdssim.html import write
+
+        return write(path, {self.scenario.variant: self.record})
+
 
 def plot_client_comparison(
     runs: Mapping[str, Result | Record],

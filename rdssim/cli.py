@@ -39,6 +39,7 @@ from rdssim.sim import run as run_scenario
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rdssim.record import Record
     from rdssim.sweep_runs import Plan
 
 app = typer.Typer(
@@ -56,6 +57,8 @@ MAX_SWEEP_RUNS = 100_000
 """Runs in one sweep (seeds x variants): more would not fit its table in memory; split a
 larger study with --first-seed."""
 MAX_WORKERS_PER_CPU = 2
+REPORT = "report.html"
+"""The HTML report's name in a run's folder (rdssim run --html, rdssim report)."""
 
 
 class Format(StrEnum):
@@ -168,6 +171,14 @@ def run(
     variant: Annotated[
         str | None, typer.Option(help="Run only this variant (default: every one).")
     ] = None,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Also write report.html: the summary, the event log and an interactive "
+            "timeline of every variant, in one file that works offline.",
+        ),
+    ] = False,
 ) -> None:
     """Run SCENARIO once (every variant on the same seed) and write its artefacts."""
     scenario = resolve(scenario)
@@ -187,6 +198,10 @@ def run(
                 summaries[name] = summarize(records[name])
             combined = combined_summary(scenarios.name, chosen, summaries)
             write_runs(scratch, records, summaries, plot=plot)
+            if html:
+                from rdssim.html import write as write_html  # plotly only when asked for
+
+                write_html(scratch / REPORT, records)
             (scratch / "summary.json").write_text(
                 json.dumps(combined, indent=2) + "\n", encoding="utf-8"
             )
@@ -200,7 +215,10 @@ def run(
     title = f"{scenarios.name} — seed {chosen}" + (
         f"\n{scenarios.description}" if scenarios.description else ""
     )
-    print_summaries(stdout, title, summaries, footer=f"artefacts written to {folder}/")
+    footer = f"artefacts written to {folder}/" + (
+        f"\nHTML report: {folder / REPORT}" if html else ""
+    )
+    print_summaries(stdout, title, summaries, footer=footer)
 
 
 @app.command()
@@ -261,28 +279,79 @@ def plot(
 ) -> None:
     """Draw RUN_DIR's plots again from its saved Record (record.jsonl), for each variant."""
     from rdssim.output import draw_runs
+
+    saved = _saved_records(run_dir)
+    order = _variant_order(run_dir)
+    loaded = {"base" if p.parent == run_dir else p.parent.name: r for p, r in saved.items()}
+    loaded = dict(sorted(loaded.items(), key=lambda item: order.get(item[0], len(order))))
+    for written in draw_runs(run_dir, loaded):
+        stdout.print(f"wrote {written}", highlight=False)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A folder rdssim run wrote.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help=f"The file to write (default: RUN_DIR/{REPORT})."),
+    ] = None,
+) -> None:
+    """Write RUN_DIR's HTML report from its saved Records (record.jsonl): the summary, the
+    event log and an interactive timeline of every variant, in one file that works offline."""
+    from rdssim.html import write as write_html
+    from rdssim.outdir import adopt
+
+    target = out if out is not None else run_dir / REPORT
+    saved = _saved_records(run_dir)
+    if target.is_dir():
+        raise _fail(f"--out {target}: is a folder; name the file to write (e.g. {REPORT})")
+    if not target.parent.is_dir():
+        raise _fail(f"--out {target}: no such folder {target.parent}")
+    order = _variant_order(run_dir)
+    records = {str(r.meta.get("variant", p.parent.name)): r for p, r in saved.items()}
+    records = dict(sorted(records.items(), key=lambda item: order.get(item[0], len(order))))
+    try:
+        write_html(target, records)
+    except OSError as error:
+        raise _fail(f"--out {target}: cannot write there ({error.strerror or error})") from None
+    if out is None:
+        adopt(run_dir, REPORT)  # rdssim wrote it: a later run may replace the folder whole
+    stdout.print(f"wrote {target}", highlight=False)
+
+
+def _saved_records(run_dir: Path) -> dict[Path, Record]:
+    """The Records saved in RUN_DIR (its own record.jsonl or its variants' folders'), by
+    file, or exit 2 saying what RUN_DIR lacks."""
     from rdssim.record import Record
 
+    expected = "expected a folder rdssim run wrote"
     if not run_dir.is_dir():
-        raise _fail(f"{run_dir}: no such folder")
+        raise _fail(f"{run_dir}: no such folder ({expected})")
     if not (run_dir / "summary.json").is_file():
         raise _fail(f"{run_dir}: no summary.json: not a folder rdssim run wrote")
-    records = sorted(
+    paths = sorted(
         path
         for path in [run_dir / "record.jsonl", *run_dir.glob("*/record.jsonl")]
         if path.is_file()
     )
-    if not records:
-        raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder: not a run folder")
-    loaded = {}
-    for path in records:
+    if not paths:
+        raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder ({expected})")
+    records: dict[Path, Record] = {}
+    for path in paths:
         try:
-            record = Record.from_jsonl(path)
+            records[path] = Record.from_jsonl(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise _fail(f"{path}: not a Record rdssim wrote ({error})") from None
-        loaded["base" if path.parent == run_dir else path.parent.name] = record
-    for written in draw_runs(run_dir, loaded):
-        stdout.print(f"wrote {written}", highlight=False)
+    return records
+
+
+def _variant_order(run_dir: Path) -> dict[str, int]:
+    """The variants' order in RUN_DIR's summary.json (empty for one variant, or if unread)."""
+    try:
+        variants = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["variants"]
+        return {str(name): i for i, name in enumerate(variants)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 @app.command()

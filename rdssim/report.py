@@ -207,6 +207,19 @@ def _group_names(summaries: Mapping[str, Summary]) -> list[str]:
     return names if len(names) > 1 else []
 
 
+def summary_rows(summaries: Mapping[str, Summary]) -> list[tuple[str, list[str]]]:
+    """(metric label, its value for each variant, as printed) of every row of the summary
+    table, in order: the terminal's table and the HTML report's are both made of these."""
+    rows = [
+        *_ROWS,
+        *_split_brain_rows(summaries),
+        *_availability_rows(summaries),
+        *_client_rows(summaries),
+        *_replica_rows(summaries),
+    ]
+    return [(label, [cell(s) for s in summaries.values()]) for label, cell in rows]
+
+
 def print_summaries(
     console: Console, title: str, summaries: Mapping[str, Summary], footer: str | None = None
 ) -> None:
@@ -215,14 +228,8 @@ def print_summaries(
     table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
-    rows = [
-        *_ROWS,
-        *_split_brain_rows(summaries),
-        *_availability_rows(summaries),
-        *_client_rows(summaries),
-    ]
-    for label, cell in [*rows, *_replica_rows(summaries)]:
-        table.add_row(label, *(escape(cell(s)) for s in summaries.values()))
+    for label, cells in summary_rows(summaries):
+        table.add_row(label, *(escape(cell) for cell in cells))
     console.print(table)
     for name, summary in summaries.items():
         print_events(console, summary, name if len(summaries) > 1 else None)
