@@ -40,7 +40,7 @@ from rdssim.plot.style import (
     PHASES,
     state_colours,
 )
-from rdssim.plot.windows import windows
+from rdssim.plot.windows import shared_windows
 from rdssim.record import Event, Record
 
 if TYPE_CHECKING:
@@ -105,16 +105,19 @@ class Views:
 
 
 def views(records: Mapping[str, Record]) -> Views:
-    """The ranges covering every variant's: the close-up of the first failover (or the
-    overview, where there is none), the overview of the incident, and the whole run."""
+    """The ranges covering every variant's, as the PNG timelines' shared columns: the
+    close-up of the first failovers (or the overview, where no variant has one), the
+    overview of the incident, and the whole run."""
 
     def union(spans: Sequence[tuple[float, float]]) -> tuple[float, float]:
         return min(a for a, _ in spans), max(b for _, b in spans)
 
     incident, overview, whole = [], [], []
+    # The PNGs' columns (rdssim.plot.windows.shared_windows): one overview over every
+    # variant's incident, one close-up over every first failover.
+    found = shared_windows(list(records.values()))
     for record in records.values():
         t0, _ = origin(record)
-        found = windows(record)
         overview.append((found[0].start_s - t0, found[0].end_s - t0))
         incident.append((found[-1].start_s - t0, found[-1].end_s - t0))
         whole.append((-t0, record.duration_s - t0))
