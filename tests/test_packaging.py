@@ -81,8 +81,9 @@ def test_a_wheel_installed_elsewhere_lists_and_runs_the_bundled_scenarios(tmp_pa
     listed = there(rdssim, "list")
     assert listed.returncode == 0, listed.stderr
     assert "multi_az_failover" in listed.stdout and "year_of_failures" in listed.stdout
-    ran = there(rdssim, "run", "multi_az_failover", "--no-plot", "--out", "out")
+    ran = there(rdssim, "run", "multi_az_failover", "--no-plot", "--html", "--out", "out")
     assert ran.returncode == 0, ran.stderr
     assert (elsewhere / "out" / "summary.json").is_file()
+    assert (elsewhere / "out" / "report.html").stat().st_size > 1_000_000  # plotly.js inside
     version = there(rdssim, "--version")
     assert version.stdout.strip() == f"rdssim {where.stdout.split()[1]}"
