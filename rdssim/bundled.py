@@ -24,10 +24,14 @@ def bundled_path(name: str) -> Path | None:
 
 
 def resolve(source: str | os.PathLike[str]) -> Path:
-    """``source`` as a path: itself if it exists, else the bundled scenario of that name,
-    else itself (reading it then says there is no such file)."""
+    """``source`` as a path: itself if it is a file, else the bundled scenario of that name,
+    else itself (reading it then says there is no such file).
+
+    A folder does not shadow a bundled name: ``rdssim run client_timeouts`` from a folder
+    holding a ``client_timeouts/`` (a run's output, say) still runs the bundled scenario.
+    """
     path = Path(source)
-    if path.exists():
+    if path.is_file():
         return path
     found = bundled_path(os.fspath(source))
     return found if found is not None else path
