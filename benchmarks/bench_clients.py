@@ -38,7 +38,7 @@ name: bench_clients
 duration: 1h
 deployment:
   type: multi-az-instance
-  max_connections: 1000000
+  max_connections: 100000  # the most a scenario may set: 10,000 pools of 10
   instances:
     - {name: db-1, az: us-east-1a, role: primary}
     - {name: db-2, az: us-east-1b, role: standby}

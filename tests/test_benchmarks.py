@@ -1,0 +1,30 @@
+"""The benchmarks' own scenarios stay valid (a benchmark is run by hand, so nothing else
+would notice one rotting); their figures are never asserted here."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from rdssim.scenario import parse_scenario_text
+
+BENCHMARKS = sorted((Path(__file__).resolve().parent.parent / "benchmarks").glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
+def test_a_benchmarks_inline_scenario_is_valid(path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)  # defines, does not run: each has a main() guard
+    finally:
+        del sys.modules[path.stem]
+    text = getattr(module, "SCENARIO", None)
+    if not isinstance(text, str):
+        pytest.skip("no inline scenario")
+    parse_scenario_text(text)
