@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from itertools import pairwise
 from pathlib import Path
 
 from rdssim.record import COMMITTED, Event, Record
@@ -106,6 +107,22 @@ def writer_intervals(record: Record) -> list[tuple[float, float, str]]:
             if role == "primary" and state == "available":
                 out.append((start, end, info.name))
     return sorted(out)
+
+
+def two_writers_time(stretches: list[tuple[float, float, str]]) -> float:
+    """Seconds in which two or more of ``stretches`` (``writer_intervals``) overlap.
+
+    Each moment counts once however many hosts accept writes then: after two partitions
+    three can (two unfenced old primaries beside the newest one), and summing the overlap
+    of every pair would count such a moment three times.
+    """
+    edges = sorted({t for start, end, _ in stretches for t in (start, end)})
+    total = 0.0
+    for left, right in pairwise(edges):
+        mid = (left + right) / 2
+        if sum(start <= mid < end for start, end, _ in stretches) >= 2:
+            total += right - left
+    return total
 
 
 def series_limits(record: Record, name: str, time_s: float) -> tuple[float, float]:

@@ -3,7 +3,9 @@ Multi-AZ DB cluster, Aurora, self-managed HA on EC2) must keep the invariants it
 promises, read off the Record:
 
 * never two hosts accepting writes at once, except a self-managed primary nobody fences
-  (``ha.fencing: false``), and then ``two_writers_s`` is exactly the overlap;
+  (``ha.fencing: false``), and then ``two_writers_s`` is exactly the time in which two
+  or more of them do (each moment once, however many writers: three after two
+  partitions);
 * at every breakpoint, for every host while it follows: applied <= received <= committed
   (both one-sided limits, up to a byte of rounding);
 * nothing committed is lost on Aurora's shared volume, nor by the semi-synchronous cluster;
@@ -22,12 +24,13 @@ from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
-from conftest import run_yaml, scenario, writer_intervals
+import pytest
+from conftest import run_yaml, scenario, two_writers_time, writer_intervals
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_invariants import Fault
 
-from rdssim.metrics import summarize
+from rdssim.metrics import summarize, two_writers_s
 from rdssim.record import COMMITTED, Record, applied_series, received_series
 from rdssim.scenario import ScenarioError
 
@@ -174,13 +177,11 @@ def role_sides(times: list[float], names: list[str], t: float) -> tuple[str | No
 
 def assert_writers(record: Record, kind: str, unfenced: bool) -> None:
     stretches = writer_intervals(record)
-    overlap = 0.0
     for i, (start, end, first) in enumerate(stretches):
         for other_start, other_end, second in stretches[i + 1 :]:
-            both = min(end, other_end) - max(start, other_start)
-            if both > 0:
+            if min(end, other_end) > max(start, other_start):
                 assert unfenced, f"{first} and {second} both accept writes at {other_start:g} s"
-                overlap += both
+    overlap = two_writers_time(stretches)
     summary = summarize(record)
     if kind == "self-managed-ec2":
         assert summary.two_writers_s == overlap or abs(summary.two_writers_s - overlap) < 1e-6
@@ -256,6 +257,57 @@ def test_random_schedules_on_aurora(case: tuple[str, bool, int]) -> None:
 def test_random_schedules_on_self_managed_ec2(case: tuple[str, bool, int]) -> None:
     body, unfenced, seed = case
     assert_invariants("self-managed-ec2", body, unfenced, seed)
+
+
+# Found by the property test above: db-1 partitioned, db-2 promoted and partitioned in turn,
+# db-3 promoted 0.09 s before both partitions end, so three hosts accept writes at once.
+TWO_PARTITIONS = [Fault(0, "partition", "db-1", None, 61), Fault(31, "partition", "db-2", None, 30)]
+UNFENCED_PATRONI = "  ha: {manager: patroni, fencing: false, replication: async}\n"
+
+
+def test_three_writers_after_two_partitions_count_once() -> None:
+    """``two_writers_s`` is the time with two or more writers: from db-2's promotion to the
+    partitions' end, the stretch in which db-3 joins them counted once, not once per pair."""
+    body = text("self-managed-ec2", "postgres", ("", ""), UNFENCED_PATRONI, TWO_PARTITIONS)
+    record = run_yaml(body, 10)
+    first, second = (e for e in record.events if e.kind == "failover-promoted")
+    assert [e.data["target_instance"] for e in record.events if e.kind == "failover-started"] == [
+        "db-2",
+        "db-3",
+    ]
+    assert first.time_s < 61.0 and 60.0 < second.time_s < 61.0
+    assert writer_intervals(record) == [
+        (0.0, 61.0, "db-1"),
+        (first.time_s, 61.0, "db-2"),
+        (second.time_s, DURATION_S, "db-3"),
+    ]
+    summary = summarize(record)
+    assert summary.two_writers_s == pytest.approx(61.0 - first.time_s, abs=1e-9)
+    # The writes each old primary took outside the lineage: db-1 until the DNS name moved to
+    # db-2, db-2 from db-3's promotion until it rejoined (200 writes/s).
+    completed = next(e for e in record.events if e.kind == "failover-completed")
+    lost = {e.source: e.data["lost_txns"] for e in record.events if e.kind == "rejoined"}
+    assert lost["db-1"] == pytest.approx(200 * (completed.time_s - first.time_s))
+    assert lost["db-2"] == pytest.approx(200 * (61.0 - second.time_s))
+    assert summary.split_brain_txns == round(lost["db-1"] + lost["db-2"])
+    assert_invariants("self-managed-ec2", body, True, 10)
+
+
+def test_the_overlap_measure_counts_each_moment_once() -> None:
+    """Three writers stacked: 8 s with two or more, where the pairs' overlaps sum to 10."""
+    from rdssim.record import InstanceInfo, StateChange
+
+    record = Record(
+        {"duration_s": 10.0, "deployment": "self-managed-ec2", "bytes_per_txn": 4096},
+        [InstanceInfo(f"db-{i}", AZS[i - 1]) for i in (1, 2, 3)],
+    )
+    record.add(StateChange(0.0, "db-1", "primary", "available"))
+    for name in ("db-2", "db-3"):
+        record.add(StateChange(0.0, name, "standby", "replicating"))
+    record.add(StateChange(2.0, "db-2", "primary", "available"))
+    record.add(StateChange(9.0, "db-3", "primary", "available"))
+    assert two_writers_time(writer_intervals(record)) == 8.0
+    assert two_writers_s(record) == 8.0
 
 
 def test_the_position_check_can_fail() -> None:

@@ -12,7 +12,15 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import committed_drops, of_kind, run_yaml, state_at, states, writer_intervals
+from conftest import (
+    committed_drops,
+    of_kind,
+    run_yaml,
+    state_at,
+    states,
+    two_writers_time,
+    writer_intervals,
+)
 
 from rdssim.metrics import summarize
 from rdssim.record import COMMITTED, Record, applied_series, diverged_series, received_series
@@ -243,12 +251,7 @@ def partitioned(fencing: bool) -> Record:
 
 def overlap(record: Record) -> float:
     """Seconds in which two or more hosts are (primary, available), from record.states."""
-    stretches = writer_intervals(record)
-    total = 0.0
-    for i, (start, end, _) in enumerate(stretches):
-        for other_start, other_end, _ in stretches[i + 1 :]:
-            total += max(0.0, min(end, other_end) - max(start, other_start))
-    return total
+    return two_writers_time(writer_intervals(record))
 
 
 def test_an_unfenced_partitioned_primary_keeps_writing_beside_the_new_one() -> None:
