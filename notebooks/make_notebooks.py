@@ -453,10 +453,10 @@ assert (cuts["cut"] > 0).all() and (cuts["cut"] <= AWS_UP_TO).all()""",
     (
         "md",
         """AWS says that RDS Proxy "reduces failover time by up to 66%", and one AWS blog test measured
-client recovery 32% shorter on RDS for MySQL. rdssim's cuts sit around AWS's 32% and well
+client recovery 32% shorter on RDS for MySQL. rdssim's cuts mostly sit below AWS's 32% and well
 below its "up to": docs/calibration.md ("Clients and RDS Proxy") runs the same comparison over
-200 seeds and finds a median of 25%, 13% to 39% between the 5th and 95th percentiles, AWS's 32%
-at the 77th percentile and no run beyond 66%. The 30 seeds here are a smaller sample of the
+200 seeds and finds a median of 21%, 11% to 34% between the 5th and 95th percentiles, AWS's 32%
+at the 92nd percentile and no run beyond 66%. The 30 seeds here are a smaller sample of the
 same.
 
 Why not more? The proxy removes only what comes *after* the promotion: the DNS flip, the
