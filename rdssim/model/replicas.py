@@ -162,9 +162,11 @@ class ReplicaSet:
                 self._dirty = False
                 for replica in self._in_order():
                     self._react(replica)
-                committed = self.log.curve()  # once per pass: every replica of the primary
-                for replica in self._in_order():
-                    self._recompute(replica, committed)
+                ordered = self._in_order()
+                if ordered:  # the curve once per pass, for every replica of the primary
+                    committed = self.log.curve()
+                    for replica in ordered:
+                        self._recompute(replica, committed)
                 if not self._dirty:
                     break
             else:  # pragma: no cover - a bug, not an input: the rules must settle

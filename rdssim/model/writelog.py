@@ -10,6 +10,7 @@ of a run follows state changes, never the number of transactions.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
@@ -127,7 +128,7 @@ class WriteLog:
         replicas measure themselves against the furthest the log got.
         """
         if self._curve is None:
-            values = np.maximum.accumulate(np.array(self._history_v, dtype=np.float64))
+            values = list(itertools.accumulate(self._history_v, max))
             self._curve = Curve(self._history_t, values, self._committed.slope)
         return self._curve
 
