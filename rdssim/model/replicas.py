@@ -156,6 +156,10 @@ class ReplicaSet:
         if self._updating:
             self._dirty = True  # a state change made while updating: go round again
             return
+        if not self.replicas:
+            for callback in self._on_update:
+                callback()
+            return
         self._updating = True
         try:
             for _ in range(100):

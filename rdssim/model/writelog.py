@@ -49,6 +49,7 @@ class WriteLog:
         self.instances = list(instances)
         self.bytes_per_txn = workload.bytes_per_txn
         self._phase_starts = [p.start_s for p in workload.phases]
+        self._phase_rates = [p.writes_per_s for p in workload.phases]
         self._rng = ctx.streams.get("workload")
         self._committed = _Segment(0.0, 0.0, 0.0)
         self._history_t: list[float] = [0.0]
@@ -83,7 +84,7 @@ class WriteLog:
     def offered_rate(self, t: float) -> float:
         """Writes per second the application offers at time ``t``."""
         index = bisect.bisect_right(self._phase_starts, t) - 1
-        return self.workload.phases[index].writes_per_s if index >= 0 else 0.0
+        return self._phase_rates[index] if index >= 0 else 0.0
 
     def committed_at(self, t: float) -> float:
         """Committed position (bytes) at any past or present time ``t``."""
@@ -177,8 +178,8 @@ class WriteLog:
             routed = self.route() if self.route is not None else writer
             if routed != writer and routed in names:
                 diverging = routed  # the application writes to the old primary
-        self._diverge(now, diverging, self.offered_rate(now) * self.bytes_per_txn)
         rate = self.offered_rate(now)
+        self._diverge(now, diverging, rate * self.bytes_per_txn)
         if rate != self._rate:
             self.ctx.record.add_step(now, WRITE_RATE, self._rate if self._rate >= 0 else None, rate)
             self._rate = rate
