@@ -33,3 +33,11 @@ def test_streams_are_cached_and_independent_of_the_order_they_are_asked_for() ->
     second.get("b").random()
     assert second.get("a").random() == a
     assert first.get("a") is first.get("a")
+
+
+def test_children_spawned_from_a_stream_are_numpys_too() -> None:
+    ours = Streams(5).get("workload").bit_generator.seed_seq.spawn(2)  # type: ignore[attr-defined]
+    theirs = np.random.SeedSequence(5, spawn_key=tuple(b"workload")).spawn(2)
+    assert [s.generate_state(4).tolist() for s in ours] == [
+        s.generate_state(4).tolist() for s in theirs
+    ]
