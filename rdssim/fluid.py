@@ -162,6 +162,11 @@ class Curve:
     def start_time_s(self) -> float:
         return self._t[0]
 
+    def next_breakpoint_s(self, t_s: float) -> float:
+        """The time of the first breakpoint after ``t_s`` (inf: none, the final ray)."""
+        k = bisect.bisect_right(self._t, t_s)
+        return self._t[k] if k < len(self._t) else math.inf
+
     @property
     def last_time_s(self) -> float:
         """Time of the last breakpoint: the final ray starts there."""
