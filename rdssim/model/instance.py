@@ -49,13 +49,14 @@ class Instance:
     @property
     def reachable(self) -> bool:
         """Whether packets reach the host (its own network and its AZ)."""
-        return self.net_ok and not self.network.is_dark(self.az)
+        return self.net_ok and self.az not in self.network.dark
 
     @property
     def impairment(self) -> str | None:
+        # Asked at every state change by every listener: ``reachable`` is spelled out here.
         if not self.host_up:
             return "failed"
-        if not self.reachable:
+        if not (self.net_ok and self.az not in self.network.dark):
             return "unreachable"
         if not self.storage_ok:
             return "storage-failed"

@@ -10,16 +10,17 @@ class Network:
     """
 
     def __init__(self) -> None:
-        self._outages: dict[str, int] = {}
-        """Outages under way, by AZ (only AZs with one or more)."""
+        self.dark: dict[str, int] = {}
+        """The AZs dark now, with how many outages of each are under way (read-only: use
+        set_dark)."""
 
     def is_dark(self, az: str) -> bool:
-        return az in self._outages
+        return az in self.dark
 
     def set_dark(self, az: str, dark: bool) -> None:
         """An outage of ``az`` starts (``dark``) or ends."""
-        count = self._outages.get(az, 0) + (1 if dark else -1)
+        count = self.dark.get(az, 0) + (1 if dark else -1)
         if count > 0:
-            self._outages[az] = count
+            self.dark[az] = count
         else:
-            self._outages.pop(az, None)
+            self.dark.pop(az, None)

@@ -168,7 +168,8 @@ class WriteLog:
     def update(self) -> None:
         """Re-anchor every position after a phase boundary or a topology change."""
         now = self.ctx.now
-        writers = [i for i in self.instances if i.accepting_writes]
+        accepting = [i.accepting_writes for i in self.instances]  # asked once per instance
+        writers = [i for i, accepts in zip(self.instances, accepting, strict=True) if accepts]
         writer = writers[0].name if writers else None
         diverging: str | None = None
         if len(writers) > 1:
@@ -200,11 +201,11 @@ class WriteLog:
             self._anchor_committed(now, position, slope)
         if self.followers is not None:
             self._hand_over(now)
-        for inst in self.instances:
+        for inst, accepts in zip(self.instances, accepting, strict=True):
             if inst.name in self._following:
                 continue
             segment = self._applied[inst.name]
-            follows = inst.accepting_writes or inst.in_sync_standby
+            follows = accepts or inst.in_sync_standby
             target_slope = slope if follows else 0.0
             current = segment.at(now)
             target_value = position if follows else current
