@@ -5,6 +5,10 @@ the project's events per second against a bare SimPy timeout loop (the ceiling o
 model), and the cost of the same scenario at 100, 10,000 and 100,000 writes/s (DESIGN.md
 principle 1: cost follows state changes, not traffic, so the ratios should be about 1).
 
+Then one run as a user makes it (build, run, summarize), per phase in microseconds, and its
+runs per second scaled to a machine where raw SimPy does 1.27 million timeouts/s (the one the
+README's figures come from), which factors the machine out of the speed target.
+
 Usage: python benchmarks/bench_run.py [--repeat N]
 """
 
@@ -17,10 +21,13 @@ from pathlib import Path
 
 import simpy
 
+from rdssim.metrics import summarize
 from rdssim.scenario import Scenario, load_scenario
 from rdssim.sim import build
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "multi_az_failover.yaml"
+REFERENCE_RAW = 1_267_074
+"""Raw SimPy timeouts/s on the machine of the README's figures."""
 
 
 def best_of(repeat: int, work: Callable[[], int]) -> tuple[float, int]:
@@ -44,6 +51,28 @@ def runs(scenario: Scenario, count: int) -> Callable[[], int]:
         return events
 
     return work
+
+
+def phases(scenario: Scenario, count: int, repeat: int) -> tuple[float, float, float]:
+    """Seconds per run of build, run and summarize: for each, the best of ``repeat``
+    passes over ``count`` seeds."""
+    best = [float("inf")] * 3
+    clock = time.perf_counter
+    for _ in range(repeat):
+        spent = [0.0, 0.0, 0.0]
+        for seed in range(count):
+            start = clock()
+            sim = build(scenario, seed)
+            built = clock()
+            record = sim.run()
+            ran = clock()
+            summarize(record)
+            done = clock()
+            spent[0] += built - start
+            spent[1] += ran - built
+            spent[2] += done - ran
+        best = [min(b, s / count) for b, s in zip(best, spent, strict=True)]
+    return best[0], best[1], best[2]
 
 
 def raw_simpy(count: int) -> Callable[[], int]:
@@ -86,6 +115,19 @@ def main() -> None:
     print(f"rdssim events/s          {ours:10.0f}")
     print(f"raw SimPy timeouts/s     {raw:10.0f}")
     print(f"ratio rdssim / raw       {ours / raw:10.3f}")
+    print()
+    build_s, run_s, summary_s = phases(scenario, args.runs, args.repeat)
+    whole_s = build_s + run_s + summary_s
+    print("one run as a user makes it: build + run + summarize (best of the repetitions)")
+    print(
+        f"  build {build_s * 1e6:6.0f} us   run {run_s * 1e6:6.0f} us"
+        f"   summarize {summary_s * 1e6:6.0f} us   total {whole_s * 1e6:6.0f} us"
+    )
+    print(f"  runs per second (1 core)               {1 / whole_s:10.1f}")
+    print(
+        f"  at raw SimPy {REFERENCE_RAW / 1e6:.2f} M timeouts/s (scaled)   "
+        f"{REFERENCE_RAW / raw / whole_s:10.1f}"
+    )
     print()
     # Heavier writes mean longer crash recovery, so the probe (1 attempt/s, slower during an
     # outage) makes a different number of events; the model without it shows the pure cost.

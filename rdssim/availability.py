@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,17 @@ WRITER = (("primary", "available"),)
 """(role, state) pairs of a writer."""
 
 
+def float_sum(values: list[float]) -> float:
+    """``float(numpy.sum(values))``, without numpy for a few values: numpy adds fewer than 8
+    float64 values one after the other from 0.0 (pairwise only from 8 on)."""
+    if len(values) >= 8:
+        return float(np.sum(np.array(values, dtype=np.float64)))
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
 @dataclass(frozen=True)
 class Profile:
     """share(t) = ``shares[i]`` on [knots[i], knots[i + 1]); knots end at the run's end."""
@@ -56,18 +68,23 @@ class Profile:
     knots: FloatArray
     shares: FloatArray
 
+    # A profile has a few pieces per incident: plain floats, not numpy on tiny arrays.
     def missing_s(self, start_s: float = 0.0, end_s: float = math.inf) -> float:
         """The integral of the share over [start_s, end_s)."""
-        lo = np.clip(self.knots[:-1], start_s, end_s)
-        hi = np.clip(self.knots[1:], start_s, end_s)
-        return float(np.sum(self.shares * (hi - lo)))
+        knots = self.knots.tolist()
+        parts = [
+            share * (min(max(hi, start_s), end_s) - min(max(lo, start_s), end_s))
+            for share, lo, hi in zip(self.shares.tolist(), knots, knots[1:], strict=False)
+        ]
+        return float_sum(parts)
 
     def incidents(self) -> list[tuple[float, float]]:
         """The maximal stretches in which something is missing."""
+        knots = self.knots.tolist()
         out: list[tuple[float, float]] = []
-        for i in np.flatnonzero(self.shares > 0.0):
-            start, end = float(self.knots[i]), float(self.knots[i + 1])
-            if end <= start:
+        for i, share in enumerate(self.shares.tolist()):
+            start, end = knots[i], knots[i + 1]
+            if not share > 0.0 or end <= start:
                 continue
             if out and out[-1][1] >= start:
                 out[-1] = (out[-1][0], end)
@@ -99,16 +116,16 @@ def spans_with(
 ) -> list[tuple[float, float]]:
     """The stretches between state changes in which the number of instances showing one of
     ``pairs`` (role, state) lies in [least, most], in time order."""
-    current: dict[str, tuple[str, str]] = {}
-    changes = sorted(record.states, key=lambda s: s.time_s)
+    shows: dict[str, bool] = {}
+    showing = 0  # instances showing one of the pairs now
+    changes = sorted(record.states, key=attrgetter("time_s"))
     times = [c.time_s for c in changes] + [record.duration_s]
     spans: list[tuple[float, float]] = []
     for i, change in enumerate(changes):
-        current[change.instance] = (change.role, change.state)
-        if (
-            times[i + 1] > change.time_s
-            and least <= sum(shown in pairs for shown in current.values()) <= most
-        ):
+        now_shows = (change.role, change.state) in pairs
+        showing += now_shows - shows.get(change.instance, False)
+        shows[change.instance] = now_shows
+        if times[i + 1] > change.time_s and least <= showing <= most:
             spans.append((change.time_s, times[i + 1]))
     return spans
 

@@ -6,6 +6,7 @@ when its Multi-AZ source fails over) read it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -48,6 +49,8 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts) or (0,)
 
 
+# Pure lookups with frozen results: cached, as every run of a scenario asks again.
+@functools.lru_cache(maxsize=256)
 def replica_rules(engine: str, version: str | None = None) -> ReplicaRules:
     """The replica rules of ``engine`` at ``version`` (default: DEFAULT_VERSIONS)."""
     v = _version_tuple(version or DEFAULT_VERSIONS[engine])
@@ -92,6 +95,7 @@ def _vcpus(instance_class: str) -> int:
     return 2
 
 
+@functools.lru_cache(maxsize=256)
 def recovery_rules(
     engine: str, version: str | None = None, instance_class: str = "db.r6g.large"
 ) -> RecoveryRules:

@@ -20,6 +20,7 @@ Pure math: no SimPy, no Record. Units: seconds (``_s``), bytes, bytes per second
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import overload
@@ -50,6 +51,47 @@ def _like(arg: float | FloatArray, out: FloatArray) -> float | FloatArray:
     return float(out) if np.ndim(arg) == 0 else out
 
 
+_SMALL = 64
+"""Curves with more breakpoints than this are checked with numpy, smaller ones in Python."""
+
+
+def _floats(values: npt.ArrayLike) -> list[float]:
+    """The breakpoints as a list of Python floats (one dimension)."""
+    if isinstance(values, list | tuple) and all(type(x) is float for x in values):
+        return list(values)
+    array = np.array(values, dtype=np.float64, ndmin=1)
+    if array.ndim != 1:
+        raise ValueError("a curve needs one or more breakpoints: equal-length 1-D arrays")
+    return array.tolist()  # type: ignore[no-any-return]
+
+
+def _slopes_of_lists(times: list[float], values: list[float]) -> list[float]:
+    """Validate a few breakpoints and give the slope of each piece between them."""
+    for x in (*times, *values):
+        if not math.isfinite(x):
+            raise ValueError("breakpoints must be finite")
+    slopes = []
+    for i in range(len(times) - 1):
+        dt, dv = times[i + 1] - times[i], values[i + 1] - values[i]
+        if dt < 0 or dv < 0:
+            raise ValueError("times and positions must be non-decreasing")
+        slopes.append(dv / dt if dt > 0 else 0.0)
+    return slopes
+
+
+def _slopes_of_arrays(times: list[float], values: list[float]) -> list[float]:
+    """:func:`_slopes_of_lists` with numpy, for many breakpoints."""
+    t, v = np.array(times), np.array(values)
+    if not (np.isfinite(t).all() and np.isfinite(v).all()):
+        raise ValueError("breakpoints must be finite")
+    dt, dv = np.diff(t), np.diff(v)
+    if (dt < 0).any() or (dv < 0).any():
+        raise ValueError("times and positions must be non-decreasing")
+    slopes = np.zeros_like(dt)
+    np.divide(dv, dt, out=slopes, where=dt > 0)
+    return slopes.tolist()  # type: ignore[no-any-return]
+
+
 class Curve:
     """A non-decreasing piecewise-linear position (bytes) as a function of time (s).
 
@@ -58,35 +100,52 @@ class Curve:
     last one by a ray of slope ``final_slope_bps``: the simulation knows only the present slope
     until the next change. Two breakpoints at one time make an upward jump; the curve takes the
     later value at that instant (right-continuous). The arrays are read-only.
+
+    Curves in a run are small (a few breakpoints per state change) and mostly asked about one
+    instant at a time, so the breakpoints are kept as Python floats, a scalar query is a
+    bisection on them, and the numpy arrays (for queries over a grid) are made on first use.
+    Both give the same float64 results, operation for operation.
     """
 
-    __slots__ = ("_slopes", "final_slope_bps", "times_s", "values_bytes")
+    __slots__ = ("_arrays", "_s", "_t", "_v", "final_slope_bps")
 
     def __init__(
         self, times_s: npt.ArrayLike, values_bytes: npt.ArrayLike, final_slope_bps: float = 0.0
     ) -> None:
-        times = np.array(times_s, dtype=np.float64, ndmin=1)
-        values = np.array(values_bytes, dtype=np.float64, ndmin=1)
-        if times.ndim != 1 or times.shape != values.shape or times.size == 0:
+        times, values = _floats(times_s), _floats(values_bytes)
+        if len(times) != len(values) or not times:
             raise ValueError("a curve needs one or more breakpoints: equal-length 1-D arrays")
-        if not (np.isfinite(times).all() and np.isfinite(values).all()):
-            raise ValueError("breakpoints must be finite")
-        dt, dv = np.diff(times), np.diff(values)
-        if (dt < 0).any() or (dv < 0).any():
-            raise ValueError("times and positions must be non-decreasing")
+        if len(times) > _SMALL:
+            slopes = _slopes_of_arrays(times, values)
+        else:
+            slopes = _slopes_of_lists(times, values)
         if not (math.isfinite(final_slope_bps) and final_slope_bps >= 0):
             raise ValueError(f"final slope must be finite and >= 0, got {final_slope_bps}")
-        # _slopes[i] holds on [times[i], times[i+1]); a jump's zero-length piece is never used.
-        slopes = np.empty_like(times)
-        np.divide(dv, dt, out=slopes[:-1], where=dt > 0)
-        slopes[:-1][dt == 0] = 0.0
-        slopes[-1] = final_slope_bps
-        for array in (times, values, slopes):
-            array.flags.writeable = False
-        self.times_s: FloatArray = times
-        self.values_bytes: FloatArray = values
+        # slopes[i] holds on [times[i], times[i+1]); a jump's zero-length piece is never used.
+        slopes.append(float(final_slope_bps))
+        self._t, self._v, self._s = times, values, slopes
         self.final_slope_bps = float(final_slope_bps)
-        self._slopes: FloatArray = slopes
+        self._arrays: tuple[FloatArray, FloatArray, FloatArray] | None = None
+
+    def _as_arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if self._arrays is None:
+            arrays = tuple(np.array(x, dtype=np.float64) for x in (self._t, self._v, self._s))
+            for array in arrays:
+                array.flags.writeable = False
+            self._arrays = arrays  # type: ignore[assignment]
+        return self._arrays  # type: ignore[return-value]
+
+    @property
+    def times_s(self) -> FloatArray:
+        return self._as_arrays()[0]
+
+    @property
+    def values_bytes(self) -> FloatArray:
+        return self._as_arrays()[1]
+
+    @property
+    def _slopes(self) -> FloatArray:
+        return self._as_arrays()[2]
 
     @classmethod
     def ray(cls, start_time_s: float, start_bytes: float, slope_bps: float) -> Curve:
@@ -101,12 +160,17 @@ class Curve:
 
     @property
     def start_time_s(self) -> float:
-        return float(self.times_s[0])
+        return self._t[0]
+
+    def next_breakpoint_s(self, t_s: float) -> float:
+        """The time of the first breakpoint after ``t_s`` (inf: none, the final ray)."""
+        k = bisect.bisect_right(self._t, t_s)
+        return self._t[k] if k < len(self._t) else math.inf
 
     @property
     def last_time_s(self) -> float:
         """Time of the last breakpoint: the final ray starts there."""
-        return float(self.times_s[-1])
+        return self._t[-1]
 
     @overload
     def value_at(self, t_s: float) -> float: ...
@@ -114,6 +178,11 @@ class Curve:
     def value_at(self, t_s: FloatArray) -> FloatArray: ...
     def value_at(self, t_s: float | FloatArray) -> float | FloatArray:
         """Position (bytes) at ``t_s``: a scalar, or elementwise over an array."""
+        if isinstance(t_s, float | int):
+            k = bisect.bisect_right(self._t, t_s) - 1
+            if k < 0:
+                return self._v[0]
+            return self._v[k] + self._s[k] * (t_s - self._t[k])
         t = np.asarray(t_s, dtype=np.float64)
         index = np.searchsorted(self.times_s, t, side="right") - 1
         i = np.maximum(index, 0)
@@ -126,18 +195,21 @@ class Curve:
     def slope_at(self, t_s: FloatArray) -> FloatArray: ...
     def slope_at(self, t_s: float | FloatArray) -> float | FloatArray:
         """Right-hand slope (bytes/s) at ``t_s``: 0 before the start."""
+        if isinstance(t_s, float | int):
+            i = bisect.bisect_right(self._t, t_s) - 1
+            return self._s[i] if i >= 0 else 0.0
         t = np.asarray(t_s, dtype=np.float64)
         index = np.searchsorted(self.times_s, t, side="right") - 1
         return _like(t_s, np.where(index >= 0, self._slopes[np.maximum(index, 0)], 0.0))
 
     def shifted(self, latency_s: float) -> Curve:
         """The curve delayed by ``latency_s``: S(t - L), flat at its first value before."""
-        return Curve(self.times_s + latency_s, self.values_bytes, self.final_slope_bps)
+        return Curve([t + latency_s for t in self._t], self._v, self.final_slope_bps)
 
     def continued(self, at_s: float, slope_bps: float) -> Curve:
         """Equal to this curve up to ``at_s``, then a ray of ``slope_bps`` (a new phase)."""
-        keep = self.times_s <= at_s
-        times, values = list(self.times_s[keep]), list(self.values_bytes[keep])
+        keep = bisect.bisect_right(self._t, at_s)  # the breakpoints at or before at_s
+        times, values = self._t[:keep], self._v[:keep]
         if not times or times[-1] < at_s:
             times.append(at_s)
             values.append(self.value_at(at_s))
@@ -158,6 +230,8 @@ class Curve:
         equal to an idle source's gives ``now_s``: no phantom lag. Inside an upward jump it is
         the jump's time (the supremum). A position below the curve's start gives -inf.
         """
+        if isinstance(position_bytes, float | int) and isinstance(now_s, float | int):
+            return min(self._latest_at_or_below(position_bytes), now_s)
         q = np.asarray(position_bytes, dtype=np.float64)
         times, values = self.times_s, self.values_bytes
         last = times.size - 1
@@ -173,6 +247,21 @@ class Curve:
         on_ray = times[last] + (q - values[last]) / final if final > 0 else np.full_like(q, np.inf)
         tau = np.where(j < 0, -np.inf, np.where(j == last, on_ray, on_segment))
         return _like(position_bytes, np.minimum(tau, now_s))
+
+    def _latest_at_or_below(self, q: float) -> float:
+        """:meth:`latest_time_at_or_below` of one position, before the cap at now."""
+        times, values = self._t, self._v
+        last = len(times) - 1
+        j = bisect.bisect_right(values, q) - 1  # last breakpoint at or below q
+        if j < 0:
+            return -math.inf
+        if j == last:
+            final = self.final_slope_bps
+            return times[last] + (q - values[last]) / final if final > 0 else math.inf
+        rise = values[j + 1] - values[j]  # > 0: values[j] <= q < values[j+1]
+        run = times[j + 1] - times[j]
+        on_segment = times[j] + (q - values[j]) * (run / rise if rise > 0 else 0.0)
+        return min(on_segment, times[j + 1])
 
     def earliest_time_at_or_above(self, position_bytes: FloatArray) -> FloatArray:
         """min{tau : S(tau) >= position}, elementwise: when the source first got there (the
@@ -211,7 +300,7 @@ def follow(target: Curve, start_time_s: float, start_bytes: float, max_slope_bps
     level = target.value_at(t)  # the target's (right) value at t
     if not at_or_below(start_bytes, level):
         raise ValueError(f"follower starts ahead of its target: {start_bytes} > {level} at {t}")
-    T, V, slopes, n = target.times_s, target.values_bytes, target._slopes, target.times_s.size
+    T, V, slopes, n = target._t, target._v, target._s, len(target._t)
     times, values = [t], [min(float(start_bytes), level)]
     chase: tuple[float, float] | None = (t, values[0]) if values[0] < level else None
 
@@ -222,7 +311,7 @@ def follow(target: Curve, start_time_s: float, start_bytes: float, max_slope_bps
             times.append(time_s)
             values.append(value)
 
-    k = int(np.searchsorted(T, t, side="right"))  # first target breakpoint after t
+    k = bisect.bisect_right(T, t)  # first target breakpoint after t
     while True:
         # On [t, end) the target is anchor_v + slope * (x - anchor_t), exactly as value_at has it.
         end = float(T[k]) if k < n else math.inf
@@ -255,7 +344,7 @@ def follow(target: Curve, start_time_s: float, start_bytes: float, max_slope_bps
         elif chase[1] + c * (end - chase[0]) >= left - _tolerance(left):
             put(end, left)  # caught up exactly at the boundary
             chase = None
-        k = int(np.searchsorted(T, end, side="right"))  # skip a jump's duplicate breakpoints
+        k = bisect.bisect_right(T, end)  # skip a jump's duplicate breakpoints
         t, level = end, float(V[k - 1])
         if chase is None and level > left:
             chase = (end, left)  # the target jumped up: behind again

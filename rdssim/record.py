@@ -262,22 +262,24 @@ class Record:
         self.breakpoints: list[Breakpoint] = []
         self.attempts: list[Attempts] = []
         self.flows: list[Flow] = []
+        self._lists: dict[type, list[Any]] = {
+            Event: self.events,
+            StateChange: self.states,
+            Breakpoint: self.breakpoints,
+            Attempts: self.attempts,
+            Flow: self.flows,
+        }
 
     # -- writing -----------------------------------------------------------------------
     def add(self, entry: Entry | Operation) -> None:
         """Append one entry to its list (an Operation is a stretch of one attempt)."""
-        if isinstance(entry, Event):
-            self.events.append(entry)
-        elif isinstance(entry, StateChange):
-            self.states.append(entry)
-        elif isinstance(entry, Breakpoint):
-            self.breakpoints.append(entry)
-        elif isinstance(entry, Flow):
-            self.flows.append(entry)
+        entries = self._lists.get(type(entry))
+        if entries is not None:
+            entries.append(entry)
         elif isinstance(entry, Operation):
             self.attempts.append(Attempts.single(entry))
-        else:
-            self.attempts.append(entry)
+        else:  # a subclass of an entry type
+            self._lists[next(t for t in self._lists if isinstance(entry, t))].append(entry)
 
     # -- reading -----------------------------------------------------------------------
     @property

@@ -19,8 +19,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from rdssim.engines import recovery_rules
 from rdssim.fluid import Curve
 from rdssim.storage import recovery_bytes_per_s
@@ -41,7 +39,6 @@ def last_checkpoint_s(
 
 def _last_from(log: Curve, timeout_s: float, capacity_bytes: float, c: float, t_s: float) -> float:
     """The last checkpoint at or before ``t_s``, going on from the checkpoint at ``c``."""
-    times = log.times_s
     while True:
         level = log.value_at(c)
         by_size = (
@@ -55,8 +52,7 @@ def _last_from(log: Curve, timeout_s: float, capacity_bytes: float, c: float, t_
         # On a stretch of one write rate they come every min(timeout, capacity / rate):
         # leap over all of those that fall before the stretch (or t_s) ends.
         rate = float(log.slope_at(c))
-        k = int(np.searchsorted(times, c, side="right"))
-        end = min(float(times[k]) if k < times.size else math.inf, t_s)
+        end = min(log.next_breakpoint_s(c), t_s)
         period = timeout_s if rate <= 0 else min(timeout_s, capacity_bytes / rate)
         periodic = abs(following - (c + period)) <= 1e-9 * max(1.0, abs(c))
         if periodic and end - following > period:

@@ -8,6 +8,7 @@ must not silently become a Region of its own.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Source: AWS General Reference, "AWS Regions" (commercial, GovCloud and China Regions).
@@ -54,6 +55,7 @@ REGIONS = (
 _AZ = re.compile(r"(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-[0-9])(?P<zone>[a-z]|-[a-z]+-[0-9][a-z])")
 
 
+@functools.lru_cache(maxsize=1024)  # asked per instance of every run
 def region_of(az: str) -> str | None:
     """The Region of an AZ name (us-east-1a, us-west-2-lax-1a -> us-west-2); None if the
     name is not an AZ of a known Region."""

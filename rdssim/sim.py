@@ -184,16 +184,40 @@ def build_clients(
     return cohorts, proxy
 
 
-def build(scenario: Scenario, seed: int) -> Simulation:
-    """Wire the model of ``scenario`` for ``seed`` (nothing runs yet)."""
-    env = simpy.Environment()
+@dataclass(frozen=True)
+class Layout:
+    """What the Record of every run of a scenario starts with, and the instances a restore
+    creates: the same for every seed, so worked out once per scenario (:func:`layout_of`)."""
+
+    meta: dict[str, Scalar]
+    """The Record's meta, but for the seed (the Record copies it)."""
+    instances: list[InstanceInfo]
+    restored: list[tuple[str, str]]
+
+
+_layouts: dict[int, tuple[Scenario, Layout]] = {}
+"""Recent scenarios' layouts by id (the scenario is kept, so its id stays its own)."""
+
+
+def layout_of(scenario: Scenario) -> Layout:
+    """The scenario's :class:`Layout`, remembered (a Scenario is frozen)."""
+    found = _layouts.get(id(scenario))
+    if found is None or found[0] is not scenario:
+        if len(_layouts) >= 64:
+            _layouts.clear()
+        found = (scenario, _layout(scenario))
+        _layouts[id(scenario)] = found
+    return found[1]
+
+
+def _layout(scenario: Scenario) -> Layout:
     specs = scenario.deployment.instances
     restored = restored_instances(scenario)
-    record = Record(
+    return Layout(
         meta={
             "scenario": scenario.name,
             "variant": scenario.variant,
-            "seed": seed,
+            "seed": None,
             "duration_s": scenario.duration_s,
             "deployment": scenario.deployment.type,
             "sla_percent": sla_percent_for(
@@ -210,6 +234,7 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             ),
             "proxy": scenario.proxy.enabled,
             "client_groups": ",".join(c.name for c in scenario.clients),
+            **large_txn_meta(scenario),
         },
         instances=[
             InstanceInfo(
@@ -228,7 +253,17 @@ def build(scenario: Scenario, seed: int) -> Simulation:
             InstanceInfo(r.name, r.az, r.source, scenario.region_of(r.az))
             for r in scenario.deployment.replicas
         ],
+        restored=restored,
     )
+
+
+def build(scenario: Scenario, seed: int) -> Simulation:
+    """Wire the model of ``scenario`` for ``seed`` (nothing runs yet)."""
+    env = simpy.Environment()
+    specs = scenario.deployment.instances
+    layout = layout_of(scenario)
+    restored = layout.restored
+    record = Record(meta={**layout.meta, "seed": seed}, instances=layout.instances)
     ctx = SimContext(env=env, scenario=scenario, streams=Streams(seed), record=record)
     network = Network()
     instances = [Instance(ctx, network, s.name, s.az, s.role) for s in specs]
@@ -239,10 +274,10 @@ def build(scenario: Scenario, seed: int) -> Simulation:
     primary = next(i for i in instances if i.role == "primary")
     endpoint = Endpoint(ctx, endpoint_name(scenario), primary.name, scenario.timings.dns_ttl_s)
     controller = controller_for(ctx, instances, network, endpoint, log, scenario)
-    for inst in instances:
-        inst.sync()
+    # The listeners look at every instance: told once, after all of them are recorded.
+    if any([inst.record_shown() for inst in instances]):
+        ctx.topology_changed()
     replicas = ReplicaSet(ctx, network, log, controller, scenario)
-    record.meta.update(large_txn_meta(scenario))
     reads = None
     if scenario.reads:
         readers = [s.name for s in specs] if scenario.deployment.type in CLUSTER_TYPES else []

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import of_kind, run_refused, run_yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rdssim.availability import MONTH_S, Profile, availability_of, sla_result
+from rdssim.availability import MONTH_S, Profile, availability_of, float_sum, sla_result
 from rdssim.metrics import summarize
 from rdssim.scenario.fields import DAY, YEAR_S
 
@@ -347,3 +349,10 @@ def test_every_deployment_type_runs_a_year_of_random_failures(kind: str, engine:
             (1.0 - uptime.availability) * uptime.duration_s
         )
         assert uptime.months == 12
+
+
+@given(st.lists(st.floats(-1e12, 1e12), max_size=20))
+def test_float_sum_is_numpys_sum_bit_for_bit(values: list[float]) -> None:
+    expected = float(np.sum(np.array(values, dtype=np.float64)))
+    assert math.copysign(1.0, float_sum(values)) == math.copysign(1.0, expected)
+    assert float_sum(values) == expected

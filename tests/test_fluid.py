@@ -338,3 +338,18 @@ def test_earliest_time_at_or_above_is_when_the_source_first_got_there(
     assert (source.value_at(grid) < q + 1e-6 * max(1.0, q)).all()
     if tau > 0:
         assert source.value_at(tau - 1e-6 * max(1.0, tau)) <= q + 1e-6 * max(1.0, q)
+
+
+@given(sources(), st.lists(st.floats(-50.0, 2000.0), min_size=1, max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_a_scalar_query_is_the_array_query_bit_for_bit(source: Curve, times: list[float]) -> None:
+    # One instant is answered from Python floats, a grid with numpy: the same operations.
+    grid_s = np.array(times)
+    positions = source.value_at(grid_s)
+    for i, t in enumerate(times):
+        assert source.value_at(t) == positions[i]
+        assert source.slope_at(t) == source.slope_at(grid_s)[i]
+        for q in (positions[i], positions[i] + 1.0, -1.0):
+            for now in (t, math.inf):
+                expected = source.latest_time_at_or_below(np.array([q]), now)[0]
+                assert source.latest_time_at_or_below(float(q), now) == expected

@@ -14,7 +14,11 @@ from rdssim.scenario.schema import Scenario
 
 
 class Signal:
-    """A re-armable broadcast: ``wait()`` gives an event that fires at the next ``fire()``."""
+    """A re-armable broadcast: ``wait()`` gives an event that fires at the next ``fire()``.
+
+    A fire with nobody waiting schedules nothing (the event is kept for the next waiter):
+    state changes are frequent, waiters on each signal few.
+    """
 
     def __init__(self, env: simpy.Environment) -> None:
         self._env = env
@@ -24,6 +28,8 @@ class Signal:
         return self._event
 
     def fire(self) -> None:
+        if not self._event.callbacks:
+            return
         if not self._event.triggered:
             self._event.succeed()
         self._event = self._env.event()

@@ -49,13 +49,14 @@ class Instance:
     @property
     def reachable(self) -> bool:
         """Whether packets reach the host (its own network and its AZ)."""
-        return self.net_ok and not self.network.is_dark(self.az)
+        return self.net_ok and self.az not in self.network.dark
 
     @property
     def impairment(self) -> str | None:
+        # Asked at every state change by every listener: ``reachable`` is spelled out here.
         if not self.host_up:
             return "failed"
-        if not self.reachable:
+        if not (self.net_ok and self.az not in self.network.dark):
             return "unreachable"
         if not self.storage_ok:
             return "storage-failed"
@@ -101,10 +102,18 @@ class Instance:
     def sync(self) -> None:
         """Record the (role, state) pair if it changed, and tell the listeners (nothing is
         recorded of an instance that does not exist yet: a restore's, a replica's)."""
-        if self.op_state == ABSENT:
-            return
-        shown = (self.role, self.state)
-        if shown != self._shown:
-            self._shown = shown
-            self.ctx.record.add(StateChange(self.ctx.now, self.name, self.role, self.state))
+        if self.record_shown():
             self.ctx.topology_changed()
+
+    def record_shown(self) -> bool:
+        """Record the (role, state) pair if it changed; whether it did (``sync`` without
+        telling the listeners: for several instances set up at once)."""
+        if self.op_state == ABSENT:
+            return False
+        state = self.state
+        shown = (self.role, state)
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        self.ctx.record.add(StateChange(self.ctx.now, self.name, self.role, state))
+        return True

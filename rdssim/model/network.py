@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 
 class Network:
     """Tracks which AZs are dark; a dark AZ makes every host in it unreachable.
@@ -12,14 +10,17 @@ class Network:
     """
 
     def __init__(self) -> None:
-        self._outages: Counter[str] = Counter()
+        self.dark: dict[str, int] = {}
+        """The AZs dark now, with how many outages of each are under way (read-only: use
+        set_dark)."""
 
     def is_dark(self, az: str) -> bool:
-        return self._outages[az] > 0
+        return az in self.dark
 
     def set_dark(self, az: str, dark: bool) -> None:
         """An outage of ``az`` starts (``dark``) or ends."""
-        if dark:
-            self._outages[az] += 1
-        elif self._outages[az] > 0:
-            self._outages[az] -= 1
+        count = self.dark.get(az, 0) + (1 if dark else -1)
+        if count > 0:
+            self.dark[az] = count
+        else:
+            self.dark.pop(az, None)

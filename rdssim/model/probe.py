@@ -177,7 +177,11 @@ class ProbeClient:
                 return _Shape("wait", "fail", error, None, limit_s)
             duration = spec.write_latency_s + self.proxy.spec.latency_s + self.ctx.commit_latency_s
             return _Shape("write", "ok", None, self.proxy.writer, duration)
-        address = self.cache.at(t)
+        return self._direct_shape(self.cache.at(t))
+
+    def _direct_shape(self, address: str) -> _Shape:
+        """The attempt to ``address`` (not through a proxy), if nothing changes until it ends."""
+        spec = self.spec
         inst = self.instances[address]
         if not (inst.host_up and inst.reachable):
             return _Shape("fixed", "fail", "connect-timeout", address, spec.connect_timeout_s)
@@ -203,6 +207,17 @@ class ProbeClient:
         if self.instances[shape.address].accepting_writes:
             return "ok", None
         return "unknown", "connection-lost"
+
+    def _view(self) -> _Shape | None:
+        """The shape the attempts of the stretch have as things are now, when only the
+        instance the cache names can change it; None when that cannot be told: through RDS
+        Proxy, with a new endpoint to take up, or with a cached answer that is no longer the
+        endpoint's (the next look-up changes it). An insert under way ends as its shape
+        says while the shape holds (``write``: the writer still accepts writes)."""
+        answer = self.cache.answer
+        if self.proxy is not None or self._next_cache is not None or answer is None:
+            return None
+        return None if self.cache.stale() else self._direct_shape(answer)
 
     def _period(self, duration_s: float) -> float:
         return max(self.spec.interval_s, duration_s)
@@ -232,8 +247,11 @@ class ProbeClient:
             shape = self._shape(start_s)
             period_s = self._period(shape.duration_s)
             self._stretch = (start_s, period_s, shape)
+            view = self._view()
             while True:
                 yield env.any_of(self._changes(shape, start_s, period_s))
+                if view is not None and self._view() == view:
+                    continue  # a change elsewhere (the standby, say): the stretch goes on
                 # Through the proxy, waiting attempts go on until a writer is found.
                 if shape.kind != "wait" or (self.proxy is not None and self.proxy.writer):
                     break

@@ -156,15 +156,21 @@ class ReplicaSet:
         if self._updating:
             self._dirty = True  # a state change made while updating: go round again
             return
+        if not self.replicas:
+            for callback in self._on_update:
+                callback()
+            return
         self._updating = True
         try:
             for _ in range(100):
                 self._dirty = False
                 for replica in self._in_order():
                     self._react(replica)
-                committed = self.log.curve()  # once per pass: every replica of the primary
-                for replica in self._in_order():
-                    self._recompute(replica, committed)
+                ordered = self._in_order()
+                if ordered:  # the curve once per pass, for every replica of the primary
+                    committed = self.log.curve()
+                    for replica in ordered:
+                        self._recompute(replica, committed)
                 if not self._dirty:
                     break
             else:  # pragma: no cover - a bug, not an input: the rules must settle

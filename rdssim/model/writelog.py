@@ -10,6 +10,7 @@ of a run follows state changes, never the number of transactions.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
@@ -48,6 +49,7 @@ class WriteLog:
         self.instances = list(instances)
         self.bytes_per_txn = workload.bytes_per_txn
         self._phase_starts = [p.start_s for p in workload.phases]
+        self._phase_rates = [p.writes_per_s for p in workload.phases]
         self._rng = ctx.streams.get("workload")
         self._committed = _Segment(0.0, 0.0, 0.0)
         self._history_t: list[float] = [0.0]
@@ -82,7 +84,7 @@ class WriteLog:
     def offered_rate(self, t: float) -> float:
         """Writes per second the application offers at time ``t``."""
         index = bisect.bisect_right(self._phase_starts, t) - 1
-        return self.workload.phases[index].writes_per_s if index >= 0 else 0.0
+        return self._phase_rates[index] if index >= 0 else 0.0
 
     def committed_at(self, t: float) -> float:
         """Committed position (bytes) at any past or present time ``t``."""
@@ -127,7 +129,7 @@ class WriteLog:
         replicas measure themselves against the furthest the log got.
         """
         if self._curve is None:
-            values = np.maximum.accumulate(np.array(self._history_v, dtype=np.float64))
+            values = list(itertools.accumulate(self._history_v, max))
             self._curve = Curve(self._history_t, values, self._committed.slope)
         return self._curve
 
@@ -166,7 +168,8 @@ class WriteLog:
     def update(self) -> None:
         """Re-anchor every position after a phase boundary or a topology change."""
         now = self.ctx.now
-        writers = [i for i in self.instances if i.accepting_writes]
+        accepting = [i.accepting_writes for i in self.instances]  # asked once per instance
+        writers = [i for i, accepts in zip(self.instances, accepting, strict=True) if accepts]
         writer = writers[0].name if writers else None
         diverging: str | None = None
         if len(writers) > 1:
@@ -176,8 +179,8 @@ class WriteLog:
             routed = self.route() if self.route is not None else writer
             if routed != writer and routed in names:
                 diverging = routed  # the application writes to the old primary
-        self._diverge(now, diverging, self.offered_rate(now) * self.bytes_per_txn)
         rate = self.offered_rate(now)
+        self._diverge(now, diverging, rate * self.bytes_per_txn)
         if rate != self._rate:
             self.ctx.record.add_step(now, WRITE_RATE, self._rate if self._rate >= 0 else None, rate)
             self._rate = rate
@@ -198,11 +201,11 @@ class WriteLog:
             self._anchor_committed(now, position, slope)
         if self.followers is not None:
             self._hand_over(now)
-        for inst in self.instances:
+        for inst, accepts in zip(self.instances, accepting, strict=True):
             if inst.name in self._following:
                 continue
             segment = self._applied[inst.name]
-            follows = inst.accepting_writes or inst.in_sync_standby
+            follows = accepts or inst.in_sync_standby
             target_slope = slope if follows else 0.0
             current = segment.at(now)
             target_value = position if follows else current

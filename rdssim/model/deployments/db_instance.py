@@ -23,6 +23,7 @@ Crash recovery is bounded by the engine's checkpoints and paced by the storage
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Generator
 from typing import Any
@@ -63,7 +64,7 @@ class DBInstanceController:
         self.network = network
         self.endpoint = endpoint
         self.log = log
-        self.t = timings = scenario.timings
+        self.t = scenario.timings
         deployment = scenario.deployment
         self.scenario = scenario
         self.recovery = settings_for(scenario)
@@ -76,9 +77,6 @@ class DBInstanceController:
         # One stream per concern, so e.g. a repair that differs between two variants does not
         # shift the next failover's draws (common random numbers, DESIGN.md principle 2).
         streams = ctx.streams
-        self.check_phase_s = float(
-            streams.get("health-checks").uniform(0.0, timings.health_check_interval_s)
-        )
         first_checkpoint_s = float(
             streams.get("checkpoints").uniform(
                 0.0, min(self.recovery.checkpoint_timeout_s, 86_400.0)
@@ -88,9 +86,6 @@ class DBInstanceController:
             self.recovery.checkpoint_timeout_s,
             self.recovery.redo_capacity_bytes,
             first_checkpoint_s,
-        )
-        self._upload_phase_s = float(
-            streams.get("log-uploads").uniform(0.0, timings.log_upload_interval_s)
         )
         self.rng = streams.get("failover")
         self.busy = False
@@ -108,6 +103,19 @@ class DBInstanceController:
         """Endpoints of DB instances restored to a point in time, by instance name."""
         ctx.listeners.add(self._track_health)
         self.setup()
+
+    # Phases drawn when first needed, each from its own stream (so whether and when it is
+    # drawn shifts nobody's draws): a run without a failure never pays for them.
+    @functools.cached_property
+    def check_phase_s(self) -> float:
+        """Where the health checks' fixed grid starts."""
+        stream = self.ctx.streams.get("health-checks")
+        return float(stream.uniform(0.0, self.t.health_check_interval_s))
+
+    @functools.cached_property
+    def _upload_phase_s(self) -> float:
+        """Where the grid of log uploads to S3 starts (the latest restorable time)."""
+        return float(self.ctx.streams.get("log-uploads").uniform(0.0, self.t.log_upload_interval_s))
 
     def setup(self) -> None:
         """What a deployment type adds to the controller once it is wired (a subclass's
