@@ -56,8 +56,8 @@ def target_figure(fig: Figure | None, **options: Any) -> Figure:
             f"fig= takes a matplotlib Figure (Figure(), plt.figure()), not {type(fig).__name__}"
         )
     drawn = (fig.axes, fig.subfigs, fig.texts, fig.images, fig.lines, fig.patches, fig.legends)
-    titles = (fig._suptitle, fig._supxlabel, fig._supylabel)
-    if any(drawn) or any(title is not None for title in titles):
+    titles = (fig.get_suptitle(), fig.get_supxlabel(), fig.get_supylabel())
+    if any(drawn) or any(titles):
         raise ValueError("the figure to draw on must be empty (plot into a new Figure)")
     if not hasattr(fig.canvas, "get_renderer"):
         FigureCanvasAgg(fig)
