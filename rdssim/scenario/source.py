@@ -49,6 +49,8 @@ def read_text(path: str | os.PathLike[str]) -> str:
         raise ScenarioError("is a directory, not a scenario file", file=file) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    except ValueError:  # a NUL in the name: no file can have it
+        raise ScenarioError("no such file (the name holds a NUL)", file=repr(file)) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
