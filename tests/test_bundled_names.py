@@ -59,3 +59,24 @@ def test_load_of_nothing_or_an_impossible_name_is_a_scenario_error(
 def test_load_of_something_that_is_no_source_is_a_type_error(source: object) -> None:
     with pytest.raises(TypeError, match="load takes a file"):
         rdssim.load(source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("multi_az_failvoer", "multi_az_failover"), ("proxy-vs-direct-failover.yaml", None)],
+)
+def test_a_misspelt_bundled_name_suggests_it(typed: str, meant: str | None) -> None:
+    with pytest.raises(rdssim.ScenarioError) as caught:
+        rdssim.load(typed)
+    expected = meant or "proxy_vs_direct_failover"
+    assert (
+        caught.value.hint
+        == f"did you mean the bundled scenario {expected!r}? (rdssim list shows them)"
+    )
+
+
+def test_a_missing_file_like_no_bundled_name_says_check_the_path() -> None:
+    for typed in ("nothing_like_it", "some/dir/multi_az_failvoer"):
+        with pytest.raises(rdssim.ScenarioError) as caught:
+            rdssim.load(typed)
+        assert caught.value.hint == "check the path"
