@@ -315,6 +315,12 @@ def report(
         if target.is_symlink() or (target.exists() and not target.is_file()):
             # the page is renamed into place: that would replace the link or device itself
             raise _fail(f"--out {target}: exists and is not a regular file; name a file")
+        if target.exists() and target.suffix.lower() not in (".html", ".htm"):
+            # the run's own summary.json or record.jsonl, a scenario: not a page to replace
+            raise _fail(
+                f"--out {target}: exists and is not an HTML file; rdssim report would "
+                "overwrite it (name a new file, or an .html one)"
+            )
         if not target.parent.is_dir():
             raise _fail(f"--out {target}: no such folder {target.parent}")
     except OSError as error:

@@ -344,6 +344,22 @@ def test_report_out_that_is_a_link_or_a_device_is_refused(tmp_path: Path) -> Non
     assert Path(os.devnull).is_char_device()
 
 
+def test_report_does_not_overwrite_a_file_that_is_not_a_page(tmp_path: Path) -> None:
+    """--out RUN_DIR/summary.json replaced the run's summary with the page (and the folder
+    could not be plotted or reported again); an existing .html file is replaced."""
+    out = _run(tmp_path)
+    for victim in (out / "summary.json", out / "proxy" / "record.jsonl"):
+        before = victim.read_bytes()
+        result = runner.invoke(app, ["report", str(out), "--out", str(victim)])
+        assert result.exit_code == 2, result.output
+        assert "exists and is not an HTML file" in result.stderr
+        assert victim.read_bytes() == before
+    page = tmp_path / "old.html"
+    page.write_text("old", encoding="utf-8")
+    assert runner.invoke(app, ["report", str(out), "--out", str(page)]).exit_code == 0
+    assert page.stat().st_size > 1_000_000
+
+
 @pytest.mark.parametrize("command", ["report", "plot"])
 def test_a_run_dir_name_too_long_is_one_line_and_exit_2(command: str) -> None:
     result = runner.invoke(app, [command, "x" * 300])
