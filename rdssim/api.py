@@ -39,6 +39,16 @@ def load(source: str | os.PathLike[str]) -> ScenarioSet:
     YAML text (anything with a line break). Raises ScenarioError, located, on bad input."""
     if isinstance(source, str) and "\n" in source:
         return parse_scenario_text(source)
+    if isinstance(source, str) and not source.strip():
+        raise ScenarioError(
+            "nothing to load: name a scenario file, a bundled scenario or give YAML text",
+            file=repr(source),
+        )
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(
+            f"load takes a file, a bundled scenario's name or YAML text, not "
+            f"{type(source).__name__}"
+        )
     return load_scenario(resolve(source))
 
 

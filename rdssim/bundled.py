@@ -31,7 +31,10 @@ def resolve(source: str | os.PathLike[str]) -> Path:
     holding a ``client_timeouts/`` (a run's output, say) still runs the bundled scenario.
     """
     path = Path(source)
-    if path.is_file():
+    try:
+        if path.is_file():
+            return path
+    except (OSError, ValueError):  # a name too long for a file, a NUL: reading it says so
         return path
     found = bundled_path(os.fspath(source))
     return found if found is not None else path

@@ -278,14 +278,20 @@ def plot(
     run_dir: Annotated[Path, typer.Argument(help="A folder rdssim run wrote.")],
 ) -> None:
     """Draw RUN_DIR's plots again from its saved Record (record.jsonl), for each variant."""
+    from rdssim.outdir import adopt
     from rdssim.output import draw_runs
 
     saved = _saved_records(run_dir)
-    order = _variant_order(run_dir)
     loaded = {"base" if p.parent == run_dir else p.parent.name: r for p, r in saved.items()}
-    loaded = dict(sorted(loaded.items(), key=lambda item: order.get(item[0], len(order))))
-    for written in draw_runs(run_dir, loaded):
-        stdout.print(f"wrote {written}", highlight=False)
+    try:
+        written = draw_runs(run_dir, loaded)
+    except OSError as error:
+        where = error.filename or run_dir
+        raise _fail(f"{where}: cannot write there ({error.strerror or error})") from None
+    # rdssim wrote them: a later run may still replace the folder whole
+    adopt(run_dir, *(path.relative_to(run_dir).as_posix() for path in written))
+    for path in written:
+        stdout.print(f"wrote {path}", highlight=False)
 
 
 @app.command()
@@ -303,13 +309,23 @@ def report(
 
     target = out if out is not None else run_dir / REPORT
     saved = _saved_records(run_dir)
-    if target.is_dir():
-        raise _fail(f"--out {target}: is a folder; name the file to write (e.g. {REPORT})")
-    if not target.parent.is_dir():
-        raise _fail(f"--out {target}: no such folder {target.parent}")
-    order = _variant_order(run_dir)
+    try:
+        if target.is_dir():
+            raise _fail(f"--out {target}: is a folder; name the file to write (e.g. {REPORT})")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            # the page is renamed into place: that would replace the link or device itself
+            raise _fail(f"--out {target}: exists and is not a regular file; name a file")
+        if target.exists() and target.suffix.lower() not in (".html", ".htm"):
+            # the run's own summary.json or record.jsonl, a scenario: not a page to replace
+            raise _fail(
+                f"--out {target}: exists and is not an HTML file; rdssim report would "
+                "overwrite it (name a new file, or an .html one)"
+            )
+        if not target.parent.is_dir():
+            raise _fail(f"--out {target}: no such folder {target.parent}")
+    except OSError as error:
+        raise _fail(f"--out {target}: cannot write there ({error.strerror or error})") from None
     records = {str(r.meta.get("variant", p.parent.name)): r for p, r in saved.items()}
-    records = dict(sorted(records.items(), key=lambda item: order.get(item[0], len(order))))
     try:
         write_html(target, records)
     except OSError as error:
@@ -321,21 +337,44 @@ def report(
 
 def _saved_records(run_dir: Path) -> dict[Path, Record]:
     """The Records saved in RUN_DIR (its own record.jsonl or its variants' folders'), by
-    file, or exit 2 saying what RUN_DIR lacks."""
+    file, in the order of its summary.json, or exit 2 saying what RUN_DIR lacks."""
     from rdssim.record import Record
 
     expected = "expected a folder rdssim run wrote"
-    if not run_dir.is_dir():
-        raise _fail(f"{run_dir}: no such folder ({expected})")
-    if not (run_dir / "summary.json").is_file():
-        raise _fail(f"{run_dir}: no summary.json: not a folder rdssim run wrote")
-    paths = sorted(
-        path
-        for path in [run_dir / "record.jsonl", *run_dir.glob("*/record.jsonl")]
-        if path.is_file()
-    )
-    if not paths:
-        raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder ({expected})")
+    try:
+        if not run_dir.is_dir():
+            raise _fail(f"{run_dir}: no such folder ({expected})")
+        summary_file = run_dir / "summary.json"
+        if not summary_file.is_file():
+            raise _fail(f"{run_dir}: no summary.json: not a folder rdssim run wrote")
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _fail(f"{run_dir}: cannot read it ({error.strerror or error})") from None
+    except ValueError as error:
+        raise _fail(f"{summary_file}: not JSON ({error}); {expected}") from None
+    if not isinstance(summary, dict):
+        raise _fail(f"{summary_file}: not the summary rdssim run writes (a JSON object)")
+    variants = summary.get("variants")
+    if isinstance(variants, dict):
+        for name in variants:
+            if not name or name in (".", "..") or "/" in name or "\\" in name:
+                raise _fail(f"{summary_file}: {name!r} is not a variant's folder; {expected}")
+        # every variant the summary lists: a missing one is a damaged folder, not a smaller run
+        paths = [run_dir / str(name) / "record.jsonl" for name in variants]
+        for path in paths:
+            if not path.is_file():
+                raise _fail(
+                    f"{path}: missing ({summary_file} lists variant {path.parent.name!r}); "
+                    f"{expected}"
+                )
+    else:
+        paths = sorted(
+            path
+            for path in [run_dir / "record.jsonl", *run_dir.glob("*/record.jsonl")]
+            if path.is_file()
+        )
+        if not paths:
+            raise _fail(f"{run_dir}: no record.jsonl here or in a variant's folder ({expected})")
     records: dict[Path, Record] = {}
     for path in paths:
         try:
@@ -343,15 +382,6 @@ def _saved_records(run_dir: Path) -> dict[Path, Record]:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise _fail(f"{path}: not a Record rdssim wrote ({error})") from None
     return records
-
-
-def _variant_order(run_dir: Path) -> dict[str, int]:
-    """The variants' order in RUN_DIR's summary.json (empty for one variant, or if unread)."""
-    try:
-        variants = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["variants"]
-        return {str(name): i for i, name in enumerate(variants)}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 @app.command()

@@ -89,16 +89,16 @@ def _written_by_rdssim(folder: Path) -> list[str] | None:
     return [str(f) for f in files] if isinstance(files, list) else None
 
 
-def adopt(folder: Path, name: str) -> bool:
-    """Add ``name``, a file rdssim has just written into ``folder`` after the fact (rdssim
-    report), to the folder's marker, so that a later run may replace the folder whole.
-    Returns whether the folder has a marker (one without is left as it is)."""
+def adopt(folder: Path, *names: str) -> bool:
+    """Add ``names``, files rdssim has just written into ``folder`` after the fact (rdssim
+    report, rdssim plot), to the folder's marker, so that a later run may replace the folder
+    whole. Returns whether the folder has a marker (one without is left as it is)."""
     files = _written_by_rdssim(folder)
     if files is None:
         return False
-    if name not in files:
+    if set(names) - set(files):
         manifest = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        manifest["files"] = sorted([*files, name])
+        manifest["files"] = sorted({*files, *names})
         (folder / MARKER).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return True
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,7 @@ from rdssim import regions
 
 Scalar = str | int | float | bool | None
 Outcome = Literal["ok", "fail", "unknown"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,49 @@ _TYPES: dict[str, type[Entry]] = {
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
+def _row(line: str, number: int) -> dict[str, Any]:
+    """One line of a Record file as a JSON object, or ValueError naming the line."""
+    try:
+        row = json.loads(line)
+    except ValueError as error:
+        raise ValueError(f"line {number}: not JSON ({error})") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"line {number}: not a JSON object")
+    return row
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# What each field annotation of an entry accepts, as JSON gives it back, and its words.
+_FIELD_CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "float": (_is_number, "a number"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "str | None": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "Outcome": (lambda v: v in ("ok", "fail", "unknown"), "ok, fail or unknown"),
+    "Mapping[str, Scalar]": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def _entry(kind: type[T], row: Mapping[str, Any], number: int) -> T:
+    """``kind`` built from ``row``, its fields checked, or ValueError naming the line."""
+    known = {f.name: f for f in fields(kind)}  # type: ignore[arg-type]
+    unknown = sorted(set(row) - set(known))
+    if unknown:
+        raise ValueError(f"line {number}: {kind.__name__} has no field {unknown[0]!r}")
+    for name, spec in known.items():
+        if name not in row:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise ValueError(f"line {number}: {kind.__name__} lacks {name!r}")
+            continue
+        check, words = _FIELD_CHECKS[str(spec.type)]
+        if not check(row[name]):
+            raise ValueError(f"line {number}: {kind.__name__}.{name} is {row[name]!r}, not {words}")
+    return kind(**row)
+
+
 def region_of(az: str) -> str:
     """The Region of an AZ name (us-east-1a -> us-east-1); a name that is none is its own
     (scenarios are checked; a Record read back from a file may hold anything)."""
@@ -337,29 +381,50 @@ class Record:
     def to_jsonl(self, path: Path) -> None:
         """Write the record as JSON lines: a header line, then one line per entry."""
         with path.open("w", encoding="utf-8") as handle:
+            entries = self.entries()
             header = {
                 "type": "header",
                 "meta": self.meta,
                 "instances": [asdict(i) for i in self.instances],
+                "entries": len(entries),  # a file cut short at a line break still tells
             }
             handle.write(json.dumps(header, sort_keys=True) + "\n")
-            for entry in self.entries():
+            for entry in entries:
                 row: dict[str, Any] = {"type": _NAMES[type(entry)], **asdict(entry)}
                 handle.write(json.dumps(row, sort_keys=True) + "\n")
 
     @classmethod
     def from_jsonl(cls, path: str | os.PathLike[str]) -> Record:
-        """Load a record written by :meth:`to_jsonl`."""
+        """Load a record written by :meth:`to_jsonl`. ValueError, naming the line, for a
+        file that is not one (empty, cut short, edited: a line that is not an entry)."""
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-        header = json.loads(lines[0])
-        record = cls(header["meta"], [InstanceInfo(**i) for i in header["instances"]])
-        for line in lines[1:]:
-            row = json.loads(line)
-            kind = row.pop("type")
+        if not lines:
+            raise ValueError("the file is empty")
+        header = _row(lines[0], 1)
+        if header.get("type") != "header" or set(header) - {"type", "entries"} != {
+            "meta",
+            "instances",
+        }:
+            raise ValueError("line 1: not a Record's header")
+        meta, instances = header["meta"], header["instances"]
+        if not isinstance(meta, dict) or not isinstance(instances, list):
+            raise ValueError("line 1: not a Record's header")
+        record = cls(meta, [_entry(InstanceInfo, row, 1) for row in instances])
+        for number, line in enumerate(lines[1:], start=2):
+            row = _row(line, number)
+            kind = row.pop("type", None)
             if kind == "operation":  # written before attempts were solved in stretches
-                record.add(Operation(**row))
+                record.add(_entry(Operation, row, number))
+            elif isinstance(kind, str) and kind in _TYPES:
+                record.add(_entry(_TYPES[kind], row, number))
             else:
-                record.add(_TYPES[kind](**row))
+                raise ValueError(f"line {number}: no kind of entry named {kind!r}")
+        expected = header.get("entries")
+        if expected is not None and expected != len(lines) - 1:
+            raise ValueError(
+                f"cut short or edited: {len(lines) - 1} entries after the header, which "
+                f"announces {expected}"
+            )
         return record
 
     def __eq__(self, other: object) -> bool:

@@ -260,6 +260,113 @@ def test_a_bad_run_dir_is_one_line_and_exit_2(tmp_path: Path, case: str, expecte
     assert (sorted(folder.rglob("*")) if folder.exists() else None) == before  # nothing written
 
 
+def _damaged_run(tmp_path: Path, case: str) -> Path:
+    """A run of two variants, saved whole, then damaged in one way."""
+    out = _run(tmp_path)
+    if case == "summary not JSON":
+        (out / "summary.json").write_text("{not json", encoding="utf-8")
+    elif case == "summary a list":
+        (out / "summary.json").write_text("[1]", encoding="utf-8")
+    elif case == "variant folder missing":
+        for path in sorted((out / "proxy").iterdir()):
+            path.unlink()
+        (out / "proxy").rmdir()
+    elif case == "record cut at a line break":
+        record = out / "proxy" / "record.jsonl"
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        record.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    elif case == "record empty":
+        (out / "direct" / "record.jsonl").write_text("", encoding="utf-8")
+    elif case == "record line not an object":
+        with (out / "direct" / "record.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write("7\n")
+    return out
+
+
+@pytest.mark.parametrize("command", ["report", "plot"])
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("summary not JSON", "summary.json: not JSON"),
+        ("summary a list", "summary.json: not the summary rdssim run writes"),
+        ("variant folder missing", "proxy/record.jsonl: missing"),
+        ("record cut at a line break", "proxy/record.jsonl: not a Record rdssim wrote (cut short"),
+        ("record empty", "direct/record.jsonl: not a Record rdssim wrote (the file is empty)"),
+        ("record line not an object", "direct/record.jsonl: not a Record rdssim wrote (line"),
+    ],
+)
+def test_a_damaged_run_dir_is_one_line_and_exit_2(
+    tmp_path: Path, command: str, case: str, expected: str
+) -> None:
+    """A damaged folder is refused, naming the file, not drawn or reported as a smaller run
+    (a missing variant, a record cut at a line break) nor a traceback (an empty record)."""
+    folder = _damaged_run(tmp_path, case)
+    before = {path: path.stat().st_mtime_ns for path in folder.rglob("*")}
+    result = runner.invoke(app, [command, str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output + result.stderr
+    assert {path: path.stat().st_mtime_ns for path in folder.rglob("*")} == before
+
+
+def test_plots_drawn_later_do_not_stop_the_next_run(tmp_path: Path) -> None:
+    """rdssim plot adds what it draws to the folder's marker, as rdssim report does: a run
+    written with --no-plot, plotted later, may still be replaced by the next run."""
+    out = _run(tmp_path)
+    assert runner.invoke(app, ["plot", str(out)]).exit_code == 0
+    files = json.loads((out / MARKER).read_text())["files"]
+    assert {"timeline_compare.png", "proxy/timeline.png", "direct/clients.png"} <= set(files)
+    _run(tmp_path)  # rdssim wrote every file there: it may replace the folder
+    assert not (out / "timeline_compare.png").exists()
+
+
+def test_plot_that_cannot_write_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = _run(tmp_path)
+    (out / "proxy" / "timeline.png").mkdir()  # where a plot must go
+    result = runner.invoke(app, ["plot", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "proxy/timeline.png: cannot write there" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_report_out_that_is_a_link_or_a_device_is_refused(tmp_path: Path) -> None:
+    """The page is renamed into place: over a symbolic link or a device it would replace the
+    link or the device itself (as root, --out /dev/null made /dev/null an HTML file)."""
+    out = _run(tmp_path)
+    link = tmp_path / "link.html"
+    link.symlink_to(tmp_path / "elsewhere.html")
+    for target in (str(link), os.devnull):
+        result = runner.invoke(app, ["report", str(out), "--out", target])
+        assert result.exit_code == 2, result.output
+        assert "exists and is not a regular file" in result.stderr
+    assert link.is_symlink() and not (tmp_path / "elsewhere.html").exists()
+    assert Path(os.devnull).is_char_device()
+
+
+def test_report_does_not_overwrite_a_file_that_is_not_a_page(tmp_path: Path) -> None:
+    """--out RUN_DIR/summary.json replaced the run's summary with the page (and the folder
+    could not be plotted or reported again); an existing .html file is replaced."""
+    out = _run(tmp_path)
+    for victim in (out / "summary.json", out / "proxy" / "record.jsonl"):
+        before = victim.read_bytes()
+        result = runner.invoke(app, ["report", str(out), "--out", str(victim)])
+        assert result.exit_code == 2, result.output
+        assert "exists and is not an HTML file" in result.stderr
+        assert victim.read_bytes() == before
+    page = tmp_path / "old.html"
+    page.write_text("old", encoding="utf-8")
+    assert runner.invoke(app, ["report", str(out), "--out", str(page)]).exit_code == 0
+    assert page.stat().st_size > 1_000_000
+
+
+@pytest.mark.parametrize("command", ["report", "plot"])
+def test_a_run_dir_name_too_long_is_one_line_and_exit_2(command: str) -> None:
+    result = runner.invoke(app, [command, "x" * 300])
+    assert result.exit_code == 2, result.output
+    assert "cannot read it (File name too long)" in result.stderr
+
+
 def test_a_bad_out_file_is_exit_2(tmp_path: Path) -> None:
     out = _run(tmp_path)
     result = runner.invoke(app, ["report", str(out), "--out", str(tmp_path)])

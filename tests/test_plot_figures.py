@@ -46,6 +46,27 @@ def test_a_figure_that_already_holds_axes_is_refused() -> None:
         rdssim.run("multi_az_failover").plot_timeline(fig=used)
 
 
+@pytest.mark.parametrize("mark", ["suptitle", "text", "legend"])
+def test_a_figure_that_already_holds_a_title_or_text_is_refused(mark: str) -> None:
+    used = Figure()
+    if mark == "suptitle":
+        used.suptitle("mine")
+    elif mark == "text":
+        used.text(0.5, 0.5, "mine")
+    else:
+        used.legend(handles=[], title="mine")
+    with pytest.raises(ValueError, match="must be empty"):
+        rdssim.run("multi_az_failover").plot_timeline(fig=used)
+
+
+@pytest.mark.parametrize("given", ["subfigure", "axes", "text"])
+def test_fig_that_is_not_a_figure_is_a_type_error_naming_it(given: str) -> None:
+    mine = Figure()
+    wrong = {"subfigure": mine.subfigures(1, 2)[0], "axes": mine.add_subplot(), "text": "x"}
+    with pytest.raises(TypeError, match="fig= takes a matplotlib Figure"):
+        rdssim.run("multi_az_failover").plot_timeline(fig=wrong[given])
+
+
 def test_shared_windows_span_every_run_and_reduce_to_one_runs_own(
     storage: dict[str, Record],
 ) -> None:

@@ -200,3 +200,62 @@ def test_summary_of_the_hand_made_record() -> None:
     assert summary.probe_attempts == 4
     assert summary.probe_errors == {"connect-timeout": 1, "read-timeout": 1}
     assert summary.to_dict()["failover_details"][0]["promotion_s"] == 20.0
+
+
+def _damaged(tmp_path: Path, how: str) -> Path:
+    """A record file written whole, then damaged in one way."""
+    path = tmp_path / "run.jsonl"
+    hand_made().to_jsonl(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    damaged = {
+        "empty": [],
+        "cut at a line break": lines[: len(lines) // 2],
+        "a line that is a list": [*lines, "[1, 2]"],
+        "a line that is a number": [*lines, "7"],
+        "an unknown kind": [*lines, '{"type": "comet"}'],
+        "a missing field": [*lines, '{"type": "state", "time_s": 1.0}'],
+        "an extra field": [*lines[:-1], lines[-1][:-1] + ', "colour": "red"}'],
+        "a field of the wrong type": [
+            *lines,
+            '{"type": "state", "time_s": "soon", "instance": "db-1", "role": "r", "state": "s"}',
+        ],
+        "an outcome that is none": [lines[0], *(x.replace('"fail"', '"maybe"') for x in lines[1:])],
+        "a header that is not one": ['{"type": "event"}', *lines[1:]],
+    }[how]
+    path.write_text("".join(line + "\n" for line in damaged), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "empty",
+        "cut at a line break",
+        "a line that is a list",
+        "a line that is a number",
+        "an unknown kind",
+        "a missing field",
+        "an extra field",
+        "a field of the wrong type",
+        "an outcome that is none",
+        "a header that is not one",
+    ],
+)
+def test_a_damaged_record_file_is_a_value_error(tmp_path: Path, how: str) -> None:
+    """Every damage is a ValueError (what rdssim plot and report turn into one line), not an
+    IndexError or AttributeError, nor a Record missing what was cut off."""
+    with pytest.raises(ValueError, match=r"line \d+|empty|cut short"):
+        Record.from_jsonl(_damaged(tmp_path, how))
+
+
+def test_a_record_without_an_entry_count_still_loads(tmp_path: Path) -> None:
+    """Files written before the header counted its entries."""
+    import json
+
+    path = tmp_path / "old.jsonl"
+    hand_made().to_jsonl(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    del header["entries"]
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    assert Record.from_jsonl(path) == hand_made()

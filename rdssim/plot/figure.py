@@ -51,7 +51,13 @@ def target_figure(fig: Figure | None, **options: Any) -> Figure:
     """
     if fig is None:
         return new_figure(**options)
-    if fig.axes or fig.subfigs:
+    if not isinstance(fig, Figure):
+        raise TypeError(
+            f"fig= takes a matplotlib Figure (Figure(), plt.figure()), not {type(fig).__name__}"
+        )
+    drawn = (fig.axes, fig.subfigs, fig.texts, fig.images, fig.lines, fig.patches, fig.legends)
+    titles = (fig.get_suptitle(), fig.get_supxlabel(), fig.get_supylabel())
+    if any(drawn) or any(titles):
         raise ValueError("the figure to draw on must be empty (plot into a new Figure)")
     if not hasattr(fig.canvas, "get_renderer"):
         FigureCanvasAgg(fig)

@@ -37,6 +37,19 @@ MAX_NODES = 250_000
 PathKey = tuple[str | int, ...]
 
 
+def _missing_hint(file: str) -> str:
+    """A bare name close to a bundled scenario's suggests it (multi_az_failvoer)."""
+    from rdssim.bundled import bundled_names
+    from rdssim.scenario.wording import close_matches
+
+    if "/" in file or os.sep in file:
+        return "check the path"
+    found = close_matches(file.removesuffix(".yaml"), bundled_names(), n=1)
+    if not found:
+        return "check the path"
+    return f"did you mean the bundled scenario {found[0]!r}? (rdssim list shows them)"
+
+
 def read_text(path: str | os.PathLike[str]) -> str:
     """The text of a regular scenario file; ScenarioError for anything else."""
     file = os.fspath(path)
@@ -44,11 +57,13 @@ def read_text(path: str | os.PathLike[str]) -> str:
         # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting.
         fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise ScenarioError("no such file", file=file, hint="check the path") from None
+        raise ScenarioError("no such file", file=file, hint=_missing_hint(file)) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, not a scenario file", file=file) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    except ValueError:  # a NUL in the name: no file can have it
+        raise ScenarioError("no such file (the name holds a NUL)", file=repr(file)) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
