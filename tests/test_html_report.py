@@ -504,3 +504,19 @@ def test_the_zoom_buttons_and_the_log_filter_work(browser_page: Any) -> None:
     everything = browser_page.inner_text("#shown")
     total = int(everything.split(" of ")[1].split()[0])
     assert shown != everything and everything.startswith(f"{total} of {total}")
+
+
+def test_reports_written_to_one_place_at_once_each_land_whole(
+    proxy: dict[str, Record], tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rdssim.html import write
+
+    target = tmp_path / "report.html"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: write(target, proxy), range(4)))
+    page = target.read_text(encoding="utf-8")
+    assert page.rstrip().endswith("</html>") and page == write(target, proxy).read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no scratch left
+    assert target.stat().st_mode & 0o777 == 0o644

@@ -10,6 +10,7 @@ page is opened: it works from a file, offline.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -128,9 +129,14 @@ def write(path: str | os.PathLike[str], records: Mapping[str, Record]) -> Path:
     interrupted write leaves no half page); returns the path."""
     target = Path(path)
     page = render(records)
-    scratch = target.with_name(f".{target.name}.tmp")
+    # A scratch name of its own beside the target: two reports written to one place at once
+    # each rename a whole page (the last wins) instead of sharing one scratch file.
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    scratch = Path(name)
     try:
-        scratch.write_text(page, encoding="utf-8")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(page)
+        scratch.chmod(0o644)  # mkstemp's 0600 would hide the page from others sharing it
         scratch.replace(target)
     finally:
         scratch.unlink(missing_ok=True)
