@@ -182,3 +182,26 @@ def test_variants_client_plots_share_their_close_up(
         assert shared.start_s <= own.start_s and own.end_s <= shared.end_s
     assert (tmp_path / "direct" / "clients.png").is_file()
     assert (tmp_path / "clients_compare.png").is_file()
+
+
+def test_a_picture_is_replaced_whole_or_left_as_it_was(tmp_path: Path) -> None:
+    from rdssim.plot.figure import new_figure, save_png
+
+    target = tmp_path / "timeline.png"
+    fig = new_figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], [0, 1])
+    save_png(fig, target)
+    before = target.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    class Broken(Exception):
+        pass
+
+    def fail(*_: object, **__: object) -> None:
+        raise Broken
+
+    fig.savefig = fail  # type: ignore[method-assign]  # interrupted mid-way
+    with pytest.raises(Broken):
+        save_png(fig, target)
+    assert target.read_bytes() == before  # the old picture, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["timeline.png"]  # no scratch left

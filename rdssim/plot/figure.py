@@ -5,6 +5,8 @@ caller's own Figure, drawn on where it is given."""
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,23 @@ PNG_OPTIONS = {"compress_level": 1}
 
 
 def save_png(fig: Figure, path: Path | None, dpi: float = SAVED_DPI) -> Figure:
-    """Save ``fig`` as a PNG at ``path`` (nothing if None) and return it."""
-    if path is not None:
-        fig.savefig(path, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
+    """Save ``fig`` as a PNG at ``path`` (nothing if None) and return it.
+
+    Written whole or not at all: into a scratch file of its own beside ``path``, then
+    renamed over it, so an interrupted ``rdssim plot`` leaves each picture old or new, never
+    cut short.
+    """
+    if path is None:
+        return fig
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    scratch = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            fig.savefig(out, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
+        scratch.chmod(0o644)  # mkstemp's 0600 would hide the picture from others
+        scratch.replace(path)
+    finally:
+        scratch.unlink(missing_ok=True)
     return fig
 
 
