@@ -32,7 +32,7 @@ Outcome = Literal["ok", "fail", "unknown"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """An instant occurrence. ``rds_event`` is the RDS event id ("RDS-EVENT-0013") if any."""
 
@@ -44,7 +44,7 @@ class Event:
     data: Mapping[str, Scalar] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateChange:
     """From ``time_s`` on, ``instance`` holds ``role`` and is in ``state``."""
 
@@ -54,7 +54,7 @@ class StateChange:
     state: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Breakpoint:
     """A vertex of the piecewise-linear series ``series``."""
 
@@ -63,7 +63,7 @@ class Breakpoint:
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One client attempt from ``start_s`` to ``end_s``; ``address`` is the instance reached."""
 
@@ -75,7 +75,7 @@ class Operation:
     address: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempts:
     """``count`` identical attempts of ``client``: the k-th starts at
     ``first_start_s + k * period_s`` and ends ``duration_s`` later, all with one outcome.
@@ -125,7 +125,7 @@ class Attempts:
         return cls(op.client, op.start_s, duration, 1, duration, op.outcome, op.error, op.address)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flow:
     """Requests of cohort ``cohort`` of client group ``group`` arriving in
     [``start_s``, ``end_s``) at ``rate_per_s``, all ending in ``outcome`` (``error`` names

@@ -168,8 +168,15 @@ class WriteLog:
     def update(self) -> None:
         """Re-anchor every position after a phase boundary or a topology change."""
         now = self.ctx.now
-        accepting = [i.accepting_writes for i in self.instances]  # asked once per instance
-        writers = [i for i, accepts in zip(self.instances, accepting, strict=True) if accepts]
+        instances = self.instances
+        # Each instance's state asked once: whether it accepts writes, whether it is an
+        # in-sync standby (Instance.accepting_writes and in_sync_standby, spelled out).
+        states = [i.state for i in instances]
+        accepting = [
+            i.role == "primary" and state == "available"
+            for i, state in zip(instances, states, strict=True)
+        ]
+        writers = [i for i, accepts in zip(instances, accepting, strict=True) if accepts]
         writer = writers[0].name if writers else None
         diverging: str | None = None
         if len(writers) > 1:
@@ -180,7 +187,8 @@ class WriteLog:
             if routed != writer and routed in names:
                 diverging = routed  # the application writes to the old primary
         rate = self.offered_rate(now)
-        self._diverge(now, diverging, rate * self.bytes_per_txn)
+        if diverging is not None or self._diverged:
+            self._diverge(now, diverging, rate * self.bytes_per_txn)
         if rate != self._rate:
             self.ctx.record.add_step(now, WRITE_RATE, self._rate if self._rate >= 0 else None, rate)
             self._rate = rate
@@ -201,19 +209,23 @@ class WriteLog:
             self._anchor_committed(now, position, slope)
         if self.followers is not None:
             self._hand_over(now)
-        for inst, accepts in zip(self.instances, accepting, strict=True):
-            if inst.name in self._following:
+        following = self._following
+        applied = self._applied
+        for inst, accepts, state in zip(instances, accepting, states, strict=True):
+            name = inst.name
+            if name in following:
                 continue
-            segment = self._applied[inst.name]
-            follows = accepts or inst.in_sync_standby
+            segment = applied[name]
+            follows = accepts or (inst.role == "standby" and state == "available")
             target_slope = slope if follows else 0.0
-            current = segment.at(now)
+            current = segment.v0 + segment.slope * (now - segment.t0)
             target_value = position if follows else current
             if target_slope != segment.slope or target_value != current:
+                series = applied_series(name)
                 if target_value != current:
-                    self._emit(applied_series(inst.name), current)
-                self._applied[inst.name] = _Segment(now, target_value, target_slope)
-                self._emit(applied_series(inst.name), target_value)
+                    self._emit_at(now, series, current)
+                applied[name] = _Segment(now, target_value, target_slope)
+                self._emit_at(now, series, target_value)
         if self.followers is not None:
             # The followers stream from the writer whose log is the deployment's (with two
             # primaries, the one promoted), else whichever host is the primary.
@@ -286,3 +298,7 @@ class WriteLog:
 
     def _emit(self, series: str, value: float) -> None:
         self.ctx.record.add(Breakpoint(self.ctx.now, series, value))
+
+    def _emit_at(self, now: float, series: str, value: float) -> None:
+        """``_emit`` with the clock already read."""
+        self.ctx.record.add(Breakpoint(now, series, value))
