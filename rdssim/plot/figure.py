@@ -35,6 +35,8 @@ def save_png(fig: Figure, path: Path | None, dpi: float = SAVED_DPI) -> Figure:
             fig.savefig(out, format="png", dpi=dpi, pil_kwargs=PNG_OPTIONS)
         scratch.chmod(0o644)  # mkstemp's 0600 would hide the picture from others
         scratch.replace(path)
+    except OSError as error:  # name the picture, not the scratch file
+        raise OSError(error.errno, error.strerror, str(path)) from error
     finally:
         scratch.unlink(missing_ok=True)
     return fig
