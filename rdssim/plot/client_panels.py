@@ -142,8 +142,7 @@ def draw_outcomes(ax: Axes, view: ClientView, t0: float, legend: Legend) -> floa
     ax.set_ylim(0.0, 1.0)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_yticks([0.0, 0.5, 1.0])
-    all_requests = sum(totals.values())
-    return 1.0 - totals.get("ok", 0.0) / all_requests if all_requests > 0 else 0.0
+    return view.outcomes.failed_share()
 
 
 def share_text(share: float) -> str:
@@ -200,8 +199,7 @@ def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float
     # figure's layout time; the decades alone read well.
     ax.yaxis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: latency_text(v / 1000.0)))
-    peak = view.ok_latency_s[-1]
-    return float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
+    return view.highest_ok_p99_s
 
 
 def latency_text(seconds: float) -> str:
@@ -324,7 +322,7 @@ def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
         )
         dot = Line2D([], [], color=BURST_OPENS_COLOUR, marker="o", markersize=3.0, linestyle="none")
         legend.add(dot, "opened at one instant (bursts)")
-    return float(view.opens_steady.sum() + view.opens_bursts.sum())
+    return view.opened
 
 
 def scale_opens(axes: Sequence[Axes], views: Sequence[ClientView]) -> None:

@@ -43,7 +43,6 @@ from rdssim.plot.client_panels import (
     style_axes,
 )
 from rdssim.plot.client_series import (
-    OK,
     ClientView,
     FloatArray,
     bin_edges,
@@ -70,10 +69,7 @@ def client_windows(records: Sequence[Record]) -> list[Window]:
     failed = []
     for record in records:
         bins = outcome_bins(record.flows, bin_edges(record.duration_s))
-        counts = sum(
-            (n for kind, n in bins.by_outcome.items() if kind != OK), np.zeros(bins.edges.size - 1)
-        )
-        failed.append((bins.edges, counts))
+        failed.append((bins.edges, bins.failed()))
     close = client_close_up(records, failed)
     whole = Window(0.0, duration, "whole run")
     return [whole] if close is None else [whole, close]
@@ -287,7 +283,8 @@ def plot_client_comparison(
         draw_connections(held, record, view, t0, legends[2], peak=peak)
         draw_opens(opened, view, t0, legends[3])
         draw_markers(axes, record, t0, marks)
-        failed, p99, total = _whole_run_notes(wholes[name])
+        whole = wholes[name]
+        failed, p99, total = whole.outcomes.failed_share(), whole.highest_ok_p99_s, whole.opened
         corner_note(strip, f"{share_text(failed)} failed")
         corner_note(latency, f"highest p99 of successes {latency_text(p99)}")
         most = max((float(v.max()) for _, v in view.connections.values()), default=0.0)
@@ -318,17 +315,6 @@ def plot_client_comparison(
 
 
 # -- parts ------------------------------------------------------------------------------------
-def _whole_run_notes(view: ClientView) -> tuple[float, float, float]:
-    """A run's failed share, highest p99 of successes (s) and connections opened, from its
-    whole-run view: the corner notes of a comparison drawn as a close-up."""
-    totals = view.outcomes.totals()
-    requests = sum(totals.values())
-    failed = 1.0 - totals.get(OK, 0.0) / requests if requests > 0 else 0.0
-    p99 = view.ok_latency_s[-1]
-    highest = float(np.nanmax(p99)) if np.isfinite(p99).any() else 0.0
-    return failed, highest, float(view.opens_steady.sum() + view.opens_bursts.sum())
-
-
 def _check_clients(record: Record) -> None:
     if not record.flows:
         raise ValueError("no client groups in this record")
