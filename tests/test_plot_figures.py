@@ -205,3 +205,23 @@ def test_a_picture_is_replaced_whole_or_left_as_it_was(tmp_path: Path) -> None:
         save_png(fig, target)
     assert target.read_bytes() == before  # the old picture, whole
     assert [p.name for p in tmp_path.iterdir()] == ["timeline.png"]  # no scratch left
+
+
+def test_a_picture_saved_in_one_draw_is_the_one_matplotlib_saves_in_two(
+    pvd: dict[str, rdssim.Result], tmp_path: Path
+) -> None:
+    """save_png lays out and draws once (not savefig's unseen draw, then the real one): the
+    bytes must be savefig's own, and the figure must keep its layout engine."""
+    import io
+
+    from rdssim.plot.figure import PNG_OPTIONS, SAVED_DPI, save_png
+
+    ours, theirs = (pvd["direct"].plot_clients() for _ in range(2))
+    engine = ours.get_layout_engine()
+    assert engine is not None
+    save_png(ours, tmp_path / "clients.png")
+    assert ours.get_layout_engine() is engine
+    assert ours.dpi == theirs.dpi
+    buffer = io.BytesIO()
+    theirs.savefig(buffer, format="png", dpi=SAVED_DPI, pil_kwargs=PNG_OPTIONS)
+    assert (tmp_path / "clients.png").read_bytes() == buffer.getvalue()
