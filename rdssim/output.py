@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rdssim.forked import Job, run_all
 from rdssim.metrics import Summary
 from rdssim.record import Record
 from rdssim.timebase import origin_s
@@ -74,9 +75,12 @@ def write_runs(
         draw_runs(folder, records)
 
 
-def draw_runs(folder: Path, records: Mapping[str, Record]) -> list[Path]:
-    """Each variant's plots (:func:`write_plots`), all on the same time ranges, and the
-    side-by-side figures; returns the files written."""
+def draw_runs(
+    folder: Path, records: Mapping[str, Record], *, workers: int | None = None
+) -> list[Path]:
+    """Each variant's plots (:func:`plot_jobs`), all on the same time ranges, and the
+    side-by-side figures (:func:`comparison_jobs`), drawn in up to ``workers`` processes
+    (:func:`rdssim.forked.run_all`: the machine's cores if None); returns the files written."""
     # matplotlib only when plotting
     from rdssim.plot.clients import client_windows
     from rdssim.plot.windows import shared_windows
@@ -84,10 +88,15 @@ def draw_runs(folder: Path, records: Mapping[str, Record]) -> list[Path]:
     wins = shared_windows(list(records.values()))
     with_clients = [record for record in records.values() if record.flows]
     client_wins = client_windows(with_clients) if with_clients else None
-    written = []
+    jobs: list[tuple[Path, Job]] = []
     for name, record in records.items():
-        written += write_plots(variant_folder(folder, name), record, wins, client_wins)
-    return written + write_comparison(folder, records)
+        jobs += plot_jobs(variant_folder(folder, name), record, wins, client_wins)
+    # The side-by-side figures are the largest: begun first, they do not finish alone.
+    jobs = comparison_jobs(folder, records) + jobs
+    for path, _ in jobs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    run_all([job for _, job in jobs], workers)
+    return [path for path, _ in jobs]
 
 
 def write_plots(
@@ -96,40 +105,69 @@ def write_plots(
     wins: Sequence[Window] | None = None,
     client_wins: Sequence[Window] | None = None,
 ) -> list[Path]:
+    """Draw :func:`plot_jobs` here, one after the other; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = plot_jobs(folder, record, wins, client_wins)
+    for _, job in jobs:
+        job()
+    return [path for path, _ in jobs]
+
+
+def plot_jobs(
+    folder: Path,
+    record: Record,
+    wins: Sequence[Window] | None = None,
+    client_wins: Sequence[Window] | None = None,
+) -> list[tuple[Path, Job]]:
     """timeline.png (on ``wins``, the record's own windows if None), and lag.png, clients.png
     and connections.png (on ``client_wins``) where the run has read replicas or client
-    groups, into ``folder``; returns the files written."""
+    groups, in ``folder``: each file with the job that draws it."""
     # matplotlib only when plotting
     from rdssim.plot import plot_clients, plot_connections, plot_lag, plot_timeline
 
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / "timeline.png"]
-    plot_timeline(record, written[-1], wins=wins)
+    jobs: list[tuple[Path, Job]] = [
+        (folder / "timeline.png", lambda: plot_timeline(record, folder / "timeline.png", wins=wins))
+    ]
     if any(info.is_replica for info in record.instances):
-        written.append(folder / "lag.png")
-        plot_lag(record, written[-1])
+        jobs.append((folder / "lag.png", lambda: plot_lag(record, folder / "lag.png")))
     if record.flows:
-        written += [folder / "clients.png", folder / "connections.png"]
-        plot_clients(record, written[-2], wins=client_wins)
-        plot_connections(record, written[-1], wins=client_wins)
-    return written
+        jobs += [
+            (
+                folder / "clients.png",
+                lambda: plot_clients(record, folder / "clients.png", wins=client_wins),
+            ),
+            (
+                folder / "connections.png",
+                lambda: plot_connections(record, folder / "connections.png", wins=client_wins),
+            ),
+        ]
+    return jobs
 
 
 def write_comparison(folder: Path, records: Mapping[str, Record]) -> list[Path]:
+    """Draw :func:`comparison_jobs` here, one after the other; returns the files written."""
+    jobs = comparison_jobs(folder, records)
+    for _, job in jobs:
+        job()
+    return [path for path, _ in jobs]
+
+
+def comparison_jobs(folder: Path, records: Mapping[str, Record]) -> list[tuple[Path, Job]]:
     """With two variants or more, in ``folder``: timeline_compare.png, their timelines one
     above the other on the same time ranges, and clients_compare.png, their client plots
-    side by side, when at least two have client groups. Returns the files written."""
+    side by side, when at least two have client groups; each file with the job that draws
+    it."""
     if len(records) < 2:
         return []
     from rdssim.plot import plot_client_comparison, plot_timelines
 
-    written = [folder / "timeline_compare.png"]
-    plot_timelines(records, written[-1])
+    path = folder / "timeline_compare.png"
+    jobs: list[tuple[Path, Job]] = [(path, lambda: plot_timelines(records, path))]
     with_clients = {name: record for name, record in records.items() if record.flows}
     if len(with_clients) >= 2:
-        written.append(folder / "clients_compare.png")
-        plot_client_comparison(with_clients, written[-1])
-    return written
+        clients = folder / "clients_compare.png"
+        jobs.append((clients, lambda: plot_client_comparison(with_clients, clients)))
+    return jobs
 
 
 def combined_summary(scenario: str, seed: int, summaries: Mapping[str, Summary]) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""A run's figures drawn in forked processes: the same files, failures raised here."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import rdssim
+from rdssim.forked import fork_is_safe, run_all, usable_cores
+from rdssim.output import draw_runs
+
+needs_fork = pytest.mark.skipif(
+    not fork_is_safe() or usable_cores() < 2, reason="forked drawing needs Linux and 2 cores"
+)
+
+
+def mark(folder: Path, name: str, pause_s: float = 0.3) -> Callable[[], None]:
+    """A job that waits (so every process gets a turn), then leaves a file naming its pid."""
+
+    def job() -> None:
+        time.sleep(pause_s)
+        (folder / name).write_text(str(os.getpid()))
+
+    return job
+
+
+@needs_fork
+def test_the_jobs_are_shared_between_this_process_and_its_copies(tmp_path: Path) -> None:
+    run_all([mark(tmp_path, f"job{i}") for i in range(4)], workers=2)
+    pids = {path.read_text() for path in tmp_path.iterdir()}
+    assert len(list(tmp_path.iterdir())) == 4  # each job once
+    assert str(os.getpid()) in pids and len(pids) == 2
+
+
+def test_one_worker_or_another_thread_running_means_here_one_after_the_other(
+    tmp_path: Path,
+) -> None:
+    run_all([mark(tmp_path, f"a{i}", 0.0) for i in range(3)], workers=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        run_all([mark(tmp_path, f"b{i}", 0.0) for i in range(3)], workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert {path.read_text() for path in tmp_path.iterdir()} == {str(os.getpid())}
+    assert len(list(tmp_path.iterdir())) == 6
+
+
+def test_workers_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="workers must be at least 1, not 0"):
+        run_all([lambda: None], workers=0)
+
+
+@needs_fork
+def test_a_copys_failure_is_raised_here_with_its_file_name(tmp_path: Path) -> None:
+    here = os.getpid()
+
+    def job() -> None:
+        time.sleep(0.3)
+        if os.getpid() != here:
+            raise PermissionError(13, "Permission denied", str(tmp_path / "clients.png"))
+
+    with pytest.raises(PermissionError) as caught:
+        run_all([job, job, job, job], workers=2)
+    assert caught.value.filename == str(tmp_path / "clients.png")
+
+
+@needs_fork
+def test_an_exception_that_does_not_pickle_arrives_named(tmp_path: Path) -> None:
+    here = os.getpid()
+
+    class Local(Exception):  # defined in a function: pickle cannot find it
+        pass
+
+    def job() -> None:
+        time.sleep(0.3)
+        if os.getpid() != here:
+            raise Local("the figure broke")
+
+    with pytest.raises(RuntimeError, match="Local: the figure broke"):
+        run_all([job, job], workers=2)
+
+
+@needs_fork
+def test_a_copy_that_dies_is_reported(tmp_path: Path) -> None:
+    here = os.getpid()
+
+    def job() -> None:
+        time.sleep(0.3)
+        if os.getpid() != here:
+            os._exit(3)
+
+    with pytest.raises(RuntimeError, match=r"died \(exit code 3\)"):
+        run_all([job, job], workers=2)
+
+
+@needs_fork
+def test_after_a_failure_no_new_job_is_begun(tmp_path: Path) -> None:
+    def fail() -> None:
+        raise ValueError("first job fails at once")
+
+    jobs = [fail] + [mark(tmp_path, f"job{i}", 0.2) for i in range(9)]
+    with pytest.raises(ValueError, match="first job fails"):
+        run_all(jobs, workers=2)
+    # The copy may have begun one before it saw the stop, and then another at most.
+    assert len(list(tmp_path.iterdir())) <= 2
+
+
+@needs_fork
+def test_figures_drawn_in_two_processes_are_the_bytes_drawn_in_one(tmp_path: Path) -> None:
+    records = {n: r.record for n, r in rdssim.run_all("proxy_vs_direct_failover").items()}
+    one = draw_runs(tmp_path / "one", records, workers=1)
+    two = draw_runs(tmp_path / "two", records, workers=2)
+    assert [p.relative_to(tmp_path / "one") for p in one] == [
+        p.relative_to(tmp_path / "two") for p in two
+    ]
+    assert len(one) == 8
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
