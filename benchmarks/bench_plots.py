@@ -36,25 +36,17 @@ RUNS = (
 )
 
 
-def best_of(repeat: int, work: Callable[[], object]) -> float:
-    """Best CPU time of ``repeat`` calls: on a shared machine the least disturbed measure
-    (wall time also counts the other processes' turns)."""
+def best_of(
+    repeat: int, work: Callable[[], object], clock: Callable[[], float] = time.process_time
+) -> float:
+    """Best time of ``repeat`` calls on ``clock``: CPU time by default, on a shared machine
+    the least disturbed measure (wall time also counts the other processes' turns); wall
+    time (time.perf_counter) for work spread over processes."""
     best = float("inf")
     for _ in range(repeat):
-        start = time.process_time()
+        start = clock()
         work()
-        best = min(best, time.process_time() - start)
-    return best
-
-
-def best_wall(repeat: int, work: Callable[[], object]) -> float:
-    """Best wall time of ``repeat`` calls: work spread over processes is not this
-    process's CPU time."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 
@@ -104,7 +96,7 @@ def main() -> None:
         walls = {}
         for workers in (1, cores):
             draw = partial(draw_runs, folder / scenario, records, workers=workers)
-            walls[workers] = best_wall(args.repeat, draw)
+            walls[workers] = best_of(args.repeat, draw, time.perf_counter)
         count = len(draw_runs(folder / scenario, records, workers=1))
         print(
             f"{scenario}, all {count} plots: 1 process {walls[1]:.2f} s,"

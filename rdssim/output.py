@@ -107,10 +107,7 @@ def write_plots(
 ) -> list[Path]:
     """Draw :func:`plot_jobs` here, one after the other; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = plot_jobs(folder, record, wins, client_wins)
-    for _, job in jobs:
-        job()
-    return [path for path, _ in jobs]
+    return _draw_here(plot_jobs(folder, record, wins, client_wins))
 
 
 def plot_jobs(
@@ -146,7 +143,11 @@ def plot_jobs(
 
 def write_comparison(folder: Path, records: Mapping[str, Record]) -> list[Path]:
     """Draw :func:`comparison_jobs` here, one after the other; returns the files written."""
-    jobs = comparison_jobs(folder, records)
+    return _draw_here(comparison_jobs(folder, records))
+
+
+def _draw_here(jobs: Sequence[tuple[Path, Job]]) -> list[Path]:
+    """Do ``jobs`` in this process, in order; returns their files."""
     for _, job in jobs:
         job()
     return [path for path, _ in jobs]

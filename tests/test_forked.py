@@ -58,47 +58,44 @@ def test_workers_below_one_is_refused() -> None:
         run_all([lambda: None], workers=0)
 
 
-@needs_fork
-def test_a_copys_failure_is_raised_here_with_its_file_name(tmp_path: Path) -> None:
+def in_a_copy(action: Callable[[], None]) -> Callable[[], None]:
+    """A job that waits (so a copy takes one), then does ``action`` if it is in a copy."""
     here = os.getpid()
 
     def job() -> None:
         time.sleep(0.3)
         if os.getpid() != here:
-            raise PermissionError(13, "Permission denied", str(tmp_path / "clients.png"))
+            action()
+
+    return job
+
+
+@needs_fork
+def test_a_copys_failure_is_raised_here_with_its_file_name(tmp_path: Path) -> None:
+    def refuse() -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "clients.png"))
 
     with pytest.raises(PermissionError) as caught:
-        run_all([job, job, job, job], workers=2)
+        run_all([in_a_copy(refuse)] * 4, workers=2)
     assert caught.value.filename == str(tmp_path / "clients.png")
 
 
 @needs_fork
-def test_an_exception_that_does_not_pickle_arrives_named(tmp_path: Path) -> None:
-    here = os.getpid()
-
+def test_an_exception_that_does_not_pickle_arrives_named() -> None:
     class Local(Exception):  # defined in a function: pickle cannot find it
         pass
 
-    def job() -> None:
-        time.sleep(0.3)
-        if os.getpid() != here:
-            raise Local("the figure broke")
+    def fail() -> None:
+        raise Local("the figure broke")
 
     with pytest.raises(RuntimeError, match="Local: the figure broke"):
-        run_all([job, job], workers=2)
+        run_all([in_a_copy(fail)] * 2, workers=2)
 
 
 @needs_fork
-def test_a_copy_that_dies_is_reported(tmp_path: Path) -> None:
-    here = os.getpid()
-
-    def job() -> None:
-        time.sleep(0.3)
-        if os.getpid() != here:
-            os._exit(3)
-
+def test_a_copy_that_dies_is_reported() -> None:
     with pytest.raises(RuntimeError, match=r"died \(exit code 3\)"):
-        run_all([job, job], workers=2)
+        run_all([in_a_copy(lambda: os._exit(3))] * 2, workers=2)
 
 
 @needs_fork
