@@ -53,6 +53,7 @@ from rdssim.plot.client_series import (
 from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
+from rdssim.plot.time_ticks import duration_text, label_times
 from rdssim.plot.windows import Window, client_close_up
 from rdssim.record import Record
 
@@ -116,6 +117,7 @@ def _columns(
             ax.tick_params(axis="y", labelleft=col == 0)
             axes.append(ax)
         columns.append(_Column(win, view, axes))
+    label_times([c.axes[0] for c in columns], [record])
     return columns
 
 
@@ -271,6 +273,7 @@ def plot_client_comparison(
     width = float(next(iter(views.values())).widths_s[0])
     fig = target_figure(fig, figsize=(3.2 + COLUMN_IN * len(chosen), 10.5))
     columns = _grid(fig, len(chosen))
+    label_times([axes[0] for axes in columns], chosen.values())
     legends = [Legend() for _ in ROW_LABELS]
     marks = Legend()
     peak = max(v.connections_peak for v in views.values())
@@ -307,7 +310,7 @@ def plot_client_comparison(
     fig.suptitle(
         f"{first.meta.get('scenario')} — {heading} — seed {first.meta.get('seed')}\n"
         f"what the application sees{' in a close-up of the incident' if win.close_up else ''} "
-        f"({width:g} s bins; each row on one scale; the notes count the whole run)",
+        f"({duration_text(width)} bins; each row on one scale; the notes count the whole run)",
         fontsize=12.5,
         fontweight="bold",
     )
@@ -382,7 +385,7 @@ def _groups_text(record: Record) -> str:
 
 
 def _bin_text(view: ClientView) -> str:
-    return f"{float(view.widths_s[0]):g} s"
+    return duration_text(float(view.widths_s[0]))
 
 
 def _save(fig: Figure, path: Path | None) -> Figure:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.style import MARKER_STYLES, PHASES
+from rdssim.plot.time_ticks import is_long
 from rdssim.record import Attempts, Event, Record
 from rdssim.timebase import origin_event
 
@@ -91,11 +92,14 @@ def markers(record: Record) -> list[Marker]:
 
 def origin(record: Record) -> tuple[float, str]:
     """(time of t = 0, x axis label): the first fault or action, else the start of the run
-    (rdssim.timebase: the same origin as explain, the event log and events.csv)."""
+    (rdssim.timebase: the same origin as explain, the event log and events.csv). The
+    label says "time", not "seconds", where the ticks carry their units (a long run:
+    rdssim.plot.time_ticks)."""
     event = origin_event(record)
+    quantity = "time" if is_long([record]) else "seconds"
     if event is None:
-        return 0.0, "seconds since the start of the run"
-    return event.time_s, f"seconds from {event.kind} ({marker_label(event)})"
+        return 0.0, f"{quantity} since the start of the run"
+    return event.time_s, f"{quantity} from {event.kind} ({marker_label(event)})"
 
 
 def probe_attempts(record: Record) -> list[Attempts]:

@@ -70,6 +70,7 @@ from rdssim.plot.style import (
     phase_legend,
     state_colours,
 )
+from rdssim.plot.time_ticks import label_times
 from rdssim.plot.windows import Window, shared_windows
 from rdssim.record import Record
 
@@ -184,6 +185,7 @@ def _compose(area: Figure | SubFigure, plan: _Plan) -> tuple[_Plan, list[Panel],
     """The axes, bars, tints, marker lines, legends and titles of one run's timeline."""
     record = plan.record
     panels = _make_axes(area, plan.wins, plan.rows, plan.probe, plan.groups)
+    label_times([panel.lanes for panel in panels], [record])
     for panel in panels:
         _draw_panel(panel, record, plan.t0, plan.header)
     _add_legends(panels[-1], record)
