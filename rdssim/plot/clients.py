@@ -53,8 +53,8 @@ from rdssim.plot.client_series import (
 from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
-from rdssim.plot.time_ticks import duration_text, label_times
-from rdssim.plot.windows import Window, client_close_up
+from rdssim.plot.time_ticks import duration_text, is_long, label_times
+from rdssim.plot.windows import Window, client_close_up, first_incident_close_up
 from rdssim.record import Record
 
 WIDTH_IN = 12.0
@@ -67,11 +67,14 @@ def client_windows(records: Sequence[Record]) -> list[Window]:
     """The columns of the client plots of one or more runs drawn alike: the whole run and,
     when the incident is short beside it, a close-up of it (:func:`client_close_up`)."""
     duration = max(r.duration_s for r in records)
-    failed = []
-    for record in records:
-        bins = outcome_bins(record.flows, bin_edges(record.duration_s))
-        failed.append((bins.edges, bins.failed()))
-    close = client_close_up(records, failed)
+    if is_long(records):  # bins of hours: the close-up is read off the flows
+        close = first_incident_close_up(records)
+    else:
+        failed = []
+        for record in records:
+            bins = outcome_bins(record.flows, bin_edges(record.duration_s))
+            failed.append((bins.edges, bins.failed()))
+        close = client_close_up(records, failed)
     whole = Window(0.0, duration, "whole run")
     return [whole] if close is None else [whole, close]
 
@@ -187,7 +190,7 @@ def plot_clients(
     else:
         _panel_title(whole.axes[0], f"whole run: {share_text(failed)} failed")
         _panel_title(whole.axes[1], f"latency ({_bin_text(whole.view)} bins)")
-        _panel_title(last.axes[0], f"close-up of the incident ({width} bins)", _groups_text(record))
+        _panel_title(last.axes[0], f"{last.window.title} ({width} bins)", _groups_text(record))
         _panel_title(last.axes[1], f"latency by arrival time: {latency_text}")
     whole.axes[0].set_ylabel("share of requests", fontsize=9.5)
     whole.axes[1].set_ylabel("latency", fontsize=9.5)
@@ -236,7 +239,7 @@ def plot_connections(
     else:
         _panel_title(whole.axes[0], "whole run: connections open")
         _panel_title(whole.axes[1], f"{total:,.0f} opened in all")
-        _panel_title(last.axes[0], "close-up of the incident", _groups_text(record))
+        _panel_title(last.axes[0], last.window.title, _groups_text(record))
         _panel_title(last.axes[1], opened_text)
     whole.axes[0].set_ylabel("connections", fontsize=9.5)
     whole.axes[1].set_ylabel("opened / s", fontsize=9.5)

@@ -145,3 +145,47 @@ def client_close_up(
     if close.end_s - close.start_s >= CLOSE_UP_BELOW * duration:
         return None
     return close
+
+
+INCIDENT_GAP_S = 60.0
+"""Failed requests arriving this far apart or more belong to different incidents."""
+
+
+def first_incident_close_up(records: Sequence[Record]) -> Window | None:
+    """The close-up of the client plots of a long run (a month or a year of random
+    failures), where the whole run's bins are hours wide and 99% of the failed requests span
+    many incidents: the first incident only, from just before the first fault or action to
+    just after the first failover's completion or the last failed request arriving without
+    a gap of :data:`INCIDENT_GAP_S` since the first one, whichever is later. Exact: read off
+    the flows, not off bins. None when nothing failed nor failed over."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for record in records:
+        found = markers(record)
+        fos = failovers(record)
+        if fos and fos[0].failover_s is not None:
+            ends.append(fos[0].trigger_s + fos[0].failover_s)
+        begin = found[0].time_s if found else None
+        failed = sorted(
+            (f.start_s, f.end_s)
+            for f in record.flows
+            if f.outcome != "ok" and f.rate_per_s > 0 and f.end_s > (begin or 0.0)
+        )
+        if failed:
+            last = failed[0][1]
+            for start, end in failed[1:]:
+                if start > last + INCIDENT_GAP_S:
+                    break
+                last = max(last, end)
+            ends.append(last)
+            begin = failed[0][0] if begin is None else begin
+        if begin is not None:
+            starts.append(begin)
+    if not starts or not ends:
+        return None
+    start, end = min(starts), max(max(ends), min(starts))
+    duration = max(r.duration_s for r in records)
+    pad = max(5.0, 0.12 * (end - start))
+    return Window(
+        max(0.0, start - pad), min(duration, end + pad), "close-up of the first incident", True
+    )

@@ -1,4 +1,5 @@
-"""Time axes that read at any horizon: a year in days, a close-up in seconds."""
+"""Plots of long runs: time axes in days with close-ups in seconds, and the client plots'
+close-up on the first incident."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 import rdssim
+from rdssim.metrics import failovers
 from rdssim.plot import plot_clients, plot_timeline
+from rdssim.plot.clients import client_windows
 from rdssim.plot.time_ticks import LONG_RUN_S, duration_text, unit_for
+from rdssim.plot.windows import INCIDENT_GAP_S
 from rdssim.record import Record
 
 
@@ -73,3 +77,19 @@ def test_a_short_run_keeps_plain_seconds() -> None:
     assert fig.get_supxlabel().startswith("seconds from ")
     for ax in bottom_axes(fig):
         assert all(t.lstrip("−-").replace(".", "").isdigit() for t in tick_texts(ax))
+
+
+def test_a_year_long_runs_client_close_up_holds_its_first_incident_whole(year: Record) -> None:
+    whole, close = client_windows([year])
+    first = failovers(year)[0]
+    assert first.failover_s is not None
+    assert close.close_up and close.title == "close-up of the first incident"
+    assert close.start_s < first.trigger_s < first.trigger_s + first.failover_s < close.end_s
+    assert close.end_s - close.start_s < 600.0  # minutes, of a year
+    # Every request that failed around the first fault arrived inside the close-up ...
+    failed = [f for f in year.flows if f.outcome != "ok" and f.rate_per_s > 0]
+    early = [f for f in failed if f.start_s < first.trigger_s + first.failover_s + INCIDENT_GAP_S]
+    assert early and all(close.start_s <= f.start_s and f.end_s <= close.end_s for f in early)
+    # ... and the later incidents' did not.
+    assert any(f.start_s > close.end_s for f in failed)
+    assert whole.start_s == 0.0 and whole.end_s == year.duration_s
