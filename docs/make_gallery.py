@@ -54,6 +54,7 @@ GALLERY: dict[str, Callable[[Path], object]] = {
     "clients_proxy_vs_direct_direct": lambda path: rdssim.run(
         "proxy_vs_direct_failover", variant="direct"
     ).plot_clients(path),
+    "clients_year_of_failures": lambda path: rdssim.run("year_of_failures").plot_clients(path),
 }
 
 
