@@ -27,6 +27,7 @@ from rich.progress import (
 
 from rdssim import __version__
 from rdssim.bundled import BUNDLED_DIR, resolve
+from rdssim.forked import WorkerDied
 from rdssim.metrics import Summary, summarize
 from rdssim.outdir import OutputError, note_termination, terminated_by, writing
 from rdssim.output import combined_summary, write_runs
@@ -209,6 +210,8 @@ def run(
         raise _fail(str(error)) from None
     except OSError as error:
         raise _fail(f"--out {folder}: cannot write there ({error.strerror or error})") from None
+    except WorkerDied as error:
+        raise _fail(f"--out {folder}: nothing written: {error} while drawing the plots") from None
     if format is Format.json:
         sys.stdout.write(json.dumps(combined, indent=2) + "\n")
         return
@@ -288,6 +291,10 @@ def plot(
     except OSError as error:
         where = error.filename or run_dir
         raise _fail(f"{where}: cannot write there ({error.strerror or error})") from None
+    except WorkerDied as error:
+        raise _fail(
+            f"{run_dir}: {error} while drawing the plots; each picture is whole, old or new"
+        ) from None
     # rdssim wrote them: a later run may still replace the folder whole
     adopt(run_dir, *(path.relative_to(run_dir).as_posix() for path in written))
     for path in written:

@@ -28,6 +28,10 @@ from typing import Any
 Job = Callable[[], object]
 
 
+class WorkerDied(RuntimeError):
+    """A forked copy ended without a word (killed, out of memory): its job is not done."""
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its affinity, not the machine's count)."""
     if hasattr(os, "sched_getaffinity"):
@@ -57,9 +61,12 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
     context = multiprocessing.get_context("fork")
     taken: Synchronized[int] = context.Value("i", 0)  # the next job's index, shared
     copies = []
+    here = os.getpid()
     for _ in range(count - 1):
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_work_in_copy, args=(jobs, taken, sender), daemon=True)
+        process = context.Process(
+            target=_work_in_copy, args=(jobs, taken, sender, here), daemon=True
+        )
         with warnings.catch_warnings():
             # Python 3.12+ warns of any OS thread at a fork; numpy's BLAS keeps idle ones,
             # which hold no lock of ours and are re-made in the copy (pthread_atfork).
@@ -83,9 +90,10 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
         raise failures[0]
 
 
-def _work(jobs: Sequence[Job], taken: Synchronized[int]) -> None:
-    """Take the next job not yet taken and do it, until none is left."""
-    while True:
+def _work(jobs: Sequence[Job], taken: Synchronized[int], parent: int | None = None) -> None:
+    """Take the next job not yet taken and do it, until none is left (or, in a copy, until
+    the process that forked it, ``parent``, is gone: killed outright, it wants none)."""
+    while parent is None or os.getppid() == parent:
         with taken.get_lock():
             index = taken.value
             taken.value = index + 1
@@ -100,11 +108,13 @@ def _stop(taken: Synchronized[int], count: int) -> None:
         taken.value = count
 
 
-def _work_in_copy(jobs: Sequence[Job], taken: Synchronized[int], sender: Connection) -> None:
+def _work_in_copy(
+    jobs: Sequence[Job], taken: Synchronized[int], sender: Connection, parent: int
+) -> None:
     """A forked copy's life: work, then send None or the exception that stopped it."""
     outcome: Any = None
     try:
-        _work(jobs, taken)
+        _work(jobs, taken, parent)
     except BaseException as error:
         _stop(taken, len(jobs))
         outcome = error
@@ -123,7 +133,7 @@ def _outcome(process: Any, receiver: Connection) -> BaseException | None:
         outcome = None
         process.join()
         if process.exitcode != 0:
-            outcome = RuntimeError(f"a drawing process died (exit code {process.exitcode})")
+            outcome = WorkerDied(f"a drawing process died (exit code {process.exitcode})")
     process.join()
     receiver.close()
     return outcome

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import rdssim
-from rdssim.forked import fork_is_safe, run_all, usable_cores
+from rdssim.forked import WorkerDied, _work, fork_is_safe, run_all, usable_cores
 from rdssim.output import draw_runs
 
 needs_fork = pytest.mark.skipif(
@@ -94,7 +94,7 @@ def test_an_exception_that_does_not_pickle_arrives_named() -> None:
 
 @needs_fork
 def test_a_copy_that_dies_is_reported() -> None:
-    with pytest.raises(RuntimeError, match=r"died \(exit code 3\)"):
+    with pytest.raises(WorkerDied, match=r"died \(exit code 3\)"):
         run_all([in_a_copy(lambda: os._exit(3))] * 2, workers=2)
 
 
@@ -121,3 +121,44 @@ def test_figures_drawn_in_two_processes_are_the_bytes_drawn_in_one(tmp_path: Pat
     assert len(one) == 8
     for a, b in zip(one, two, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_copy_whose_parent_is_gone_takes_no_more_jobs(tmp_path: Path) -> None:
+    """A copy checks, before each job, that the process which forked it still lives (killed
+    outright, it wants no pictures): here, a parent that is not ours."""
+    import multiprocessing
+
+    taken = multiprocessing.get_context("fork").Value("i", 0)
+    _work([mark(tmp_path, "job", 0.0)], taken, parent=os.getppid() + 1)
+    assert not list(tmp_path.iterdir())
+    _work([mark(tmp_path, "job", 0.0)], taken, parent=os.getppid())
+    assert [p.name for p in tmp_path.iterdir()] == ["job"]
+
+
+def test_a_drawing_process_that_died_is_a_located_error_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import rdssim.output
+    from rdssim.cli import app
+
+    runner = CliRunner()
+    saved = tmp_path / "saved"
+    assert runner.invoke(app, ["run", "multi_az_failover", "--out", str(saved)]).exit_code == 0
+    before = (saved / "timeline.png").read_bytes()
+
+    def die(*_: object, **__: object) -> list[Path]:
+        raise WorkerDied("a drawing process died (exit code -9)")
+
+    monkeypatch.setattr(rdssim.output, "draw_runs", die)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "multi_az_failover", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "nothing written: a drawing process died (exit code -9)" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    result = runner.invoke(app, ["plot", str(saved)])
+    assert result.exit_code == 2
+    assert f"{saved}: a drawing process died (exit code -9)" in result.output
+    assert (saved / "timeline.png").read_bytes() == before
