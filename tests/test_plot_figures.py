@@ -225,3 +225,18 @@ def test_a_picture_saved_in_one_draw_is_the_one_matplotlib_saves_in_two(
     buffer = io.BytesIO()
     theirs.savefig(buffer, format="png", dpi=SAVED_DPI, pil_kwargs=PNG_OPTIONS)
     assert (tmp_path / "clients.png").read_bytes() == buffer.getvalue()
+
+
+def test_a_notebooks_picture_follows_savefig_dpi_as_savefig_does() -> None:
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    from rdssim.plot.figure import new_figure
+
+    fig = new_figure(figsize=(4.0, 2.0))
+    fig.add_subplot().plot([0, 1])
+    assert Image.open(io.BytesIO(fig._repr_png_())).size == (400, 200)  # the figure's 100 dpi
+    with mpl.rc_context({"savefig.dpi": 50}):
+        assert Image.open(io.BytesIO(fig._repr_png_())).size == (200, 100)

@@ -50,7 +50,8 @@ class ShownFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        _write_png(self, buffer, self.dpi)
+        dpi = mpl.rcParams["savefig.dpi"]  # as savefig: the user's setting, else the figure's
+        _write_png(self, buffer, self.dpi if dpi == "figure" else float(dpi))
         return buffer.getvalue()
 
 
