@@ -53,7 +53,7 @@ from rdssim.plot.client_series import (
 from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
-from rdssim.plot.time_ticks import duration_text, is_long, label_times
+from rdssim.plot.time_ticks import duration_text, is_long, label_times, spans_long
 from rdssim.plot.windows import Window, client_close_up, first_incident_close_up
 from rdssim.record import Record
 
@@ -120,7 +120,7 @@ def _columns(
             ax.tick_params(axis="y", labelleft=col == 0)
             axes.append(ax)
         columns.append(_Column(win, view, axes))
-    label_times([c.axes[0] for c in columns], [record])
+    label_times([c.axes[0] for c in columns], _spans_long(wins))
     return columns
 
 
@@ -162,8 +162,8 @@ def plot_clients(
     and the failed share are the whole run's.
     """
     _check_clients(record)
-    t0, xlabel = origin(record)
     chosen = list(wins) if wins is not None else client_windows([record])
+    t0, xlabel = origin(record, long=_spans_long(chosen))
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.6))
     columns = _columns(fig, record, chosen, [1.0, 1.3])
     outcomes, quantiles, marks = Legend(), Legend(), Legend()
@@ -216,8 +216,8 @@ def plot_connections(
     of it; if ``path`` is given, also save the figure there as a PNG. ``fig`` and ``wins``:
     as :func:`plot_clients`. Raises ValueError if the record has no client groups."""
     _check_clients(record)
-    t0, xlabel = origin(record)
     chosen = list(wins) if wins is not None else client_windows([record])
+    t0, xlabel = origin(record, long=_spans_long(chosen))
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.2))
     columns = _columns(fig, record, chosen, [1.3, 1.0])
     lines, rates, marks = Legend(), Legend(), Legend()
@@ -276,13 +276,13 @@ def plot_client_comparison(
     width = float(next(iter(views.values())).widths_s[0])
     fig = target_figure(fig, figsize=(3.2 + COLUMN_IN * len(chosen), 10.5))
     columns = _grid(fig, len(chosen))
-    label_times([axes[0] for axes in columns], chosen.values())
+    label_times([axes[0] for axes in columns], _spans_long([win]))
     legends = [Legend() for _ in ROW_LABELS]
     marks = Legend()
     peak = max(v.connections_peak for v in views.values())
     for (name, record), axes in zip(chosen.items(), columns, strict=True):
         view = views[name]
-        t0, xlabel = origin(record)
+        t0, xlabel = origin(record, long=_spans_long([win]))
         strip, latency, held, opened = axes
         draw_outcomes(strip, view, t0, legends[0])
         draw_latency(latency, view, t0, legends[1])
@@ -385,6 +385,10 @@ def _groups_text(record: Record) -> str:
     groups = ", ".join(dict.fromkeys(f.group for f in record.flows))
     path = "through RDS Proxy" if record.meta.get("proxy") else "direct to the DB"
     return f"client groups: {groups} · {path}"
+
+
+def _spans_long(wins: Sequence[Window]) -> bool:
+    return spans_long(w.end_s - w.start_s for w in wins)
 
 
 def _bin_text(view: ClientView) -> str:

@@ -51,7 +51,7 @@ from rdssim.plot.lag_notes import (
 )
 from rdssim.plot.reading import Marker, marker_label, origin
 from rdssim.plot.style import LAG_MARKER_STYLES, STATE_COLOURS, UNKNOWN_STATE_COLOURS
-from rdssim.plot.time_ticks import label_times
+from rdssim.plot.time_ticks import is_long, label_times
 from rdssim.record import WRITE_RATE, InstanceInfo, Record
 
 WIDTH_IN = 12.0
@@ -123,7 +123,7 @@ def plot_lag(record: Record, path: Path | None = None, *, fig: Figure | None = N
     fig.set_size_inches(WIDTH_IN, 1.0 + sum(rows))
     header, lag_ax, strip = _make_axes(fig, rows)
     lag_ax.set_xlim(-t0, record.duration_s - t0)
-    label_times([lag_ax], [record])
+    label_times([lag_ax], is_long([record]))
     lines, any_broken = _draw_lags(lag_ax, record, infos, t0)
     cloudwatch = any(line.get_gid() == CLOUDWATCH_LEGEND_GID for line in lag_ax.lines)
     rate_ax = _draw_write_rate(lag_ax, record, t0)

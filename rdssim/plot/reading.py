@@ -90,13 +90,13 @@ def markers(record: Record) -> list[Marker]:
     return sorted(found, key=lambda m: m.time_s)
 
 
-def origin(record: Record) -> tuple[float, str]:
+def origin(record: Record, *, long: bool | None = None) -> tuple[float, str]:
     """(time of t = 0, x axis label): the first fault or action, else the start of the run
     (rdssim.timebase: the same origin as explain, the event log and events.csv). The
-    label says "time", not "seconds", where the ticks carry their units (a long run:
-    rdssim.plot.time_ticks)."""
+    label says "time", not "seconds", where the ticks carry their units: ``long``
+    (rdssim.plot.time_ticks.label_times), by default whether the run is long."""
     event = origin_event(record)
-    quantity = "time" if is_long([record]) else "seconds"
+    quantity = "time" if (is_long([record]) if long is None else long) else "seconds"
     if event is None:
         return 0.0, f"{quantity} since the start of the run"
     return event.time_s, f"{quantity} from {event.kind} ({marker_label(event)})"

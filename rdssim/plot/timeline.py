@@ -70,7 +70,7 @@ from rdssim.plot.style import (
     phase_legend,
     state_colours,
 )
-from rdssim.plot.time_ticks import label_times
+from rdssim.plot.time_ticks import label_times, spans_long
 from rdssim.plot.windows import Window, shared_windows
 from rdssim.record import Record
 
@@ -161,12 +161,15 @@ class _Plan:
     rows: list[float]
     probe: bool
     groups: bool
+    long: bool
+    """Whether the columns span long (unit-labelled time ticks: rdssim.plot.time_ticks)."""
 
     @classmethod
     def of(
         cls, fig: Figure, record: Record, wins: Sequence[Window], renderer: RendererBase
     ) -> _Plan:
-        t0, xlabel = origin(record)
+        long = spans_long(w.end_s - w.start_s for w in wins)
+        t0, xlabel = origin(record, long=long)
         labels = measure(fig, record, renderer)
         header = plan_header(record, wins, labels)
         probe = bool(probe_attempts(record))
@@ -174,7 +177,7 @@ class _Plan:
         rows = [header.height, float(len(record.instances))]
         rows += [PROBE_HEIGHT] if probe else []
         rows += [GROUP_HEIGHT * len(groups)] if groups else []
-        return cls(record, t0, xlabel, list(wins), labels, header, rows, probe, bool(groups))
+        return cls(record, t0, xlabel, list(wins), labels, header, rows, probe, bool(groups), long)
 
     @property
     def height_in(self) -> float:
@@ -185,7 +188,7 @@ def _compose(area: Figure | SubFigure, plan: _Plan) -> tuple[_Plan, list[Panel],
     """The axes, bars, tints, marker lines, legends and titles of one run's timeline."""
     record = plan.record
     panels = _make_axes(area, plan.wins, plan.rows, plan.probe, plan.groups)
-    label_times([panel.lanes for panel in panels], [record])
+    label_times([panel.lanes for panel in panels], plan.long)
     for panel in panels:
         _draw_panel(panel, record, plan.t0, plan.header)
     _add_legends(panels[-1], record)

@@ -148,44 +148,38 @@ def client_close_up(
 
 
 INCIDENT_GAP_S = 60.0
-"""Failed requests arriving this far apart or more belong to different incidents."""
+"""Harm (failed requests, a failover) this far apart or more belongs to different incidents."""
 
 
 def first_incident_close_up(records: Sequence[Record]) -> Window | None:
     """The close-up of the client plots of a long run (a month or a year of random
     failures), where the whole run's bins are hours wide and 99% of the failed requests span
-    many incidents: the first incident only, from just before the first fault or action to
-    just after the first failover's completion or the last failed request arriving without
-    a gap of :data:`INCIDENT_GAP_S` since the first one, whichever is later. Exact: read off
-    the flows, not off bins. None when nothing failed nor failed over."""
-    starts: list[float] = []
-    ends: list[float] = []
-    for record in records:
-        found = markers(record)
-        fos = failovers(record)
-        if fos and fos[0].failover_s is not None:
-            ends.append(fos[0].trigger_s + fos[0].failover_s)
-        begin = found[0].time_s if found else None
-        failed = sorted(
-            (f.start_s, f.end_s)
-            for f in record.flows
-            if f.outcome != "ok" and f.rate_per_s > 0 and f.end_s > (begin or 0.0)
-        )
-        if failed:
-            last = failed[0][1]
-            for start, end in failed[1:]:
-                if start > last + INCIDENT_GAP_S:
-                    break
-                last = max(last, end)
-            ends.append(last)
-            begin = failed[0][0] if begin is None else begin
-        if begin is not None:
-            starts.append(begin)
-    if not starts or not ends:
+    many incidents: the first incident only. An incident is a stretch of harm, the arrivals
+    of failed requests and the failovers (trigger to RDS-EVENT-0049), without a gap of
+    :data:`INCIDENT_GAP_S`: a fault that harms nothing (a standby's network blip) starts
+    none. Exact: read off the flows, not off bins. None when nothing failed nor failed
+    over."""
+    firsts = [span for span in map(_first_harm, records) if span is not None]
+    if not firsts:
         return None
-    start, end = min(starts), max(max(ends), min(starts))
+    start, end = min(s for s, _ in firsts), max(e for _, e in firsts)
     duration = max(r.duration_s for r in records)
     pad = max(5.0, 0.12 * (end - start))
     return Window(
         max(0.0, start - pad), min(duration, end + pad), "close-up of the first incident", True
     )
+
+
+def _first_harm(record: Record) -> tuple[float, float] | None:
+    """(start, end) of the record's first stretch of harm (:func:`first_incident_close_up`)."""
+    harm = [(f.start_s, f.end_s) for f in record.flows if f.outcome != "ok" and f.rate_per_s > 0]
+    harm += [(fo.trigger_s, fo.trigger_s + (fo.failover_s or 0.0)) for fo in failovers(record)]
+    if not harm:
+        return None
+    harm.sort()
+    start, end = harm[0]
+    for begin, finish in harm[1:]:
+        if begin > end + INCIDENT_GAP_S:
+            break
+        end = max(end, finish)
+    return start, end
