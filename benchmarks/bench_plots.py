@@ -99,7 +99,7 @@ def main() -> None:
             walls[workers] = best_of(args.repeat, draw, time.perf_counter)
         count = len(draw_runs(folder / scenario, records, workers=1))
         print(
-            f"{scenario}, all {count} plots: 1 process {walls[1]:.2f} s,"
+            f"{scenario}, all {count} plot{'s' if count != 1 else ''}: 1 process {walls[1]:.2f} s,"
             f" {cores} processes {walls[cores]:.2f} s ({walls[1] / walls[cores]:.2f}x)"
         )
 
