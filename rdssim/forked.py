@@ -73,7 +73,12 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
             warnings.filterwarnings(
                 "ignore", "This process .* is multi-threaded", DeprecationWarning
             )
-            process.start()
+            try:
+                process.start()
+            except OSError:  # no fork to be had (process or memory limits): fewer copies
+                receiver.close()
+                sender.close()
+                break
         sender.close()
         copies.append((process, receiver))
     failures: list[BaseException] = []
@@ -127,13 +132,16 @@ def _work_in_copy(
 
 def _outcome(process: Any, receiver: Connection) -> BaseException | None:
     """What a copy sent once it has ended: None, its exception, or one saying it died."""
+    outcome: BaseException | None
     try:
-        outcome: BaseException | None = receiver.recv()
+        outcome = receiver.recv()
     except EOFError:  # it ended without a word: killed, or out of memory
         outcome = None
         process.join()
         if process.exitcode != 0:
             outcome = WorkerDied(f"a drawing process died (exit code {process.exitcode})")
+    except Exception as error:  # an exception that pickles but does not unpickle
+        outcome = RuntimeError(f"a drawing process failed, and its error cannot be read: {error}")
     process.join()
     receiver.close()
     return outcome

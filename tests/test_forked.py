@@ -92,6 +92,37 @@ def test_an_exception_that_does_not_pickle_arrives_named() -> None:
         run_all([in_a_copy(fail)] * 2, workers=2)
 
 
+class TwoArguments(Exception):
+    """Pickles (its args), but unpickling calls it with one argument: TypeError."""
+
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(f"{what} at {where}")
+
+
+@needs_fork
+def test_an_exception_that_does_not_unpickle_arrives_named() -> None:
+    def fail() -> None:
+        raise TwoArguments("the figure broke", "clients.png")
+
+    with pytest.raises(RuntimeError, match="its error cannot be read"):
+        run_all([in_a_copy(fail)] * 2, workers=2)
+
+
+def test_with_no_fork_to_be_had_this_process_does_every_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multiprocessing.context import ForkProcess
+
+    def refuse(self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ForkProcess, "start", refuse)
+    monkeypatch.setattr("rdssim.forked.fork_is_safe", lambda: True)
+    run_all([mark(tmp_path, f"job{i}", 0.0) for i in range(3)], workers=2)
+    assert {p.read_text() for p in tmp_path.iterdir()} == {str(os.getpid())}
+    assert len(list(tmp_path.iterdir())) == 3
+
+
 @needs_fork
 def test_a_copy_that_dies_is_reported() -> None:
     with pytest.raises(WorkerDied, match=r"died \(exit code 3\)"):

@@ -176,3 +176,14 @@ def test_a_close_up_months_into_a_run_is_labelled_by_clock_not_by_millions_of_se
     label_times([ax], long=True)
     texts = tick_texts(ax)
     assert texts and all(t.startswith("101 d 00:0") for t in texts), texts
+
+
+def test_runs_drawn_alike_with_different_first_incidents_get_the_earliest(year: Record) -> None:
+    """Two runs whose first harm is months apart: the close-up is the earlier's, not the
+    months between them."""
+    later = rdssim.run("year_of_failures", seed=17).record
+    alone = [first_incident_close_up([r]) for r in (year, later)]
+    assert alone[0] is not None and alone[1] is not None
+    assert alone[1].start_s - alone[0].end_s > 30 * DAY_S  # far apart
+    both = first_incident_close_up([year, later])
+    assert both == alone[0]

@@ -65,7 +65,8 @@ CLOSE_UP_BINS = 240  # at most, in a close-up (finer than the whole run's)
 
 def client_windows(records: Sequence[Record]) -> list[Window]:
     """The columns of the client plots of one or more runs drawn alike: the whole run and,
-    when the incident is short beside it, a close-up of it (:func:`client_close_up`)."""
+    when the incident is short beside it, a close-up of it (:func:`client_close_up`; of a
+    long run, its first incident: :func:`first_incident_close_up`)."""
     duration = max(r.duration_s for r in records)
     if is_long(records):  # bins of hours: the close-up is read off the flows
         close = first_incident_close_up(records)

@@ -157,12 +157,16 @@ def first_incident_close_up(records: Sequence[Record]) -> Window | None:
     many incidents: the first incident only. An incident is a stretch of harm, the arrivals
     of failed requests and the failovers (trigger to RDS-EVENT-0049), without a gap of
     :data:`INCIDENT_GAP_S`: a fault that harms nothing (a standby's network blip) starts
-    none. Exact: read off the flows, not off bins. None when nothing failed nor failed
-    over."""
-    firsts = [span for span in map(_first_harm, records) if span is not None]
+    none. Exact: read off the flows, not off bins. Of several runs drawn alike, the earliest
+    first incident and those of the others that overlap it. None when nothing failed nor
+    failed over."""
+    firsts = sorted(span for span in map(_first_harm, records) if span is not None)
     if not firsts:
         return None
-    start, end = min(s for s, _ in firsts), max(e for _, e in firsts)
+    start, end = firsts[0]
+    for begin, finish in firsts[1:]:
+        if begin <= end + INCIDENT_GAP_S:  # another run's view of the same incident
+            end = max(end, finish)
     duration = max(r.duration_s for r in records)
     pad = max(5.0, 0.12 * (end - start))
     return Window(
