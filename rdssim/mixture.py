@@ -27,6 +27,9 @@ def mixture_quantiles(
     lo, hi, weight = lo[keep], hi[keep], weight[keep]
     if weight.size == 0:
         return np.full(len(qs), np.nan)
+    low, high = float(lo.min()), float(hi.max())
+    if low == high:  # one value (steady traffic): every quantile is it, no search needed
+        return np.full(len(qs), low)
     spread = hi > lo
     s_lo, s_width, s_weight = lo[spread], (hi - lo)[spread], weight[spread]
     p_at, p_weight = lo[~spread], weight[~spread]
@@ -38,7 +41,6 @@ def mixture_quantiles(
         return float(share @ s_weight + p_weight[p_at <= x].sum())
 
     total = float(weight.sum())
-    low, high = float(lo.min()), float(hi.max())
     out = np.empty(len(qs), dtype=np.float64)
     for n, q in enumerate(qs):
         target = q * total * (1 - 1e-12)

@@ -455,6 +455,17 @@ def test_mixture_quantiles_invert_the_cdf(
     assert cdf(x - nudge) <= target * (1 + 1e-12)  # and not before
 
 
+def test_mixture_quantiles_of_one_value_are_that_value() -> None:
+    """Steady traffic: every flow of a bin at one latency (zero weights left out): each
+    quantile is it, without the search (the fast path of most bins)."""
+    lo = np.array([0.02, 0.02, 0.02, 5.0])
+    weight = np.array([3.0, 1.0, 2.0, 0.0])
+    got = mixture_quantiles(lo, lo.copy(), weight, [0.01, 0.5, 0.99, 1.0])
+    assert got.tolist() == [0.02] * 4
+    # The same as the search finds once another value has a share.
+    assert mixture_quantiles(lo, lo.copy(), np.array([3.0, 1.0, 2.0, 1e-9]), [0.5])[0] == 0.02
+
+
 # -- connections that stop answering, and answer again ------------------------------------
 
 
