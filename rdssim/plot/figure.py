@@ -119,6 +119,14 @@ def target_figure(fig: Figure | None, **options: Any) -> Figure:
     return fig
 
 
+def lay_out(fig: Figure) -> None:
+    """Run ``fig``'s layout engine, if it has one: the axes take their places, measured
+    with the figure's renderer; nothing is drawn (:func:`freeze_layout` says why)."""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+
+
 def freeze_layout(fig: Figure) -> None:
     """Run the layout engine once and keep its result: what is placed afterwards (labels
     measured on the final axes) does not move the axes, and saving does not lay out again.
@@ -128,9 +136,7 @@ def freeze_layout(fig: Figure) -> None:
     placeholder ("none"): with any engine set, ``savefig`` draws the whole figure once
     unseen before drawing it for the file, a third of a plot's time spent for nothing.
     """
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)
+    lay_out(fig)
     # None alone would read the user's rcParams and could bring an engine back.
     with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)

@@ -40,7 +40,7 @@ from rdssim.lag import (
     sample_times,
     states_at,
 )
-from rdssim.plot.figure import save_png, target_figure
+from rdssim.plot.figure import lay_out, save_png, target_figure
 from rdssim.plot.lag_notes import (
     LEVEL_IN,
     MAX_LEVELS,
@@ -148,7 +148,7 @@ def plot_lag(record: Record, path: Path | None = None, *, fig: Figure | None = N
     # Lay out once to learn the axes' width (the legends take what they need), stack the
     # labels on it, give the header the levels they take (only heights change, so the width
     # holds), lay out again and freeze.
-    fig.draw_without_rendering()
+    lay_out(fig)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     stacked = stack_labels(header, marks, t0, renderer)
     levels = min(MAX_LEVELS, 1 + max((level for *_, level in stacked), default=0))
@@ -159,7 +159,7 @@ def plot_lag(record: Record, path: Path | None = None, *, fig: Figure | None = N
         grid.set_height_ratios(rows)
         header.set_ylim(0.0, rows[0] / LEVEL_IN)
         fig.set_size_inches(WIDTH_IN, 1.0 + sum(rows))
-        fig.draw_without_rendering()
+        lay_out(fig)
     fig.set_layout_engine("none")
     title.set_x(header.get_position().x0)
     label_markers(fig, header, stacked, levels, t0)
