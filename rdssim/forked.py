@@ -59,7 +59,12 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
             job()
         return
     context = multiprocessing.get_context("fork")
-    taken: Synchronized[int] = context.Value("i", 0)  # the next job's index, shared
+    try:
+        taken: Synchronized[int] = context.Value("i", 0)  # the next job's index, shared
+    except (OSError, ImportError):  # no shared semaphores (no /dev/shm: AWS Lambda)
+        for job in jobs:
+            job()
+        return
     copies = []
     here = os.getpid()
     for _ in range(count - 1):

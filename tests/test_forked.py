@@ -118,7 +118,7 @@ def test_with_no_fork_to_be_had_this_process_does_every_job(
 
     monkeypatch.setattr(ForkProcess, "start", refuse)
     monkeypatch.setattr("rdssim.forked.fork_is_safe", lambda: True)
-    run_all([mark(tmp_path, f"job{i}", 0.0) for i in range(3)], workers=2)
+    run_all([mark(tmp_path, f"job{i}", 0.3) for i in range(3)], workers=2)
     assert {p.read_text() for p in tmp_path.iterdir()} == {str(os.getpid())}
     assert len(list(tmp_path.iterdir())) == 3
 
@@ -193,3 +193,24 @@ def test_a_drawing_process_that_died_is_a_located_error_and_nothing_is_written(
     assert result.exit_code == 2
     assert f"{saved}: a drawing process died (exit code -9)" in result.output
     assert (saved / "timeline.png").read_bytes() == before
+
+
+def test_without_shared_semaphores_this_process_does_every_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where sem_open fails (no /dev/shm, as on AWS Lambda), forking cannot share a counter."""
+    from multiprocessing.context import ForkContext
+
+    asked = []
+
+    def no_semaphores(self: object, *_: object, **__: object) -> None:
+        asked.append(True)
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(ForkContext, "Value", no_semaphores)
+    monkeypatch.setattr("rdssim.forked.fork_is_safe", lambda: True)
+    monkeypatch.setattr("rdssim.forked.usable_cores", lambda: 2)
+    run_all([mark(tmp_path, f"job{i}", 0.0) for i in range(3)])
+    assert asked  # the shared counter was tried, and refused
+    assert {p.read_text() for p in tmp_path.iterdir()} == {str(os.getpid())}
+    assert len(list(tmp_path.iterdir())) == 3
