@@ -982,3 +982,66 @@ def test_a_lab_s_own_az_names_are_declared_with_their_region() -> None:
     assert {i.name: i.region_name for i in record.instances}["far"] == "lab-far"
     with pytest.raises(ScenarioError, match="an AWS Region's AZ"):
         run_yaml(declared.replace("lab-far: [lab-2a]", "lab-far: [lab-2a, us-east-1a]"))
+
+
+CHAIN_YAML = """\
+name: repoint-at-run-time
+duration: 30m
+engine: {engine}
+deployment:
+  type: multi-az-instance
+  instances:
+    - {{name: db-1, az: us-east-1a, role: primary}}
+    - {{name: db-2, az: us-east-1b, role: standby}}
+  replicas:
+    - {{name: r1, az: us-east-1c}}
+    - {{name: r2, az: us-east-1c, source: r1}}
+workload:
+  phases: [{{start: 0s, writes_per_s: 500}}]
+actions:
+{actions}
+"""
+
+
+def test_a_repoint_that_would_close_a_cycle_is_refused_at_run_time() -> None:
+    """The checks follow the re-points in time order and saw r2 moved to the primary
+    first; that one is refused at run time (r2 is busy re-pointing), so r1 -> r2 would make
+    r1 and r2 feed each other (the run hung). RDS refuses it; so does the simulation."""
+    actions = [
+        "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",
+        "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",
+        "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r2}",
+    ]
+    record = run_yaml(CHAIN_YAML.format(engine="mysql", actions="\n".join(actions)), seed=1)
+    rejected = [e.message for e in record.events if e.kind == "action-rejected"]
+    assert rejected == [
+        "r2 cannot be re-pointed while reconnecting",
+        "r1 cannot replicate from r2: r2 replicates from r1 (a replication cycle)",
+    ]
+    repointed = [e.data["new_source"] for e in record.events if e.kind == "replica-repointed"]
+    assert repointed == ["r1"]  # r2's first re-point only
+    assert state_at(record, "r1", record.duration_s - 1) == ("replica", "replicating")
+
+
+def test_a_repoint_past_the_engines_chain_depth_is_refused_at_run_time() -> None:
+    """MySQL on RDS nests replicas at most three deep. With r2's move to the primary refused
+    at run time, r1 -> r4 would hang r4 <- r1 <- r2 <- r3, four deep: refused too, though
+    the checks, which saw r2 move, found a chain of two."""
+    from rdssim.engines import replica_rules
+
+    assert replica_rules("mysql", "8.0").max_chain_depth == 3
+    text = CHAIN_YAML.replace(
+        "    - {{name: r2, az: us-east-1c, source: r1}}\n",
+        "    - {{name: r2, az: us-east-1c, source: r1}}\n"
+        "    - {{name: r3, az: us-east-1c, source: r2}}\n"
+        "    - {{name: r4, az: us-east-1c}}\n",
+    )
+    actions = [
+        "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",
+        "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",
+        "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r4}",
+    ]
+    record = run_yaml(text.format(engine="mysql", actions="\n".join(actions)), seed=1)
+    rejected = [e.message for e in record.events if e.kind == "action-rejected"]
+    assert rejected[-1] == "r1 cannot replicate from r4: its chain would be 4 deep; mysql allows 3"
+    assert [e.data["new_source"] for e in record.events if e.kind == "replica-repointed"] == ["r1"]

@@ -138,10 +138,13 @@ class ReplicaSet:
         )
 
     def depth(self, replica: Replica) -> int:
+        """How many replicas stand between ``replica`` and the primary (0: fed by it)."""
         depth = 0
         while replica.source != "primary":
             replica = self.replicas[replica.source]
             depth += 1
+            if depth > len(self.replicas):  # pragma: no cover - a bug: repoint refuses cycles
+                raise RuntimeError(f"replication cycle through {replica.name}")
         return depth
 
     def descendants(self, replica: Replica) -> list[Replica]:
@@ -401,12 +404,48 @@ class ReplicaSet:
         if replica.op_state not in APPLYING or replica.busy or replica.detached:
             self._reject(source, f"{name} cannot be re-pointed while {replica.op_state}")
             return
+        refusal = self._repoint_refusal(replica, new_source)
+        if refusal is not None:
+            self._reject(source, refusal)
+            return
         replica.source = new_source
         replica.attached_to = None
         replica.busy = True  # before the state change, so the update leaves it to _repoint
         if replica.op_state != "reconnecting":
             replica.set(op_state="reconnecting")
         self.env.process(self._repoint(replica))
+
+    def _repoint_refusal(self, replica: Replica, new_source: str) -> str | None:
+        """Why re-pointing ``replica`` at ``new_source`` must be refused now, if it must.
+
+        The scenario's checks follow its re-points in time order, but a re-point refused at
+        run time (the replica was busy) leaves the topology other than they assumed: a later
+        one could close a cycle (a replica fed by its own descendant) or pass the engine's
+        limits. RDS refuses those; so does the simulation.
+        """
+        below = [replica, *self.descendants(replica)]
+        if new_source != "primary" and self.replicas[new_source] in below:
+            return (
+                f"{replica.name} cannot replicate from {new_source}: {new_source} replicates "
+                f"from {replica.name} (a replication cycle)"
+            )
+        height = max(self.depth(r) for r in below) - self.depth(replica)
+        top = 1 if new_source == "primary" else self.depth(self.replicas[new_source]) + 2
+        if top + height > self.rules.max_chain_depth:
+            return (
+                f"{replica.name} cannot replicate from {new_source}: its chain would be "
+                f"{top + height} deep; {self.ctx.scenario.engine} allows "
+                f"{self.rules.max_chain_depth}"
+            )
+        moving = replica.source != new_source
+        siblings = sum(1 for r in self.replicas.values() if r.source == new_source) + moving
+        if moving and siblings > self.rules.max_replicas_per_source:
+            return (
+                f"{replica.name} cannot replicate from {new_source}: it has "
+                f"{siblings - 1} replicas; {self.ctx.scenario.engine} allows "
+                f"{self.rules.max_replicas_per_source} per source"
+            )
+        return None
 
     def _repoint(self, replica: Replica) -> Proc:
         yield self.env.timeout(self.t.replica_repoint.sample(self.rng(replica)))
