@@ -1003,15 +1003,18 @@ actions:
 """
 
 
+R2_MOVE_REFUSED = [
+    "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",  # busy for 2-10 s
+    "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",  # so refused
+]
+"""Re-points the scenario checks see move r2 to the primary, refused at run time."""
+
+
 def test_a_repoint_that_would_close_a_cycle_is_refused_at_run_time() -> None:
     """The checks follow the re-points in time order and saw r2 moved to the primary
     first; that one is refused at run time (r2 is busy re-pointing), so r1 -> r2 would make
     r1 and r2 feed each other (the run hung). RDS refuses it; so does the simulation."""
-    actions = [
-        "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",
-        "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",
-        "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r2}",
-    ]
+    actions = [*R2_MOVE_REFUSED, "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r2}"]
     record = run_yaml(CHAIN_YAML.format(engine="mysql", actions="\n".join(actions)), seed=1)
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
     assert rejected == [
@@ -1036,11 +1039,7 @@ def test_a_repoint_past_the_engines_chain_depth_is_refused_at_run_time() -> None
         "    - {{name: r3, az: us-east-1c, source: r2}}\n"
         "    - {{name: r4, az: us-east-1c}}\n",
     )
-    actions = [
-        "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",
-        "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",
-        "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r4}",
-    ]
+    actions = [*R2_MOVE_REFUSED, "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r4}"]
     record = run_yaml(text.format(engine="mysql", actions="\n".join(actions)), seed=1)
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
     assert rejected[-1] == "r1 cannot replicate from r4: its chain would be 4 deep; mysql allows 3"
