@@ -812,6 +812,8 @@ def _in_process_guard(limit_s: float) -> Iterator[None]:
     def on_alarm(signum: int, frame: object) -> None:
         raise CaseTimeout(f"did not finish within {limit_s:g} s")
 
+    outer_s, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's: given back after
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, on_alarm)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     size = _vm_bytes("VmSize")
@@ -827,6 +829,8 @@ def _in_process_guard(limit_s: float) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        if outer_s > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(1e-3, outer_s - (time.monotonic() - started)))
 
 
 @functools.cache
