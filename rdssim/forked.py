@@ -54,14 +54,9 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     count = min(len(jobs), usable_cores() if workers is None else workers)
-    if count < 2 or not fork_is_safe():
-        for job in jobs:
-            job()
-        return
     context = multiprocessing.get_context("fork")
-    try:
-        taken: Synchronized[int] = context.Value("i", 0)  # the next job's index, shared
-    except (OSError, ImportError):  # no shared semaphores (no /dev/shm: AWS Lambda)
+    taken = _shared_counter(context) if count >= 2 and fork_is_safe() else None
+    if taken is None:
         for job in jobs:
             job()
         return
@@ -98,6 +93,16 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> None:
             failures.append(failure)
     if failures:
         raise failures[0]
+
+
+def _shared_counter(context: Any) -> Synchronized[int] | None:
+    """The next job's index, shared by the copies; None where shared semaphores cannot be
+    made (no /dev/shm, as on AWS Lambda): no forking there."""
+    try:
+        counter: Synchronized[int] = context.Value("i", 0)
+    except (OSError, ImportError):
+        return None
+    return counter
 
 
 def _work(jobs: Sequence[Job], taken: Synchronized[int], parent: int | None = None) -> None:

@@ -148,8 +148,7 @@ def write_comparison(folder: Path, records: Mapping[str, Record]) -> list[Path]:
 
 def _draw_here(jobs: Sequence[tuple[Path, Job]]) -> list[Path]:
     """Do ``jobs`` in this process, in order; returns their files."""
-    for _, job in jobs:
-        job()
+    run_all([job for _, job in jobs], workers=1)
     return [path for path, _ in jobs]
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from alarm import alarm
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -808,13 +809,6 @@ def _reset_peak_rss() -> bool:
 @contextlib.contextmanager
 def _in_process_guard(limit_s: float) -> Iterator[None]:
     """Interrupt the case after ``limit_s`` and cap how much more memory it may map."""
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise CaseTimeout(f"did not finish within {limit_s:g} s")
-
-    outer_s, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's: given back after
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, on_alarm)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     size = _vm_bytes("VmSize")
     if size is not None:
@@ -822,15 +816,11 @@ def _in_process_guard(limit_s: float) -> Iterator[None]:
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
     try:
-        yield
+        with alarm(limit_s, lambda: CaseTimeout(f"did not finish within {limit_s:g} s")):
+            yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        if outer_s > 0:
-            signal.setitimer(signal.ITIMER_REAL, max(1e-3, outer_s - (time.monotonic() - started)))
 
 
 @functools.cache

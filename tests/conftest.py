@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import textwrap
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from itertools import pairwise
 from pathlib import Path
+
+from alarm import alarm
 
 from rdssim.record import COMMITTED, Event, Record
 from rdssim.scenario import Scenario, ScenarioSet, parse_scenario_text
@@ -50,29 +48,14 @@ RUN_LIMIT_S = 60.0
 milliseconds to a few seconds)."""
 
 
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
-    """Raise TimeoutError in the block after ``seconds`` (in the main thread; elsewhere no
-    limit). An Exception, not pytest-timeout's failure: Hypothesis then reports the example
-    that hung, shrunk, where a whole-test timeout would only say the test ran too long."""
-    outer_s, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's, if it runs one
-    if threading.current_thread() is not threading.main_thread() or 0 < outer_s <= seconds:
-        yield  # elsewhere no limit; or the test's own limit comes first
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"the run took more than {seconds:g} s: a simulation that hangs?")
-
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0.0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer_s > 0:  # the test's limit goes on, less the time spent here
-            signal.setitimer(signal.ITIMER_REAL, max(1e-3, outer_s - (time.monotonic() - started)))
+def within(seconds: float) -> AbstractContextManager[None]:
+    """Raise TimeoutError in the block after ``seconds`` (:func:`alarm.alarm`). An
+    Exception, not pytest-timeout's failure: Hypothesis then reports the example that hung,
+    shrunk, where a whole-test timeout would only say the test ran too long."""
+    return alarm(
+        seconds,
+        lambda: TimeoutError(f"the run took more than {seconds:g} s: a simulation that hangs?"),
+    )
 
 
 def run_yaml(text: str, seed: int = 0, variant: str | None = None) -> Record:

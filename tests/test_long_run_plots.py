@@ -14,9 +14,9 @@ from rdssim.plot.clients import client_windows
 from rdssim.plot.time_ticks import (
     LONG_RUN_S,
     clock_text,
-    duration_text,
     label_times,
     unit_for,
+    whole_unit_text,
 )
 from rdssim.plot.windows import INCIDENT_GAP_S, first_incident_close_up
 from rdssim.record import Record
@@ -62,7 +62,7 @@ def test_tick_labels_carry_the_unit_and_matplotlibs_minus_and_no_exponent(span_s
     [(46800.0, "13 h"), (90.0, "90 s"), (5.0, "5 s"), (0.5, "0.5 s"), (7200.0, "2 h")],
 )
 def test_a_bin_width_reads_in_the_largest_whole_unit(seconds: float, text: str) -> None:
-    assert duration_text(seconds) == text
+    assert whole_unit_text(seconds) == text
 
 
 def tick_texts(ax: Axes) -> list[str]:

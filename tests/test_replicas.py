@@ -984,28 +984,10 @@ def test_a_lab_s_own_az_names_are_declared_with_their_region() -> None:
         run_yaml(declared.replace("lab-far: [lab-2a]", "lab-far: [lab-2a, us-east-1a]"))
 
 
-CHAIN_YAML = """\
-name: repoint-at-run-time
-duration: 30m
-engine: {engine}
-deployment:
-  type: multi-az-instance
-  instances:
-    - {{name: db-1, az: us-east-1a, role: primary}}
-    - {{name: db-2, az: us-east-1b, role: standby}}
-  replicas:
-    - {{name: r1, az: us-east-1c}}
-    - {{name: r2, az: us-east-1c, source: r1}}
-workload:
-  phases: [{{start: 0s, writes_per_s: 500}}]
-actions:
-{actions}
-"""
-
-
+R1_FEEDS_R2 = ["{name: r1, az: us-east-1c}", "{name: r2, az: us-east-1c, source: r1}"]
 R2_MOVE_REFUSED = [
-    "  - {at: 4m59s, kind: repoint-replica, target: r2, source: r1}",  # busy for 2-10 s
-    "  - {at: 5m, kind: repoint-replica, target: r2, source: primary}",  # so refused
+    "{at: 4m59s, kind: repoint-replica, target: r2, source: r1}",  # busy for 2-10 s
+    "{at: 5m, kind: repoint-replica, target: r2, source: primary}",  # so refused
 ]
 """Re-points the scenario checks see move r2 to the primary, refused at run time."""
 
@@ -1014,8 +996,8 @@ def test_a_repoint_that_would_close_a_cycle_is_refused_at_run_time() -> None:
     """The checks follow the re-points in time order and saw r2 moved to the primary
     first; that one is refused at run time (r2 is busy re-pointing), so r1 -> r2 would make
     r1 and r2 feed each other (the run hung). RDS refuses it; so does the simulation."""
-    actions = [*R2_MOVE_REFUSED, "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r2}"]
-    record = run_yaml(CHAIN_YAML.format(engine="mysql", actions="\n".join(actions)), seed=1)
+    actions = [*R2_MOVE_REFUSED, "{at: 5m20s, kind: repoint-replica, target: r1, source: r2}"]
+    record = run_yaml(scenario_yaml(R1_FEEDS_R2, [("0s", 500)], actions=actions), seed=1)
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
     assert rejected == [
         "r2 cannot be re-pointed while reconnecting",
@@ -1033,14 +1015,10 @@ def test_a_repoint_past_the_engines_chain_depth_is_refused_at_run_time() -> None
     from rdssim.engines import replica_rules
 
     assert replica_rules("mysql", "8.0").max_chain_depth == 3
-    text = CHAIN_YAML.replace(
-        "    - {{name: r2, az: us-east-1c, source: r1}}\n",
-        "    - {{name: r2, az: us-east-1c, source: r1}}\n"
-        "    - {{name: r3, az: us-east-1c, source: r2}}\n"
-        "    - {{name: r4, az: us-east-1c}}\n",
-    )
-    actions = [*R2_MOVE_REFUSED, "  - {at: 5m20s, kind: repoint-replica, target: r1, source: r4}"]
-    record = run_yaml(text.format(engine="mysql", actions="\n".join(actions)), seed=1)
+    replicas = [*R1_FEEDS_R2, "{name: r3, az: us-east-1c, source: r2}"]
+    replicas.append("{name: r4, az: us-east-1c}")
+    actions = [*R2_MOVE_REFUSED, "{at: 5m20s, kind: repoint-replica, target: r1, source: r4}"]
+    record = run_yaml(scenario_yaml(replicas, [("0s", 500)], actions=actions), seed=1)
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
     assert rejected[-1] == "r1 cannot replicate from r4: its chain would be 4 deep; mysql allows 3"
     assert [e.data["new_source"] for e in record.events if e.kind == "replica-repointed"] == ["r1"]

@@ -53,7 +53,7 @@ from rdssim.plot.client_series import (
 from rdssim.plot.figure import save_png, target_figure
 from rdssim.plot.reading import origin
 from rdssim.plot.style import legend_right
-from rdssim.plot.time_ticks import duration_text, is_long, label_times, spans_long
+from rdssim.plot.time_ticks import is_long, label_times, spans_long, whole_unit_text
 from rdssim.plot.windows import Window, client_close_up, first_incident_close_up
 from rdssim.record import Record
 
@@ -314,7 +314,7 @@ def plot_client_comparison(
     fig.suptitle(
         f"{first.meta.get('scenario')} — {heading} — seed {first.meta.get('seed')}\n"
         f"what the application sees{' in a close-up of the incident' if win.close_up else ''} "
-        f"({duration_text(width)} bins; each row on one scale; the notes count the whole run)",
+        f"({whole_unit_text(width)} bins; each row on one scale; the notes count the whole run)",
         fontsize=12.5,
         fontweight="bold",
     )
@@ -393,7 +393,7 @@ def _spans_long(wins: Sequence[Window]) -> bool:
 
 
 def _bin_text(view: ClientView) -> str:
-    return duration_text(float(view.widths_s[0]))
+    return whole_unit_text(float(view.widths_s[0]))
 
 
 def _save(fig: Figure, path: Path | None) -> Figure:

@@ -53,7 +53,7 @@ def unit_for(span_s: float) -> tuple[float, str]:
     return UNITS[-1][0], UNITS[-1][1]  # NaN
 
 
-def duration_text(seconds: float) -> str:
+def whole_unit_text(seconds: float) -> str:
     """A bin width or span in the largest unit that it is a whole number of: 46800 s is
     "13 h", 90 s "90 s", 5 s "5 s"."""
     for size, symbol, _ in reversed(UNITS):

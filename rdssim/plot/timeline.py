@@ -161,15 +161,12 @@ class _Plan:
     rows: list[float]
     probe: bool
     groups: bool
-    long: bool
-    """Whether the columns span long (unit-labelled time ticks: rdssim.plot.time_ticks)."""
 
     @classmethod
     def of(
         cls, fig: Figure, record: Record, wins: Sequence[Window], renderer: RendererBase
     ) -> _Plan:
-        long = spans_long(w.end_s - w.start_s for w in wins)
-        t0, xlabel = origin(record, long=long)
+        t0, xlabel = origin(record, long=_spans_long(wins))
         labels = measure(fig, record, renderer)
         header = plan_header(record, wins, labels)
         probe = bool(probe_attempts(record))
@@ -177,7 +174,7 @@ class _Plan:
         rows = [header.height, float(len(record.instances))]
         rows += [PROBE_HEIGHT] if probe else []
         rows += [GROUP_HEIGHT * len(groups)] if groups else []
-        return cls(record, t0, xlabel, list(wins), labels, header, rows, probe, bool(groups), long)
+        return cls(record, t0, xlabel, list(wins), labels, header, rows, probe, bool(groups))
 
     @property
     def height_in(self) -> float:
@@ -188,7 +185,7 @@ def _compose(area: Figure | SubFigure, plan: _Plan) -> tuple[_Plan, list[Panel],
     """The axes, bars, tints, marker lines, legends and titles of one run's timeline."""
     record = plan.record
     panels = _make_axes(area, plan.wins, plan.rows, plan.probe, plan.groups)
-    label_times([panel.lanes for panel in panels], plan.long)
+    label_times([panel.lanes for panel in panels], _spans_long(plan.wins))
     for panel in panels:
         _draw_panel(panel, record, plan.t0, plan.header)
     _add_legends(panels[-1], record)
@@ -197,6 +194,11 @@ def _compose(area: Figure | SubFigure, plan: _Plan) -> tuple[_Plan, list[Panel],
     heading = area.suptitle(f"{title}{record.meta.get('seed')}\n", fontsize=13, fontweight="bold")
     area.supxlabel(plan.xlabel, fontsize=10)
     return plan, panels, heading
+
+
+def _spans_long(wins: Sequence[Window]) -> bool:
+    """Whether the columns span long (unit-labelled time ticks: rdssim.plot.time_ticks)."""
+    return spans_long(w.end_s - w.start_s for w in wins)
 
 
 def _align_columns(runs: Sequence[Sequence[Panel]]) -> None:

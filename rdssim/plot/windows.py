@@ -100,9 +100,14 @@ def close_up(record: Record, failover: Failover, *, several: bool = False) -> Wi
     for outage in outages(record):
         if outage.start_s <= end and start <= outage.end_s <= soon:
             end = max(end, outage.end_s)
-    pad = max(5.0, 0.12 * (end - start))
     title = f"close-up of failover {failover.number}" if several else "close-up of the failover"
-    return Window(max(0.0, start - pad), min(record.duration_s, end + pad), title, True)
+    return _close_up_around(start, end, record.duration_s, title)
+
+
+def _close_up_around(start_s: float, end_s: float, duration_s: float, title: str) -> Window:
+    """A close-up of [start_s, end_s], padded by 12% (at least 5 s) and kept in the run."""
+    pad = max(5.0, 0.12 * (end_s - start_s))
+    return Window(max(0.0, start_s - pad), min(duration_s, end_s + pad), title, True)
 
 
 # -- the client plots' close-up ---------------------------------------------------------------
@@ -138,10 +143,7 @@ def client_close_up(
         return None
     start, end = min(starts), max(max(ends), min(starts))
     duration = max(r.duration_s for r in records)
-    pad = max(5.0, 0.12 * (end - start))
-    close = Window(
-        max(0.0, start - pad), min(duration, end + pad), "close-up of the incident", True
-    )
+    close = _close_up_around(start, end, duration, "close-up of the incident")
     if close.end_s - close.start_s >= CLOSE_UP_BELOW * duration:
         return None
     return close
@@ -168,10 +170,7 @@ def first_incident_close_up(records: Sequence[Record]) -> Window | None:
         if begin <= end + INCIDENT_GAP_S:  # another run's view of the same incident
             end = max(end, finish)
     duration = max(r.duration_s for r in records)
-    pad = max(5.0, 0.12 * (end - start))
-    return Window(
-        max(0.0, start - pad), min(duration, end + pad), "close-up of the first incident", True
-    )
+    return _close_up_around(start, end, duration, "close-up of the first incident")
 
 
 def _first_harm(record: Record) -> tuple[float, float] | None:
