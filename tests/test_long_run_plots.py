@@ -18,7 +18,7 @@ from rdssim.plot.time_ticks import (
     unit_for,
     whole_unit_text,
 )
-from rdssim.plot.windows import INCIDENT_GAP_S, first_incident_close_up
+from rdssim.plot.windows import INCIDENT_GAP_S, first_incident_close_up, shared_windows
 from rdssim.record import Record
 
 DAY_S = 86400.0
@@ -92,6 +92,22 @@ def test_a_year_long_run_reads_in_days_and_its_close_up_in_seconds(year: Record)
     assert fig.get_supxlabel().startswith("time from ")
     for ax in fig.axes:
         assert not ax.xaxis.get_offset_text().get_text()  # no "1e7" under the axis
+
+
+def test_a_year_long_timeline_overviews_the_whole_year_as_its_client_plots_do(
+    year: Record,
+) -> None:
+    # The quiet weeks after the last failure are part of the year's availability.
+    overview, close_up = shared_windows([year])
+    whole = client_windows([year])[0]
+    assert (overview.start_s, overview.end_s) == (whole.start_s, whole.end_s)
+    assert (overview.start_s, overview.end_s) == (0.0, year.duration_s)
+    assert overview.title == "overview" and close_up.close_up
+    last = max(e.time_s for e in year.rds_events())
+    assert last < 0.95 * year.duration_s  # this seed's last event is weeks before the end
+    # A short run's overview is still its incident, not the whole run.
+    short = rdssim.run("storage_failure").record
+    assert shared_windows([short])[0].end_s < short.duration_s
 
 
 def test_a_year_long_clients_plot_names_its_bins_in_hours(year: Record) -> None:

@@ -7,7 +7,9 @@ a little after the last fault, action or RDS event (or the end of the probe's la
 and, when the first failover spans less than a third of that, a close-up magnifies it, from
 just before its trigger to just after RDS-EVENT-0049 and the probe's recovery (if that
 follows soon). Later failovers are drawn in the overview only. A run without faults is drawn
-whole, in one panel.
+whole, in one panel, and so is the overview of a long run (over time_ticks.LONG_RUN_S, a month
+or a year of random failures): its story is the whole horizon, quiet days included, and its
+client plots span it too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.reading import markers, outages
+from rdssim.plot.time_ticks import is_long
 from rdssim.record import Record
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,6 +62,8 @@ def shared_windows(records: Sequence[Record]) -> list[Window]:
     if not spans:
         return [Window(0.0, max(r.duration_s for r in records))]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    if is_long(records):  # the horizon is the story (availability is over all of it)
+        start, end = 0.0, max(r.duration_s for r in records)
     closes = []
     for record in records:
         fos = failovers(record)
