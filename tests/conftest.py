@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from contextlib import AbstractContextManager
 from itertools import pairwise
 from pathlib import Path
 
 from alarm import alarm
+from hypothesis import settings
 
 from rdssim.record import COMMITTED, Event, Record
 from rdssim.scenario import Scenario, ScenarioSet, parse_scenario_text
 from rdssim.sim import Simulation, build, run
+
+# CI (.ci/run) checks the same Hypothesis examples on every run, so a red CI is the change's
+# doing, not a new draw's; a developer's run keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("RDSSIM_HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
