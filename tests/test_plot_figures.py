@@ -240,3 +240,40 @@ def test_a_notebooks_picture_follows_savefig_dpi_as_savefig_does() -> None:
     assert Image.open(io.BytesIO(fig._repr_png_())).size == (400, 200)  # the figure's 100 dpi
     with mpl.rc_context({"savefig.dpi": 50}):
         assert Image.open(io.BytesIO(fig._repr_png_())).size == (200, 100)
+
+
+@pytest.mark.parametrize("plot", ["plot_clients", "plot_connections"])
+def test_leaving_the_axes_that_write_nothing_out_of_the_layout_moves_no_axes(
+    pvd: dict[str, rdssim.Result], plot: str
+) -> None:
+    from rdssim.plot.figure import _writes_nothing, lay_out
+
+    ours, theirs = (getattr(pvd["direct"], plot)() for _ in range(2))
+    assert any(_writes_nothing(ax.xaxis) for ax in ours.axes)  # the upper rows' time axes
+    assert not all(_writes_nothing(ax.xaxis) for ax in ours.axes)  # the bottom row's
+    lay_out(ours)
+    engine = theirs.get_layout_engine()
+    assert engine is not None
+    engine.execute(theirs)  # matplotlib's own, every axis measured
+    assert [a.get_position().bounds for a in ours.axes] == [
+        a.get_position().bounds for a in theirs.axes
+    ]
+    assert all(axis.get_in_layout() for ax in ours.axes for axis in (ax.xaxis, ax.yaxis))
+
+
+def test_an_axis_whose_offset_or_label_would_show_takes_its_room() -> None:
+    from rdssim.plot.figure import _writes_nothing, new_figure
+
+    ax = new_figure().add_subplot()
+    ax.plot([1e6, 1e6 + 10.0], [0.0, 1.0])  # ticks read "+1e6" in an offset
+    ax.tick_params(axis="x", labelbottom=False)  # matplotlib hides the offset with them
+    assert _writes_nothing(ax.xaxis)
+    ax.xaxis.get_offset_text().set_visible(True)  # shown anyway: it takes room
+    assert not _writes_nothing(ax.xaxis)
+    ax.xaxis.get_offset_text().set_visible(False)
+    ax.set_xlabel("seconds")
+    assert not _writes_nothing(ax.xaxis)
+    ax.set_xlabel("")
+    ax.minorticks_on()  # minor labels follow their own settings
+    ax.tick_params(axis="x", which="minor", labelbottom=True)
+    assert not _writes_nothing(ax.xaxis)

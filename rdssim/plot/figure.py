@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import matplotlib as mpl
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, NullLocator
 
 SAVED_DPI = 120  # the PNG files: 1,440 px across a 12-inch figure
 # zlib's fastest level: a third of the encoding time of the default 6, files ~10% larger
@@ -121,10 +123,44 @@ def target_figure(fig: Figure | None, **options: Any) -> Figure:
 
 def lay_out(fig: Figure) -> None:
     """Run ``fig``'s layout engine, if it has one: the axes take their places, measured
-    with the figure's renderer; nothing is drawn (:func:`freeze_layout` says why)."""
+    with the figure's renderer; nothing is drawn (:func:`freeze_layout` says why).
+
+    An axis that writes nothing (no tick labels, no label, no offset: the time axis of a
+    row above the one that carries the times) takes no room, yet the engine would locate
+    and format its ticks in each of its passes: it is left out of the layout meanwhile.
+    The same places, the same pixels, 5% of a plot's time.
+    """
     engine = fig.get_layout_engine()
-    if engine is not None:
+    if engine is None:
+        return
+    silent = [
+        axis
+        for ax in fig.get_axes()
+        for axis in (ax.xaxis, ax.yaxis)
+        if axis.get_in_layout() and _writes_nothing(axis)
+    ]
+    for axis in silent:
+        axis.set_in_layout(False)
+    try:
         engine.execute(fig)
+    finally:
+        for axis in silent:
+            axis.set_in_layout(True)
+
+
+def _writes_nothing(axis: Axis) -> bool:
+    """Whether ``axis`` draws no text: no tick label shown (the first tick stands for all:
+    matplotlib gives the others its settings), no label, and no offset ("1e6") possible
+    (matplotlib hides it with the tick labels)."""
+    ticks = [axis.majorTicks[0]]
+    if not isinstance(axis.get_minor_locator(), NullLocator):
+        ticks.append(axis.minorTicks[0])
+    if any(tick.label1.get_visible() or tick.label2.get_visible() for tick in ticks):
+        return False
+    offset = axis.get_offset_text().get_visible() and (
+        type(axis.get_major_formatter()).get_offset is not Formatter.get_offset
+    )
+    return not axis.get_label_text() and not offset
 
 
 def freeze_layout(fig: Figure) -> None:
