@@ -21,6 +21,7 @@ Definitions (docs/summary-keys.md documents them for users):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ class ClientSummary:
     client_downtime_by_group: dict[str, float]
     client_requests: int
     errors_by_kind: dict[str, int]
+    client_failed_share: float | None
     latency_ok_p50_ms: float | None
     latency_ok_p99_ms: float | None
     error_latency_p50_ms: float | None
@@ -169,6 +171,7 @@ def summarize_clients(record: Record) -> ClientSummary | None:
         },
         client_requests=round(sum(f.requests for f in record.flows)),
         errors_by_kind={kind: round(n) for kind, n in sorted(errors.items()) if round(n) > 0},
+        client_failed_share=failed_share(record.flows),
         latency_ok_p50_ms=_ms(latency_quantile(served, 0.50)),
         latency_ok_p99_ms=_ms(latency_quantile(served, 0.99)),
         error_latency_p50_ms=_ms(latency_quantile(failed, 0.50)),
@@ -177,6 +180,16 @@ def summarize_clients(record: Record) -> ClientSummary | None:
         max_connections=int(limit) if isinstance(limit, int) else None,
         connection_opens=round(connection_opens(record)),
     )
+
+
+def failed_share(flows: Sequence[Flow]) -> float | None:
+    """The share of the client requests not answered successfully, over the run
+    (request-weighted: ``client_availability`` is its time-weighted sibling); None without
+    requests."""
+    total = sum(f.requests for f in flows)
+    if total <= 0:
+        return None
+    return sum(f.requests for f in flows if f.outcome != "ok") / total
 
 
 def _ms(seconds: float | None) -> float | None:

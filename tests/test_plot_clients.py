@@ -27,6 +27,8 @@ from rdssim.plot.client_panels import (
     LIMIT_GID,
     OUTCOME_GID,
     PROXY_CLIENTS_GID,
+    latency_text,
+    share_text,
 )
 from rdssim.plot.client_series import (
     bin_edges,
@@ -392,3 +394,39 @@ def test_write_comparison_needs_two_variants_with_clients(
     assert not (tmp_path / "clients_compare.png").exists()
     assert write_comparison(tmp_path, pvd)
     assert is_png(tmp_path / "clients_compare.png")
+
+
+# -- the numbers printed ----------------------------------------------------------------------
+def test_the_failed_share_is_request_weighted_unlike_the_client_availability() -> None:
+    # 4 s of 100 requests/s all refused, then 8 s of 10 requests/s all answered.
+    record = synthetic([flow(0.0, 4.0, 100.0, "refused"), flow(4.0, 12.0, 10.0)])
+    clients = summarize_clients(record)
+    assert clients is not None
+    assert clients.client_failed_share == pytest.approx(400 / 480)
+    # client_availability is 1 - client-observed downtime / duration: 8 s of 12 answered
+    # (and the 20 ms before the first answer after the refusals).
+    assert clients.client_downtime_by_group["app"] == pytest.approx(4.02)
+    assert clients.errors_by_kind == {"refused": 400}
+    assert synthetic([]).flows == [] and summarize_clients(synthetic([])) is None
+
+
+def test_the_numbers_the_client_plots_print_are_the_summarys(
+    storm: dict[str, Record], compare_fig: Figure
+) -> None:
+    columns = {"direct": compare_fig.axes[:4], "proxy": compare_fig.axes[4:]}
+    for name, axes in columns.items():
+        clients = summarize_clients(storm[name])
+        assert clients is not None and clients.latency_ok_p99_ms is not None
+        notes = [" ".join(text.get_text() for text in ax.texts) for ax in axes]
+        assert f"{share_text(clients.client_failed_share or 0.0)} failed" in notes[0]
+        p99 = latency_text(clients.latency_ok_p99_ms / 1000.0)
+        assert f"p99 of successes {p99}" in notes[1]
+        assert f"at most {clients.db_connections_max:,.0f} on a DB instance" in notes[2]
+        assert f"{clients.connection_opens:,} opened" in notes[3]
+    record = storm["direct"]
+    clients = summarize_clients(record)
+    assert clients is not None
+    titles = " ".join(ax.get_title(loc="left") for ax in plot_clients(record).axes)
+    assert f"{share_text(clients.client_failed_share or 0.0)} failed" in titles
+    titles = " ".join(ax.get_title(loc="left") for ax in plot_connections(record).axes)
+    assert f"{clients.connection_opens:,} in all" in titles

@@ -115,9 +115,9 @@ def draw_markers(axes: Iterable[Axes], record: Record, t0: float, legend: Legend
 
 
 # -- requests by outcome ------------------------------------------------------------------------
-def draw_outcomes(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
+def draw_outcomes(ax: Axes, view: ClientView, t0: float, legend: Legend) -> None:
     """The share of each bin's requests by outcome, stacked: success at the bottom, then
-    each error kind. Returns the share of all requests that failed."""
+    each error kind."""
     shares = view.outcomes.shares()
     totals = view.outcomes.totals()
     x = view.edges - t0
@@ -142,7 +142,6 @@ def draw_outcomes(ax: Axes, view: ClientView, t0: float, legend: Legend) -> floa
     ax.set_ylim(0.0, 1.0)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_yticks([0.0, 0.5, 1.0])
-    return view.outcomes.failed_share()
 
 
 def share_text(share: float) -> str:
@@ -158,11 +157,11 @@ def outcome_labels(legend: Legend, totals: dict[str, float]) -> list[str]:
 
 
 # -- latency ------------------------------------------------------------------------------------
-def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
+def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> None:
     """p50 and p99 of the latency of each bin's successful requests (solid), and of the time
-    to error of its failed ones (dashed), on a log axis in ms. Returns the highest p99 of
-    successes drawn (s). The p99 is drawn first and wider, so that where the two are equal
-    (a constant latency) it borders the p50 instead of hiding it."""
+    to error of its failed ones (dashed), on a log axis in ms. The p99 is drawn first and
+    wider, so that where the two are equal (a constant latency) it borders the p50 instead
+    of hiding it."""
     x = view.edges - t0
     lines: tuple[tuple[str, FloatArray, Literal["--", "-"]], ...] = (
         ("errors", view.error_latency_s, "--"),
@@ -199,7 +198,6 @@ def draw_latency(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float
     # figure's layout time; the decades alone read well.
     ax.yaxis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: latency_text(v / 1000.0)))
-    return view.highest_ok_p99_s
 
 
 def latency_text(seconds: float) -> str:
@@ -281,10 +279,9 @@ def scale_connections(axes: Sequence[Axes], views: Sequence[ClientView]) -> None
         ax.set_ylim(0.0, max(top, 1.0) * 1.22)
 
 
-def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
+def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> None:
     """DB connections opened per second of each bin: per-request opens, bursts stacked on
-    them, each burst's bin also marked by a dot (a bin can be narrower than a pixel).
-    Returns the connections opened in the whole run."""
+    them, each burst's bin also marked by a dot (a bin can be narrower than a pixel)."""
     steady, bursts = view.open_rate
     x = view.edges - t0
     if steady.any():
@@ -322,7 +319,6 @@ def draw_opens(ax: Axes, view: ClientView, t0: float, legend: Legend) -> float:
         )
         dot = Line2D([], [], color=BURST_OPENS_COLOUR, marker="o", markersize=3.0, linestyle="none")
         legend.add(dot, "opened at one instant (bursts)")
-    return view.opened
 
 
 def scale_opens(axes: Sequence[Axes], views: Sequence[ClientView]) -> None:

@@ -122,12 +122,6 @@ class OutcomeBins:
                 counts += n
         return counts
 
-    def failed_share(self) -> float:
-        """The share of all the requests binned that did not succeed."""
-        totals = self.totals()
-        requests = sum(totals.values())
-        return 1.0 - totals.get(OK, 0.0) / requests if requests > 0 else 0.0
-
 
 def _flow_arrays(flows: Sequence[Flow]) -> tuple[FloatArray, FloatArray, FloatArray]:
     starts = np.array([f.start_s for f in flows], dtype=np.float64)
@@ -249,17 +243,6 @@ class ClientView:
     def open_rate(self) -> tuple[FloatArray, FloatArray]:
         """(steady, bursts) in connections opened per second of each bin."""
         return self.opens_steady / self.widths_s, self.opens_bursts / self.widths_s
-
-    @property
-    def highest_ok_p99_s(self) -> float:
-        """The highest p99 latency of successes over the bins (0 without successes)."""
-        p99 = self.ok_latency_s[-1]
-        return float(np.nanmax(p99)) if np.isfinite(p99).any() else 0.0
-
-    @property
-    def opened(self) -> float:
-        """DB connections opened over the bins: per request and in bursts."""
-        return float(self.opens_steady.sum() + self.opens_bursts.sum())
 
     @property
     def connections_peak(self) -> float:

@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from rdssim.client_metrics import connection_opens, failed_share, summarize_clients
 from rdssim.plot.client_panels import (
     Legend,
     corner_note,
@@ -168,12 +169,11 @@ def plot_clients(
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.6))
     columns = _columns(fig, record, chosen, [1.0, 1.3])
     outcomes, quantiles, marks = Legend(), Legend(), Legend()
-    failed = 0.0
     for col, column in enumerate(columns):
         strip, latency = column.axes
-        share = draw_outcomes(strip, column.view, t0, outcomes if col == 0 else Legend())
-        failed = share if col == 0 else failed
+        draw_outcomes(strip, column.view, t0, outcomes if col == 0 else Legend())
         draw_latency(latency, column.view, t0, quantiles)
+    failed = share_text(failed_share(record.flows) or 0.0)  # the summary's client_failed_share
     scale_latency([c.axes[1] for c in columns], [c.view for c in columns])
     _frame(columns, record, t0, marks)
     whole, last = columns[0], columns[-1]
@@ -182,14 +182,14 @@ def plot_clients(
     if len(columns) == 1:
         _panel_title(
             last.axes[0],
-            f"requests by outcome, by arrival time ({width} bins): {share_text(failed)} failed",
+            f"requests by outcome, by arrival time ({width} bins): {failed} failed",
             _groups_text(record),
         )
         _panel_title(
             last.axes[1], f"latency of the requests arriving in each {width} bin: {latency_text}"
         )
     else:
-        _panel_title(whole.axes[0], f"whole run: {share_text(failed)} failed")
+        _panel_title(whole.axes[0], f"whole run: {failed} failed")
         _panel_title(whole.axes[1], f"latency ({_bin_text(whole.view)} bins)")
         _panel_title(last.axes[0], f"{last.window.title} ({width} bins)", _groups_text(record))
         _panel_title(last.axes[1], f"latency by arrival time: {latency_text}")
@@ -222,13 +222,12 @@ def plot_connections(
     fig = target_figure(fig, figsize=(WIDTH_IN, 6.2))
     columns = _columns(fig, record, chosen, [1.3, 1.0])
     lines, rates, marks = Legend(), Legend(), Legend()
-    total = 0.0
     for col, column in enumerate(columns):
         held, opened = column.axes
         peak = column.view.connections_peak
         draw_connections(held, record, column.view, t0, lines if col == 0 else Legend(), peak=peak)
-        opens = draw_opens(opened, column.view, t0, rates)
-        total = opens if col == 0 else total
+        draw_opens(opened, column.view, t0, rates)
+    total = round(connection_opens(record))  # the summary's connection_opens
     scale_connections([c.axes[0] for c in columns], [c.view for c in columns])
     scale_opens([c.axes[1] for c in columns], [c.view for c in columns])
     _frame(columns, record, t0, marks)
@@ -267,13 +266,11 @@ def plot_client_comparison(
         raise ValueError("no variant has client groups")
     wins = client_windows(list(chosen.values()))
     win = wins[-1]  # the close-up when there is one: the whole run is in each clients.png
-    whole_width = bin_width_s(max(r.duration_s for r in chosen.values()))
-    wholes = {n: client_view(r, bin_edges(r.duration_s, whole_width)) for n, r in chosen.items()}
-    views = (
-        {n: client_view(r, window_edges(win)) for n, r in chosen.items()}
-        if win.close_up
-        else wholes
-    )
+    if win.close_up:
+        views = {n: client_view(r, window_edges(win)) for n, r in chosen.items()}
+    else:
+        whole_width = bin_width_s(max(r.duration_s for r in chosen.values()))
+        views = {n: client_view(r, bin_edges(r.duration_s, whole_width)) for n, r in chosen.items()}
     width = float(next(iter(views.values())).widths_s[0])
     fig = target_figure(fig, figsize=(3.2 + COLUMN_IN * len(chosen), 10.5))
     columns = _grid(fig, len(chosen))
@@ -290,13 +287,17 @@ def plot_client_comparison(
         draw_connections(held, record, view, t0, legends[2], peak=peak)
         draw_opens(opened, view, t0, legends[3])
         draw_markers(axes, record, t0, marks)
-        whole = wholes[name]
-        failed, p99, total = whole.outcomes.failed_share(), whole.highest_ok_p99_s, whole.opened
-        corner_note(strip, f"{share_text(failed)} failed")
-        corner_note(latency, f"highest p99 of successes {latency_text(p99)}")
-        most = max((float(v.max()) for _, v in view.connections.values()), default=0.0)
+        # The run's summary numbers (client_failed_share, latency_ok_p99_ms,
+        # db_connections_max, connection_opens), not the bins' in view.
+        summary = summarize_clients(record)
+        assert summary is not None  # the runs chosen have client groups
+        corner_note(strip, f"{share_text(summary.client_failed_share or 0.0)} failed")
+        p99_ms = summary.latency_ok_p99_ms
+        served = "none succeeded" if p99_ms is None else latency_text(p99_ms / 1000.0)
+        corner_note(latency, f"p99 of successes {served}")
+        most = summary.db_connections_max or 0.0
         corner_note(held, f"at most {most:,.0f} on a DB instance")
-        corner_note(opened, f"{total:,.0f} opened")
+        corner_note(opened, f"{summary.connection_opens:,} opened")
         strip.set_title(name, fontsize=12, fontweight="bold")
         strip.set_xlim(win.start_s - t0, win.end_s - t0)
         opened.set_xlabel(xlabel, fontsize=9)
