@@ -133,6 +133,9 @@ class Summary(Mapping[str, Any]):
     origin_s: float = 0.0
     """The first fault or action (rdssim.timebase): the zero of the plots' time axis."""
     failover_details: list[Failover] = field(default_factory=list)
+    probe_outages: list[dict[str, Any]] = field(default_factory=list)
+    """Each outage the probe saw: ``number``, ``start_s``, ``downtime_s``, ``recovered``
+    (their downtimes add up to ``probe_downtime_s``)."""
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: ReplicaSummary | None = None
     clients: ClientSummary | None = None
@@ -287,6 +290,24 @@ def client_downtime(record: Record, client: str = "probe") -> tuple[float | None
     return total, not open_at_end
 
 
+def probe_outages(record: Record) -> list[dict[str, Any]]:
+    """Each of the probe's outages (those ``probe_downtime_s`` adds up), numbered from 1;
+    the last is not ``recovered`` if it lasts to the end of the run."""
+    found = client_outages(record, "probe")
+    if found is None:
+        return []
+    spans, open_at_end = found
+    return [
+        {
+            "number": number,
+            "start_s": start_s,
+            "downtime_s": end_s - start_s,
+            "recovered": not (open_at_end and number == len(spans)),
+        }
+        for number, (start_s, end_s) in enumerate(spans, 1)
+    ]
+
+
 def lost_txns(record: Record) -> tuple[int, int]:
     """(committed transactions lost, in-flight transactions cut off).
 
@@ -356,6 +377,7 @@ def summarize(record: Record) -> Summary:
         probe_errors=dict(sorted(errors.items())),
         origin_s=origin_s(record),
         failover_details=all_failovers,
+        probe_outages=probe_outages(record),
         events=[
             {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}
             for e in record.events

@@ -8,9 +8,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 import rdssim
-from rdssim.metrics import failovers
+from rdssim.metrics import failovers, summarize
 from rdssim.plot import plot_clients, plot_timeline
 from rdssim.plot.clients import client_windows
+from rdssim.plot.reading import duration_text
 from rdssim.plot.time_ticks import (
     LONG_RUN_S,
     clock_text,
@@ -108,6 +109,24 @@ def test_a_year_long_timeline_overviews_the_whole_year_as_its_client_plots_do(
     # A short run's overview is still its incident, not the whole run.
     short = rdssim.run("storage_failure").record
     assert shared_windows([short])[0].end_s < short.duration_s
+
+
+def test_each_of_several_probe_outages_is_labelled_with_its_own_summary_number(
+    year: Record,
+) -> None:
+    summary = summarize(year)
+    found = summary.probe_outages
+    assert len(found) > 1 and all(o["recovered"] for o in found)
+    assert sum(o["downtime_s"] for o in found) == pytest.approx(summary.probe_downtime_s)
+    texts = [t.get_text().strip() for ax in plot_timeline(year).axes for t in ax.texts]
+    assert f"probe outage 1 {duration_text(found[0]['downtime_s'])}" in texts
+    # "probe downtime" is the summary's total: no single outage of several is named so.
+    assert not any(t.startswith("probe downtime") for t in texts)
+    single = rdssim.run("multi_az_failover")
+    (only,) = single.summary.probe_outages
+    assert only["downtime_s"] == single.summary.probe_downtime_s
+    texts = [t.get_text().strip() for ax in plot_timeline(single.record).axes for t in ax.texts]
+    assert f"probe downtime {duration_text(only['downtime_s'])}" in texts
 
 
 def test_a_year_long_clients_plot_names_its_bins_in_hours(year: Record) -> None:

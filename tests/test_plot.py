@@ -291,6 +291,12 @@ def test_probe_downtime_matches_the_metric(host_crash: Record, single_az: Record
         spans = outages(record)
         assert total == pytest.approx(sum(o.end_s - o.start_s for o in spans))
         assert recovered == all(o.recovered for o in spans)
+        # The summary lists the same outages, numbered.
+        listed = summarize(record).probe_outages
+        assert [(o["number"], o["start_s"], o["recovered"]) for o in listed] == [
+            (n, o.start_s, o.recovered) for n, o in enumerate(spans, 1)
+        ]
+        assert sum(o["downtime_s"] for o in listed) == pytest.approx(total)
 
 
 def test_probe_strip_names_its_outcomes_and_downtime(

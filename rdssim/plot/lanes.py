@@ -200,7 +200,8 @@ def label_outages(ax: Axes, record: Record, t0: float, renderer: RendererBase) -
     lo, hi = ax.get_xlim()
     frame = ax.get_window_extent(renderer)
     taken: list[tuple[float, float]] = []
-    for outage in outages(record):
+    found = outages(record)
+    for number, outage in enumerate(found, 1):
         seen = Window(lo, hi).clip(outage.start_s - t0, outage.end_s - t0)
         if seen is None:
             continue
@@ -213,7 +214,10 @@ def label_outages(ax: Axes, record: Record, t0: float, renderer: RendererBase) -
             zorder=5,
         )
         length = duration_text(outage.end_s - outage.start_s)
-        long = f"probe downtime {length}" + ("" if outage.recovered else ", still down at the end")
+        # One outage is the summary's probe_downtime_s; of several, each is its own
+        # (probe_outages[number - 1]), not the total.
+        name = "probe downtime" if len(found) == 1 else f"probe outage {number}"
+        long = f"{name} {length}" + ("" if outage.recovered else ", still down at the end")
         spots: list[tuple[float, float, HAlign, VAlign]] = [
             ((start + end) / 2, 0.67, "center", "bottom"),
             (end, 0.64, "left", "center"),

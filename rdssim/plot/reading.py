@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rdssim.availability import client_outages
 from rdssim.metrics import Failover, failovers
 from rdssim.plot.style import MARKER_STYLES, PHASES
 from rdssim.plot.time_ticks import is_long
@@ -109,22 +110,17 @@ def probe_attempts(record: Record) -> list[Attempts]:
 
 
 def outages(record: Record) -> list[Outage]:
-    """Each outage seen by the probe: first failed attempt to the end of the next ok one.
-
-    The definition of :func:`rdssim.metrics.client_downtime`, which only returns the sum
-    (the tests check that the two agree).
-    """
-    out: list[Outage] = []
-    start: float | None = None
-    for run in probe_attempts(record):
-        if run.outcome == "ok" and start is not None:
-            out.append(Outage(start, run.first_start_s + run.duration_s, recovered=True))
-            start = None
-        elif run.outcome != "ok" and start is None:
-            start = run.first_start_s
-    if start is not None:
-        out.append(Outage(start, record.duration_s, recovered=False))
-    return out
+    """Each outage seen by the probe: first failed attempt to the end of the next ok one
+    (rdssim.availability.client_outages: the summary's ``probe_outages``, in order)."""
+    found = client_outages(record, "probe")
+    if found is None:
+        return []
+    spans, open_at_end = found
+    last = len(spans) - 1
+    return [
+        Outage(start, end, recovered=not (open_at_end and k == last))
+        for k, (start, end) in enumerate(spans)
+    ]
 
 
 def outcome_runs(runs: Sequence[Attempts], end_s: float) -> list[tuple[str, float, float]]:
