@@ -26,7 +26,8 @@ _ISO = re.compile(
     re.ASCII,
 )
 
-EXPECTED = "a duration such as 90s, 5m, 1h30m, 250ms, PT2M or a number of seconds"
+EXPECTED = "a duration such as 90s, 5m, 1h30m, 365d, 250ms, PT2M or a number of seconds"
+_YEARS = re.compile(rf"({_NUMBER})\s*(?:y|yr|yrs|year|years)", re.ASCII | re.IGNORECASE)
 
 
 def shown(value: object) -> str:
@@ -84,6 +85,13 @@ def _parse_text(text: str) -> float:
         total += float(match.group(1)) * size
         pos, last_size = match.end(), size
     if pos != len(compact) or pos == 0:
+        years = _YEARS.fullmatch(text)
+        if years is not None:  # a year has no single length (365 or 365.25 days?): say days
+            days = float(years.group(1)) * 365
+            raise ValueError(
+                f"expected {EXPECTED}, got {shown(text)}: years are written in days,"
+                f" {days:g}d (365 days a year)"
+            )
         raise ValueError(f"expected {EXPECTED}, got {shown(text)}")
     return total
 

@@ -101,6 +101,10 @@ def test_rejection_messages_say_what_was_expected() -> None:
     assert "5 parsecs" in str(info.value)
     with pytest.raises(ValueError, match="non-negative"):
         parse_duration_s(-3)
+    for years, days in (("1y", "365d"), ("50 years", "18250d"), ("2.5y", "912.5d")):
+        with pytest.raises(ValueError, match="years are written in days") as info:
+            parse_duration_s(years)
+        assert f"in days, {days} (365 days a year)" in str(info.value)
     with pytest.raises(ValueError, match="finite"):
         parse_duration_s(math.inf)
     with pytest.raises(ValueError, match="True"):
