@@ -16,7 +16,7 @@ from rdssim.availability import client_outages, groups_profile
 from rdssim.metrics import Summary, summarize
 from rdssim.record import Event, Record
 from rdssim.scenario.schema import Scenario
-from rdssim.timebase import origin_event, origin_s
+from rdssim.timebase import clock_text, origin_event, origin_s
 
 # Event kinds a narrative skips: one per connection, DNS look-up or transaction batch.
 _QUIET = {"connections-opened", "dns-lookup", "dns-answer", "txns-interrupted"}
@@ -36,16 +36,13 @@ class Line:
 
 
 def at(time_s: float, origin: float) -> str:
-    """``t=+14.2 s`` (or ``t=-3.0 s`` before the origin; minutes and hours when long)."""
+    """``t=+14.2 s`` (or ``t=-3.0 s`` before the origin); from ten minutes on a clock to the
+    tenth of a second, ``t=+0:15:18.2``, ``t=+12 d 19:18:03.4``: a failover's steps months
+    into a run stay apart (``+307.5 h`` told them all at once)."""
     offset = time_s - origin
     sign = "+" if offset >= 0 else "-"
     size = abs(offset)
-    if size < 600:
-        shown = f"{size:.1f} s"
-    elif size < 36_000:
-        shown = f"{size / 60:.1f} min"
-    else:
-        shown = f"{size / 3600:.1f} h"
+    shown = f"{size:.1f} s" if size < 600 else clock_text(size, seconds=True, tenths=True)
     return f"t={sign}{shown}"
 
 

@@ -4,6 +4,7 @@ and its what-ifs are the same seed run again with the change."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 from typer.testing import CliRunner
@@ -43,13 +44,7 @@ def test_each_sentence_is_an_event_or_an_outage_at_its_time(name: str) -> None:
             assert probe_times == [t for outage in found[0] for t in outage]
         printed = [f"{at(line.time_s, origin)}: {line.text}" for line in lines]
         for text, line in zip(printed, lines, strict=True):
-            shown = re.match(r"t=([+-][\d.]+) (s|min|h):", text)
-            assert shown, text
-            unit = {"s": 1.0, "min": 60.0, "h": 3600.0}[shown.group(2)]
-            precision = 0.05 * unit + 1e-9
-            assert float(shown.group(1)) * unit == pytest.approx(
-                line.time_s - origin, abs=precision
-            )
+            assert read_at(text) == pytest.approx(line.time_s - origin, abs=0.05 + 1e-9), text
 
 
 def test_a_what_if_is_the_same_seed_run_with_the_change() -> None:
@@ -103,3 +98,43 @@ def test_an_unknown_variant_exits_2() -> None:
     result = CliRunner().invoke(app, ["explain", "proxy_vs_direct_failover", "--variant", "x"])
     assert result.exit_code == 2
     assert "direct, proxy" in result.output
+
+
+def read_at(text: str) -> float:
+    """The seconds a narrative line's ``t=`` says: ``+14.2 s``, ``+0:15:18.2``,
+    ``+3 d 04:05:06.7``."""
+    shown = re.match(r"t=([+-])(?:([\d.]+) s|(?:(\d+) d )?(\d+):(\d\d):(\d\d\.\d)):", text)
+    assert shown, text
+    sign = -1.0 if shown.group(1) == "-" else 1.0
+    if shown.group(2) is not None:
+        return sign * float(shown.group(2))
+    days, hours, minutes, secs = shown.group(3, 4, 5, 6)
+    clock = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    return sign * clock
+
+
+@pytest.mark.parametrize(
+    ("offset_s", "text"),
+    [
+        (14.24, "t=+14.2 s"),
+        (-3.0, "t=-3.0 s"),
+        (599.9, "t=+599.9 s"),
+        (918.24, "t=+0:15:18.2"),
+        (307.5 * 3600 + 12.34, "t=+12 d 19:30:12.3"),
+        (86400.0 - 0.04, "t=+1 d 00:00:00.0"),
+    ],
+)
+def test_later_times_read_as_a_clock_to_the_tenth(offset_s: float, text: str) -> None:
+    assert at(1000.0 + offset_s, 1000.0) == text
+    assert read_at(text + ": x") == pytest.approx(offset_s, abs=0.05 + 1e-9)
+
+
+def test_a_year_long_runs_failover_steps_are_told_apart() -> None:
+    # Months into the run, the steps of a failover (tens of seconds) keep their own times.
+    record = rdssim.run("year_of_failures", seed=7).record
+    origin = origin_s(record)
+    lines = narrate(record)
+    assert max(line.time_s for line in lines) - origin > 100 * 86400
+    for before, after in pairwise(lines):
+        if after.time_s - before.time_s >= 0.1:
+            assert at(after.time_s, origin) != at(before.time_s, origin), after.text

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from rdssim.record import Record
+from rdssim.timebase import clock_text
 
 LONG_RUN_S = 6 * 3600.0
 """Time ranges longer than this (a quarter of a day) get unit-labelled time ticks."""
@@ -91,18 +92,6 @@ class TimeFormatter(Formatter):
         if mpl.rcParams["axes.unicode_minus"]:  # as matplotlib's own tick labels
             text = text.replace("-", "\N{MINUS SIGN}")
         return text
-
-
-def clock_text(x_s: float, *, seconds: bool) -> str:
-    """``x_s`` as [d days] h:mm[:ss]: 8741720 s is "101 d 04:15:20", 12000 s "3:20"."""
-    sign = "-" if x_s < 0 else ""
-    total = round(abs(x_s)) if seconds else 60 * round(abs(x_s) / 60.0)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}" if days else f"{hours}:{minutes:02d}"
-    clock += f":{secs:02d}" if seconds else ""
-    return f"{sign}{days} d {clock}" if days else f"{sign}{clock}"
 
 
 def label_times(axes: Iterable[Axes], long: bool) -> None:
