@@ -520,3 +520,14 @@ def test_reports_written_to_one_place_at_once_each_land_whole(
     assert page.rstrip().endswith("</html>") and page == write(target, proxy).read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no scratch left
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_the_failover_row_says_first_when_a_run_had_several() -> None:
+    # failover_s is the first failover's; with five in a year the row must not read as all.
+    year = rdssim.run("year_of_failures", seed=7).summary
+    assert year.failovers > 1
+    (label, cells), *_ = summary_rows({"base": year})
+    assert label == "first failover time (s)" and cells == [f"{year.failover_s:,.1f}"]
+    one = rdssim.run("multi_az_failover").summary
+    assert one.failovers == 1
+    assert summary_rows({"base": one})[0][0] == "failover time (s)"
