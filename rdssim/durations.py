@@ -88,9 +88,11 @@ def _parse_text(text: str) -> float:
         years = _YEARS.fullmatch(text)
         if years is not None:  # a year has no single length (365 or 365.25 days?): say days
             days = float(years.group(1)) * 365
+            # Written as the grammar reads it: digits and a point, never "1.1e+06".
+            written = f"{days:f}".rstrip("0").rstrip(".") + "d, " if days < 1e9 else ""
             raise ValueError(
                 f"expected {EXPECTED}, got {shown(text)}: years are written in days,"
-                f" {days:g}d (365 days a year)"
+                f" {written}365 days a year"
             )
         raise ValueError(f"expected {EXPECTED}, got {shown(text)}")
     return total

@@ -101,10 +101,18 @@ def test_rejection_messages_say_what_was_expected() -> None:
     assert "5 parsecs" in str(info.value)
     with pytest.raises(ValueError, match="non-negative"):
         parse_duration_s(-3)
-    for years, days in (("1y", "365d"), ("50 years", "18250d"), ("2.5y", "912.5d")):
+    for years, days in (
+        ("1y", "365d"),
+        ("50 years", "18250d"),
+        ("2.5y", "912.5d"),
+        ("3000y", "1095000d"),  # digits the grammar reads, not "1.095e+06d"
+    ):
         with pytest.raises(ValueError, match="years are written in days") as info:
             parse_duration_s(years)
-        assert f"in days, {days} (365 days a year)" in str(info.value)
+        assert f"in days, {days}, 365 days a year" in str(info.value)
+        parse_duration_s(days)  # the advice itself parses
+    with pytest.raises(ValueError, match="in days, 365 days a year"):
+        parse_duration_s("1" * 400 + "y")  # no "infd"
     with pytest.raises(ValueError, match="finite"):
         parse_duration_s(math.inf)
     with pytest.raises(ValueError, match="True"):
