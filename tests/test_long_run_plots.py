@@ -129,6 +129,23 @@ def test_each_of_several_probe_outages_is_labelled_with_its_own_summary_number(
     assert f"probe downtime {duration_text(only['downtime_s'])}" in texts
 
 
+def test_a_long_run_without_a_failover_keeps_its_incident_as_a_close_up() -> None:
+    # Just past 6 h the overview becomes the whole run; the patch (13 minutes) must not
+    # shrink to a sliver of it: it is the close-up, as the short run's overview was.
+    scenario = rdssim.load("maintenance")
+    short, long = (
+        rdssim.run(scenario.with_overrides({"duration": d}).variants["single_az"]).record
+        for d in ("5h59m", "6h1m")
+    )
+    assert not failovers(long) and long.duration_s > LONG_RUN_S
+    (incident,) = shared_windows([short])
+    overview, close_up = shared_windows([long])
+    assert (overview.start_s, overview.end_s) == (0.0, long.duration_s)
+    assert (close_up.start_s, close_up.end_s) == (incident.start_s, incident.end_s)
+    titles = [ax.get_title(loc="left") for ax in plot_timeline(long).axes]
+    assert "close-up of the incident" in titles
+
+
 def test_a_year_long_clients_plot_names_its_bins_in_hours(year: Record) -> None:
     fig = plot_clients(year)
     titles = " ".join(ax.get_title(loc="left") for ax in fig.axes)

@@ -293,7 +293,8 @@ def _draw_panel(panel: Panel, record: Record, t0: float, plan: HeaderPlan) -> No
     for side in ("top", "right", "left", "bottom"):
         header.spines[side].set_visible(False)
     title = win.title
-    if win.close_up and not failovers(record):  # the close-up of the runs drawn beside it
+    if win.close_up and "failover" in title and not failovers(record):
+        # The close-up of the runs drawn beside it, not of one of this run's own.
         title = "close-up: the range of the other runs' failover"
     header.set_title(title, loc="left", fontsize=10, color="#404040")
 

@@ -9,7 +9,8 @@ just before its trigger to just after RDS-EVENT-0049 and the probe's recovery (i
 follows soon). Later failovers are drawn in the overview only. A run without faults is drawn
 whole, in one panel, and so is the overview of a long run (over time_ticks.LONG_RUN_S, a month
 or a year of random failures): its story is the whole horizon, quiet days included, and its
-client plots span it too.
+client plots span it too; without a failover, its incident (as a short run's overview would
+span it) is the close-up.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def shared_windows(records: Sequence[Record]) -> list[Window]:
     if not spans:
         return [Window(0.0, max(r.duration_s for r in records))]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    if is_long(records):  # the horizon is the story (availability is over all of it)
-        start, end = 0.0, max(r.duration_s for r in records)
     closes = []
+    if is_long(records):  # the horizon is the story (availability is over all of it) ...
+        incident = Window(start, end, "close-up of the incident", True)
+        start, end = 0.0, max(r.duration_s for r in records)
+        if not any(failovers(r) for r in records):
+            closes.append(incident)  # ... and the incident, failover or not, its close-up
     for record in records:
         fos = failovers(record)
         if fos:
