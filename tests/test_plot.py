@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from rdssim.metrics import client_downtime, failovers, summarize
+from rdssim.metrics import client_downtime, failovers, probe_outages, summarize
 from rdssim.plot import plot_timeline
 from rdssim.plot.labels import stagger
 from rdssim.plot.reading import marker_label, outages, outcome_runs
@@ -314,6 +314,30 @@ def test_probe_strip_names_its_outcomes_and_downtime(
     total, _ = client_downtime(single_az)
     assert total is not None
     assert any(t.startswith("probe downtime") and f"{total:.0f} s" in t for t in texts(fig))
+
+
+def test_the_probe_outages_of_hand_made_attempts() -> None:
+    # ok 0-9 s; refused 10-14; ok from 15 (its first answer at 15.01); timeouts from 20 to
+    # the end (30 s): two outages, the second still open.
+    record = Record({"duration_s": 30.0}, [InstanceInfo("db-1", "us-east-1a")])
+    for stretch in (
+        Attempts("probe", 0.0, 1.0, 10, 0.01, "ok"),
+        Attempts("probe", 10.0, 1.0, 5, 0.5, "fail", "refused"),
+        Attempts("probe", 15.0, 1.0, 5, 0.01, "ok"),
+        Attempts("probe", 20.0, 2.0, 5, 2.0, "fail", "connect-timeout"),
+    ):
+        record.add(stretch)
+    listed = probe_outages(record)
+    assert [(o["number"], o["start_s"], o["recovered"]) for o in listed] == [
+        (1, 10.0, True),
+        (2, 20.0, False),
+    ]
+    assert [o["downtime_s"] for o in listed] == pytest.approx([5.01, 10.0])
+    assert client_downtime(record) == (pytest.approx(15.01), False)
+    assert [(o.start_s, o.end_s, o.recovered) for o in outages(record)] == [
+        (10.0, 15.01, True),
+        (20.0, 30.0, False),
+    ]
 
 
 def test_outcome_runs_tile_the_attempts() -> None:
