@@ -146,6 +146,29 @@ def test_a_long_run_without_a_failover_keeps_its_incident_as_a_close_up() -> Non
     assert "close-up of the incident" in titles
 
 
+def test_a_year_long_overviews_header_labels_do_not_overlap(year: Record) -> None:
+    # A fault and its end a minute apart fall on one pixel of a year: one label tells both
+    # ("network-loss replica-2 for 51 s"), so the header's levels hold every label apart.
+    fig = plot_timeline(year)
+    fig.canvas.draw()  # type: ignore[no-untyped-call]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    header = fig.axes[1]  # the overview's header (lanes first, then the header they share x)
+    texts = [t for t in header.texts if t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            b = boxes[j]
+            apart = a.x1 <= b.x0 + 1 or b.x1 <= a.x0 + 1 or a.y1 <= b.y0 + 1 or b.y1 <= a.y0 + 1
+            assert apart, (texts[i].get_text(), texts[j].get_text())
+    told = [t.get_text().strip() for t in texts]
+    assert any(t.startswith("network-loss") and " for " in t for t in told), told
+    assert not any(t.endswith(" over") for t in told), told
+    # Far apart on a short run, a fault and its end keep a label each.
+    short = rdssim.run("az_outage").record
+    labels = [t.get_text().strip() for ax in plot_timeline(short).axes for t in ax.texts]
+    assert any(t.endswith(" dark") for t in labels) and any(t.endswith(" back") for t in labels)
+
+
 def test_a_year_long_clients_plot_names_its_bins_in_hours(year: Record) -> None:
     fig = plot_clients(year)
     titles = " ".join(ax.get_title(loc="left") for ax in fig.axes)

@@ -10,7 +10,7 @@ between two times, which the lanes use for their labels too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from matplotlib.axes import Axes
@@ -31,6 +31,7 @@ SPAN_STEP = 0.38
 LEVEL_STEP = 0.2
 MAX_LEVELS = 4
 MARKER_FONT = 8.5
+MERGE_PX = 4.0  # a fault and its end closer than this on the axis get one label (Brief)
 SPAN_FONT = 9.0
 
 T = TypeVar("T")
@@ -107,21 +108,40 @@ def _stacked(items: list[tuple[T, Placed]]) -> list[tuple[T, Placed]]:
 
 
 @dataclass(frozen=True)
+class Brief:
+    """A fault and its end, told as one label ("network-loss db-1 for 41 s") where their
+    lines fall on the same pixels (a year's overview): two labels there would need two
+    levels, and a long run's many faults overflow the header's levels into overlaps."""
+
+    start: Marker
+    end: Marker
+    told: Marker
+    width: float
+
+
+@dataclass(frozen=True)
 class HeaderLabels:
     """The header's markers and spans, with each label's width in pixels (measured once)."""
 
     markers: list[tuple[Marker, float]]
     spans: list[tuple[Span, float]]
+    briefs: list[Brief] = field(default_factory=list)
 
     def place(
         self, win: Window, to_px: Callable[[float], float], right_edge: float
     ) -> tuple[list[tuple[Marker, Placed]], list[tuple[Span, Placed]]]:
         """Stack the labels of window ``win``; ``to_px`` maps record seconds to pixels."""
-        marks = [
-            (m, place_marker(to_px(m.time_s), w, right_edge))
-            for m, w in self.markers
-            if win.contains(m.time_s)
-        ]
+        shown = [(m, w) for m, w in self.markers if win.contains(m.time_s)]
+        for brief in self.briefs:
+            if abs(to_px(brief.end.time_s) - to_px(brief.start.time_s)) > MERGE_PX:
+                continue
+            if any(m is brief.start for m, _ in shown) and any(m is brief.end for m, _ in shown):
+                shown = [
+                    (brief.told, brief.width) if m is brief.start else (m, w)
+                    for m, w in shown
+                    if m is not brief.end
+                ]
+        marks = [(m, place_marker(to_px(m.time_s), w, right_edge)) for m, w in shown]
         spans = []
         for span, width in self.spans:
             seen = win.clip(span.start_s, span.end_s)
@@ -141,12 +161,43 @@ def measure(fig: Figure, record: Record, renderer: RendererBase) -> HeaderLabels
         ruler.set_fontweight(weight)
         return float(ruler.get_window_extent(renderer).width)
 
+    found = markers(record)
+    briefs = []
+    for start, end in _fault_pairs(found):
+        told = replace(start, label=f"{start.label} for {lasting_text(end.time_s - start.time_s)}")
+        briefs.append(Brief(start, end, told, width(told.label, MARKER_FONT)))
     labels = HeaderLabels(
-        [(m, width(m.label, MARKER_FONT)) for m in markers(record)],
+        [(m, width(m.label, MARKER_FONT)) for m in found],
         [(s, width(s.label, SPAN_FONT, "bold")) for s in headline_spans(record)],
+        briefs,
     )
     ruler.remove()
     return labels
+
+
+def _fault_pairs(found: Sequence[Marker]) -> list[tuple[Marker, Marker]]:
+    """(fault, its end) for each fault that ended, in time order."""
+    open_: dict[tuple[str, str], Marker] = {}
+    pairs = []
+    for marker in found:
+        if marker.fault is None:
+            continue
+        if marker.kind == "fault":
+            open_[marker.fault] = marker
+        elif marker.kind == "fault-end" and marker.fault in open_:
+            pairs.append((open_.pop(marker.fault), marker))
+    return pairs
+
+
+def lasting_text(seconds: float) -> str:
+    """How long a fault lasted, briefly: 41 s, 12 min, 3.5 h, 2.1 d."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 def _scale(win: Window, width_px: float) -> Callable[[float], float]:

@@ -31,6 +31,8 @@ class Marker:
     time_s: float
     kind: str
     label: str
+    fault: tuple[str, str] | None = None
+    """A fault's or a fault's end's (kind, target or AZ): what pairs the two."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,18 @@ def marker_label(event: Event) -> str:
 def markers(record: Record) -> list[Marker]:
     """The fault and action events of the run, in time order."""
     found = [
-        Marker(e.time_s, e.kind, marker_label(e)) for e in record.events if e.kind in MARKER_STYLES
+        Marker(e.time_s, e.kind, marker_label(e), _fault(e))
+        for e in record.events
+        if e.kind in MARKER_STYLES
     ]
     return sorted(found, key=lambda m: m.time_s)
+
+
+def _fault(event: Event) -> tuple[str, str] | None:
+    if event.kind not in ("fault", "fault-end"):
+        return None
+    data = event.data
+    return str(data.get("fault_kind")), str(data.get("target") or data.get("az"))
 
 
 def origin(record: Record, *, long: bool | None = None) -> tuple[float, str]:
