@@ -149,6 +149,15 @@ class HeaderLabels:
                 spans.append((span, place_span(to_px(seen[0]), to_px(seen[1]), width, right_edge)))
         return _stacked(marks), _stacked(spans)
 
+    def levels(
+        self, win: Window, to_px: Callable[[float], float], right_edge: float
+    ) -> tuple[int, int]:
+        """(arrow levels, marker levels) the labels of ``win`` need, at most MAX_LEVELS each."""
+        marks, spans = self.place(win, to_px, right_edge)
+        span_levels = max([0, *(p.level + 1 for _, p in spans)])
+        marker_levels = max([0, *(p.level + 1 for _, p in marks)])
+        return min(span_levels, MAX_LEVELS), min(marker_levels, MAX_LEVELS)
+
 
 # -- before the layout: how tall the header must be -----------------------------------------
 def measure(fig: Figure, record: Record, renderer: RendererBase) -> HeaderLabels:
@@ -214,13 +223,9 @@ def plan_header(record: Record, wins: Sequence[Window], labels: HeaderLabels) ->
     real axes afterwards, within these levels.
     """
     panel_px = 12.0 * 100 * 0.7 / len(wins)  # at the layout's 100 dpi
-    span_levels = marker_levels = 0
-    for win in wins:
-        marks, spans = labels.place(win, _scale(win, panel_px), panel_px)
-        marker_levels = max([marker_levels, *(p.level + 1 for _, p in marks)])
-        span_levels = max([span_levels, *(p.level + 1 for _, p in spans)])
+    needed = [labels.levels(win, _scale(win, panel_px), panel_px) for win in wins]
     phase_band = PHASE_BAND if failovers(record) else 0.0
-    return HeaderPlan(phase_band, min(span_levels, MAX_LEVELS), min(marker_levels, MAX_LEVELS))
+    return HeaderPlan(phase_band, max(n[0] for n in needed), max(n[1] for n in needed))
 
 
 # -- after the layout: drawing on the final axes --------------------------------------------
@@ -246,19 +251,25 @@ def label_header(
         return float(ax.transData.transform((time_s - t0, 0.0))[0])
 
     marks, spans = labels.place(win, to_px, ax.get_window_extent(renderer).x1)
+    # A label beyond the header's levels (a year's many faults need more than MAX_LEVELS) is
+    # left out, its line kept: drawn on the top level it would cover another.
+    untold = 0
     for marker, placed in marks:
         x, y = marker.time_s - t0, plan.marker_y(placed.level)
         colour, style = MARKER_STYLES[marker.kind]
-        ax.text(
-            x,
-            y,
-            f" {marker.label} ",
-            ha="left" if placed.side == "right" else "right",
-            va="center",
-            fontsize=MARKER_FONT,
-            color=colour,
-            zorder=5,
-        )
+        if placed.level < plan.marker_levels:
+            ax.text(
+                x,
+                y,
+                f" {marker.label} ",
+                ha="left" if placed.side == "right" else "right",
+                va="center",
+                fontsize=MARKER_FONT,
+                color=colour,
+                zorder=5,
+            )
+        else:
+            untold += 1
         ax.plot(
             [x, x],
             [0.0, y + LEVEL_STEP / 2],
@@ -268,6 +279,9 @@ def label_header(
             zorder=4,
         )
     for span, placed in spans:
+        if placed.level >= plan.span_levels:  # its arrow too would cross another's
+            untold += 1
+            continue
         seen = win.clip(span.start_s, span.end_s)
         assert seen is not None  # place() keeps only the spans it can see
         start, end, y = seen[0] - t0, seen[1] - t0, plan.arrow_y(placed.level)
@@ -303,6 +317,8 @@ def label_header(
             color="#252525",
             zorder=6,
         )
+    if untold:  # where they are told
+        ax.set_title(f"{untold} more in rdssim explain", loc="right", fontsize=8, color="#808080")
 
 
 def label_phases(

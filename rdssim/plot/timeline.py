@@ -30,7 +30,7 @@ legends, title); the parts live in:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -131,6 +131,27 @@ def plot_timelines(
     fig = target_figure(fig)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     plans = [_Plan.of(fig, record, chosen, renderer) for record in records.values()]
+    areas, drawn = _build(fig, plans)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    # The header's levels were planned on estimated axes widths; where the real ones are
+    # narrower and the labels need more levels (a narrow overview beside a close-up), the
+    # figure is built again with them, rather than labels drawn over each other.
+    grown = [_grown(plan, panels, renderer) for plan, panels, _ in drawn]
+    if any(new is not old for new, old in zip(grown, plans, strict=True)):
+        fig.clear()
+        fig.set_layout_engine("constrained")
+        areas, drawn = _build(fig, grown)
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for area, (plan, panels, heading) in zip(areas, drawn, strict=True):
+        _label(area, plan, panels, heading, renderer)
+    return save_png(fig, path)
+
+
+def _build(
+    fig: Figure, plans: Sequence[_Plan]
+) -> tuple[list[Figure | SubFigure], list[tuple[_Plan, list[Panel], Text]]]:
+    """Each run's axes, bars and legends on ``fig``, laid out and frozen, the columns of
+    the runs aligned: what the labels are then placed on."""
     heights = [plan.height_in for plan in plans]
     fig.set_size_inches(12.0, sum(heights))
     areas: list[Figure | SubFigure] = [fig]
@@ -140,11 +161,31 @@ def plot_timelines(
     drawn = [_compose(area, plan) for area, plan in zip(areas, plans, strict=True)]
     # Freeze the layout, then place what depends on measured sizes and final axes widths.
     freeze_layout(fig)
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     _align_columns([panels for _, panels, _ in drawn])
-    for area, (plan, panels, heading) in zip(areas, drawn, strict=True):
-        _label(area, plan, panels, heading, renderer)
-    return save_png(fig, path)
+    return areas, drawn
+
+
+def _grown(plan: _Plan, panels: Sequence[Panel], renderer: RendererBase) -> _Plan:
+    """``plan`` with the header levels its labels need on the final axes, if it planned
+    fewer (never fewer than planned: the figure is not rebuilt to shrink)."""
+    spans = markers_needed = 0
+    for panel in panels:
+        ax = panel.header
+
+        def to_px(time_s: float, ax: Axes = ax) -> float:
+            return float(ax.transData.transform((time_s - plan.t0, 0.0))[0])
+
+        need = plan.labels.levels(panel.window, to_px, ax.get_window_extent(renderer).x1)
+        spans, markers_needed = max(spans, need[0]), max(markers_needed, need[1])
+    header = plan.header
+    if spans <= header.span_levels and markers_needed <= header.marker_levels:
+        return plan
+    header = replace(
+        header,
+        span_levels=max(spans, header.span_levels),
+        marker_levels=max(markers_needed, header.marker_levels),
+    )
+    return replace(plan, header=header, rows=[header.height, *plan.rows[1:]])
 
 
 @dataclass(frozen=True)
