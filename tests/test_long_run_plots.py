@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 import rdssim
 from rdssim.metrics import failovers, summarize
-from rdssim.plot import plot_clients, plot_timeline
+from rdssim.plot import plot_clients, plot_lag, plot_timeline
 from rdssim.plot.clients import client_windows
 from rdssim.plot.reading import duration_text
 from rdssim.plot.time_ticks import (
@@ -174,6 +174,14 @@ def test_a_year_long_overviews_header_labels_do_not_overlap(seed: int) -> None:
     assert untold == "" or untold.endswith(" more in rdssim explain")
     if seed == 7:
         assert any(t.startswith("network-loss") and " for " in t for t in told), told
+
+
+def test_a_year_long_lag_plots_header_labels_do_not_overlap(year: Record) -> None:
+    fig = plot_lag(year)
+    header = fig.axes[1]  # after the lag axes (rdssim.plot.lag._make_axes)
+    assert header.texts and overlapping_labels(fig, 1) == []
+    untold = header.get_title(loc="right")
+    assert untold == "" or untold.endswith(" more in rdssim explain")
 
 
 def test_a_narrow_overview_gets_the_header_levels_its_labels_need() -> None:

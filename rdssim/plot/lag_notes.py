@@ -134,13 +134,18 @@ def label_markers(
 ) -> None:
     """The labels, each joined to its marker line by a line up the header.
 
-    A level beyond ``levels`` shares the top one: a rare overlap beats a label drawn off
-    the figure.
+    A label beyond ``levels`` (a year's many events) is left out, its line kept, and the
+    header says how many more ``rdssim explain`` tells: on the top level it would cover
+    another.
     """
+    untold = 0
     for marker, where, level in stacked:
         colour, style = LAG_MARKER_STYLES[marker.kind]
         x, y = marker.time_s - t0, min(level, levels - 1) + 0.5
         ax.plot([x, x], [0.0, y + 0.4], color=colour, linestyle=style, linewidth=1.0, zorder=4)
+        if level >= levels:
+            untold += 1
+            continue
         # On white, so a taller label's line passing behind it does not strike it through;
         # shifted off its own line, so its box does not hide it.
         right = where.side == "right"
@@ -156,3 +161,5 @@ def label_markers(
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
             zorder=5,
         )
+    if untold:
+        ax.set_title(f"{untold} more in rdssim explain", loc="right", fontsize=8, color="#808080")
