@@ -66,8 +66,10 @@ def _parse_text(text: str) -> float:
     if text.upper().startswith("P"):
         match = _ISO.fullmatch(text.upper())
         if match is None or not any(match.groupdict().values()):
+            in_years = "Y" in text.upper().split("T")[0]  # P1Y, P1Y2D: a year has no one length
             raise ValueError(
                 f"expected an ISO-8601 duration such as PT5M or P1DT2H, got {shown(text)}"
+                + (": years are written in days, P365D (365 days a year)" if in_years else "")
             )
         parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
         return sum(parts[k] * _UNIT_S[k] for k in parts)

@@ -113,6 +113,13 @@ def test_rejection_messages_say_what_was_expected() -> None:
         parse_duration_s(days)  # the advice itself parses
     with pytest.raises(ValueError, match="in days, 365 days a year"):
         parse_duration_s("1" * 400 + "y")  # no "infd"
+    for iso in ("P1Y", "p2y10d", "P1YT2H"):
+        with pytest.raises(ValueError, match=r"years are written in days, P365D"):
+            parse_duration_s(iso)
+    assert parse_duration_s("P365D") == 365 * 86400.0
+    with pytest.raises(ValueError) as info:
+        parse_duration_s("PT1Y")  # a time part has no years: the plain advice
+    assert "years" not in str(info.value)
     with pytest.raises(ValueError, match="finite"):
         parse_duration_s(math.inf)
     with pytest.raises(ValueError, match="True"):
