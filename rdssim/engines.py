@@ -73,6 +73,48 @@ def replica_rules(engine: str, version: str | None = None) -> ReplicaRules:
     return ReplicaRules("restart", 15, 1, "RDS:SQLServer.ReadReplicas (failover: assumption)")
 
 
+def topology_problems(
+    rules: ReplicaRules, sources: dict[str, str], label: str
+) -> list[tuple[str, str | None]]:
+    """(message, hint) of what is wrong with a replica -> source map under ``rules``: a
+    cycle, a chain deeper than the engine allows, a source with too many replicas.
+    ``label`` names the engine ("mysql 8.0"). The scenario checks ask it of the replicas
+    and of each re-point in time order; the model asks it again of a re-point at run time,
+    when an earlier one refused there left another topology than the checks saw."""
+    problems: list[tuple[str, str | None]] = []
+    for name in sources:
+        chain, current = [name], sources[name]
+        while current != "primary" and current not in chain:
+            chain.append(current)
+            current = sources[current]
+        if current != "primary":
+            return [*problems, (f"replication cycle: {' -> '.join([*chain, current])}", None)]
+        if len(chain) > rules.max_chain_depth:
+            depth = (
+                "no replicas of replicas"
+                if rules.max_chain_depth == 1
+                else (f"chains at most {rules.max_chain_depth} deep")
+            )
+            problems.append(
+                (
+                    f"{name} is {len(chain)} deep ({' <- '.join(['primary', *reversed(chain)])}); "
+                    f"{label} allows {depth}",
+                    f"source: {rules.source}",
+                )
+            )
+    for source in ["primary", *sources]:
+        count = sum(1 for s in sources.values() if s == source)
+        if count > rules.max_replicas_per_source:
+            problems.append(
+                (
+                    f"{count} replicas of {source}; {label} allows "
+                    f"{rules.max_replicas_per_source} per source",
+                    f"source: {rules.source}",
+                )
+            )
+    return problems
+
+
 @dataclass(frozen=True)
 class RecoveryRules:
     """What bounds an engine's crash recovery (rdssim.recovery), with RDS's defaults."""

@@ -1001,7 +1001,7 @@ def test_a_repoint_that_would_close_a_cycle_is_refused_at_run_time() -> None:
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
     assert rejected == [
         "r2 cannot be re-pointed while reconnecting",
-        "r1 cannot replicate from r2: r2 replicates from r1 (a replication cycle)",
+        "r1 cannot replicate from r2: replication cycle: r1 -> r2 -> r1",
     ]
     repointed = [e.data["new_source"] for e in record.events if e.kind == "replica-repointed"]
     assert repointed == ["r1"]  # r2's first re-point only
@@ -1020,5 +1020,8 @@ def test_a_repoint_past_the_engines_chain_depth_is_refused_at_run_time() -> None
     actions = [*R2_MOVE_REFUSED, "{at: 5m20s, kind: repoint-replica, target: r1, source: r4}"]
     record = run_yaml(scenario_yaml(replicas, [("0s", 500)], actions=actions), seed=1)
     rejected = [e.message for e in record.events if e.kind == "action-rejected"]
-    assert rejected[-1] == "r1 cannot replicate from r4: its chain would be 4 deep; mysql allows 3"
+    assert rejected[-1] == (
+        "r1 cannot replicate from r4: r3 is 4 deep (primary <- r4 <- r1 <- r2 <- r3);"
+        " mysql 8.0 allows chains at most 3 deep"
+    )
     assert [e.data["new_source"] for e in record.events if e.kind == "replica-repointed"] == ["r1"]

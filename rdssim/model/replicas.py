@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from rdssim.engines import replica_rules
+from rdssim.engines import replica_rules, topology_problems
 from rdssim.fluid import Curve, divergence_time_s, rejoin_time_s
 from rdssim.model.context import SimContext
 from rdssim.model.deployments.base import Deployment
@@ -421,31 +421,15 @@ class ReplicaSet:
         The scenario's checks follow its re-points in time order, but a re-point refused at
         run time (the replica was busy) leaves the topology other than they assumed: a later
         one could close a cycle (a replica fed by its own descendant) or pass the engine's
-        limits. RDS refuses those; so does the simulation.
+        limits. RDS refuses those; so does the simulation, by the checks' own rules.
         """
-        below = [replica, *self.descendants(replica)]
-        if new_source != "primary" and self.replicas[new_source] in below:
-            return (
-                f"{replica.name} cannot replicate from {new_source}: {new_source} replicates "
-                f"from {replica.name} (a replication cycle)"
-            )
-        height = max(self.depth(r) for r in below) - self.depth(replica)
-        top = 1 if new_source == "primary" else self.depth(self.replicas[new_source]) + 2
-        if top + height > self.rules.max_chain_depth:
-            return (
-                f"{replica.name} cannot replicate from {new_source}: its chain would be "
-                f"{top + height} deep; {self.ctx.scenario.engine} allows "
-                f"{self.rules.max_chain_depth}"
-            )
-        moving = replica.source != new_source
-        siblings = sum(1 for r in self.replicas.values() if r.source == new_source) + moving
-        if moving and siblings > self.rules.max_replicas_per_source:
-            return (
-                f"{replica.name} cannot replicate from {new_source}: it has "
-                f"{siblings - 1} replicas; {self.ctx.scenario.engine} allows "
-                f"{self.rules.max_replicas_per_source} per source"
-            )
-        return None
+        sources = {r.name: r.source for r in self.replicas.values()}
+        sources[replica.name] = new_source
+        scenario = self.ctx.scenario
+        found = topology_problems(self.rules, sources, f"{scenario.engine} {scenario.version}")
+        if not found:
+            return None
+        return f"{replica.name} cannot replicate from {new_source}: {found[0][0]}"
 
     def _repoint(self, replica: Replica) -> Proc:
         yield self.env.timeout(self.t.replica_repoint.sample(self.rng(replica)))

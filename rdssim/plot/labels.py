@@ -229,6 +229,11 @@ def plan_header(record: Record, wins: Sequence[Window], labels: HeaderLabels) ->
 
 
 # -- after the layout: drawing on the final axes --------------------------------------------
+def seconds_to_px(ax: Axes, t0: float) -> Callable[[float], float]:
+    """Record seconds to pixels on ``ax``, whose x is in seconds from ``t0``."""
+    return lambda time_s: float(ax.transData.transform((time_s - t0, 0.0))[0])
+
+
 def px_width(ax: Axes, start: float, end: float) -> float:
     """Width in pixels of the data range [start, end] on ``ax``."""
     (x0, _), (x1, _) = ax.transData.transform([(start, 0.0), (end, 0.0)])
@@ -246,11 +251,7 @@ def label_header(
     ax: Axes, win: Window, labels: HeaderLabels, plan: HeaderPlan, t0: float, renderer: RendererBase
 ) -> None:
     """Marker labels and headline arrows of ``win``, stacked on the final axes within the plan."""
-
-    def to_px(time_s: float) -> float:
-        return float(ax.transData.transform((time_s - t0, 0.0))[0])
-
-    marks, spans = labels.place(win, to_px, ax.get_window_extent(renderer).x1)
+    marks, spans = labels.place(win, seconds_to_px(ax, t0), ax.get_window_extent(renderer).x1)
     # A label beyond the header's levels (a year's many faults need more than MAX_LEVELS) is
     # left out, its line kept: drawn on the top level it would cover another.
     untold = 0
@@ -317,7 +318,12 @@ def label_header(
             color="#252525",
             zorder=6,
         )
-    if untold:  # where they are told
+    note_untold(ax, untold)
+
+
+def note_untold(ax: Axes, untold: int) -> None:
+    """Say in ``ax``'s top right how many labels were left out, and where they are told."""
+    if untold:
         ax.set_title(f"{untold} more in rdssim explain", loc="right", fontsize=8, color="#808080")
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox, offset_copy
 
-from rdssim.plot.labels import Placed, place_marker, stagger
+from rdssim.plot.labels import Placed, note_untold, place_marker, stagger
 from rdssim.plot.reading import Marker
 from rdssim.plot.style import LAG_MARKER_STYLES
 from rdssim.record import PROMOTION_STARTED, Record
@@ -161,5 +161,4 @@ def label_markers(
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
             zorder=5,
         )
-    if untold:
-        ax.set_title(f"{untold} more in rdssim explain", loc="right", fontsize=8, color="#808080")
+    note_untold(ax, untold)

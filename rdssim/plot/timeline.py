@@ -49,6 +49,7 @@ from rdssim.plot.labels import (
     label_phases,
     measure,
     plan_header,
+    seconds_to_px,
 )
 from rdssim.plot.lanes import (
     GROUP_HEIGHT,
@@ -171,10 +172,7 @@ def _grown(plan: _Plan, panels: Sequence[Panel], renderer: RendererBase) -> _Pla
     spans = markers_needed = 0
     for panel in panels:
         ax = panel.header
-
-        def to_px(time_s: float, ax: Axes = ax) -> float:
-            return float(ax.transData.transform((time_s - plan.t0, 0.0))[0])
-
+        to_px = seconds_to_px(ax, plan.t0)
         need = plan.labels.levels(panel.window, to_px, ax.get_window_extent(renderer).x1)
         spans, markers_needed = max(spans, need[0]), max(markers_needed, need[1])
     header = plan.header

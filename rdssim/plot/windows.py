@@ -63,16 +63,15 @@ def shared_windows(records: Sequence[Record]) -> list[Window]:
     if not spans:
         return [Window(0.0, max(r.duration_s for r in records))]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    closes = []
+    closes = [
+        close_up(record, fos[0], several=len(fos) > 1)
+        for record, fos in ((r, failovers(r)) for r in records)
+        if fos
+    ]
     if is_long(records):  # the horizon is the story (availability is over all of it) ...
-        incident = Window(start, end, "close-up of the incident", True)
+        if not closes:  # ... and the incident, failover or not, its close-up
+            closes.append(Window(start, end, "close-up of the incident", True))
         start, end = 0.0, max(r.duration_s for r in records)
-        if not any(failovers(r) for r in records):
-            closes.append(incident)  # ... and the incident, failover or not, its close-up
-    for record in records:
-        fos = failovers(record)
-        if fos:
-            closes.append(close_up(record, fos[0], several=len(fos) > 1))
     if closes:
         close = Window(
             min(c.start_s for c in closes),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdssim.engines import replica_rules
+from rdssim.engines import replica_rules, topology_problems
 from rdssim.scenario.schema import ROLE_SELECTORS, Scenario
 from rdssim.scenario.wording import not_found
 
@@ -59,44 +59,10 @@ def check_replicas(scenario: Scenario) -> list[Problem]:
 def _topology_problems(
     scenario: Scenario, sources: dict[str, str], where: tuple[str | int, ...]
 ) -> list[Problem]:
-    """Cycles, chain depth and replicas per source of one replica -> source map."""
+    """Cycles, chain depth and replicas per source of one replica -> source map, at ``where``."""
     rules = replica_rules(scenario.engine, scenario.version)
-    label = f"{scenario.engine} {scenario.version}"
-    problems: list[Problem] = []
-    for name in sources:
-        chain, current = [name], sources[name]
-        while current != "primary" and current not in chain:
-            chain.append(current)
-            current = sources[current]
-        if current != "primary":
-            problems.append((where, f"replication cycle: {' -> '.join([*chain, current])}", None))
-            return problems
-        if len(chain) > rules.max_chain_depth:
-            depth = (
-                "no replicas of replicas"
-                if rules.max_chain_depth == 1
-                else (f"chains at most {rules.max_chain_depth} deep")
-            )
-            problems.append(
-                (
-                    where,
-                    f"{name} is {len(chain)} deep ({' <- '.join(['primary', *reversed(chain)])}); "
-                    f"{label} allows {depth}",
-                    f"source: {rules.source}",
-                )
-            )
-    for source in ["primary", *sources]:
-        count = sum(1 for s in sources.values() if s == source)
-        if count > rules.max_replicas_per_source:
-            problems.append(
-                (
-                    where,
-                    f"{count} replicas of {source}; {label} allows "
-                    f"{rules.max_replicas_per_source} per source",
-                    f"source: {rules.source}",
-                )
-            )
-    return problems
+    found = topology_problems(rules, sources, f"{scenario.engine} {scenario.version}")
+    return [(where, message, hint) for message, hint in found]
 
 
 def check_actions(scenario: Scenario) -> list[Problem]:
