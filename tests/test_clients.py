@@ -16,6 +16,7 @@ from rdssim.connections import class_memory_bytes, default_max_connections
 from rdssim.metrics import summarize
 from rdssim.mixture import mixture_quantiles
 from rdssim.model import direct
+from rdssim.model.tcp import RETRANSMIT_GIVE_UP_S
 from rdssim.record import DNS_LOOKUP, PROXY_CLIENTS, Flow, Record
 from rdssim.scenario import load_scenario
 from rdssim.sim import build, run
@@ -733,6 +734,55 @@ def test_retries_into_a_long_outage_cost_per_change_not_per_attempt() -> None:
     # Every attempt looked its name up once its 5 s answer had expired: some 1,440 lookups
     # per cohort over the outage, counted without logging one event each.
     assert record.meta["dns_lookups"] >= 2 * 2 * 3600 / 5
+
+
+def test_an_outage_lasting_to_the_end_counts_its_lookups() -> None:
+    # The attempts of an outage the run ends in are worked out at the end too: each of the
+    # two cohorts looked its 5 s answer up once at the start, then once per 5 s (and a
+    # millisecond) from the TCP give-up on its dead connections to the end of the run.
+    group = (
+        "{name: app, instances: 2, cohorts: 2, requests_per_s: 5, connect_timeout: 2ms,"
+        " retry: {base: 1ms, cap: 1ms}}"
+    )
+    text = "name: long\nduration: 4h\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
+    text += "probe: {enabled: false}\n"
+    text += "faults: [{at: 1h, kind: az-outage, az: us-east-1a, duration: 5h}]\n"
+    record = run(scenario(text), 0)
+    failing_s = 4 * 3600 - (3600 + RETRANSMIT_GIVE_UP_S)
+    assert record.meta["dns_lookups"] == pytest.approx(2 + 2 * failing_s / 5, rel=0.002)
+
+
+def test_cohorts_failing_against_the_writer_sleep_through_a_replicas_changes() -> None:
+    # While the primary's AZ is dark, a replica elsewhere loses its network again and
+    # again: the cohorts' attempts cannot fail otherwise, so they fail exactly as without
+    # the replica's faults, and are not woken: 200 cohorts cost no more events for the
+    # replica's 16 changes than one cohort does.
+    def outage(cohorts: int, replica_faults: int) -> tuple[int, dict[str, float]]:
+        group = (
+            f"{{name: app, instances: 200, cohorts: {cohorts}, requests_per_s: 5,"
+            " read_timeout: 10s}"
+        )
+        text = (
+            "name: blips\nduration: 2h\n"
+            + SINGLE_AZ
+            + "  replicas: [{name: r1, az: us-east-1b}]\n"
+            + f"clients:\n  - {group}\n"
+            + "faults:\n  - {at: 10m, kind: az-outage, az: us-east-1a, duration: 1h}\n"
+        )
+        for i in range(replica_faults):
+            text += f"  - {{at: {20 + 5 * i}m, kind: network-loss, target: r1, duration: 1m}}\n"
+        sim = build(scenario(text), 0)
+        summary = summarize(sim.run())
+        assert summary.clients is not None
+        return sim.events_processed, summary.clients.client_downtime_by_group
+
+    extra_events = {}
+    for cohorts in (1, 200):
+        quiet_events, quiet_downtime = outage(cohorts, 0)
+        blips_events, blips_downtime = outage(cohorts, 8)
+        assert blips_downtime == quiet_downtime
+        extra_events[cohorts] = blips_events - quiet_events
+    assert 0 < extra_events[200] < extra_events[1] + 200  # not 200 per change
 
 
 @pytest.mark.parametrize("cap", ["1ms", "5s"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdssim.model.context import Signal, SimContext
+from rdssim.model.context import FirstOf, Signal, SimContext
 from rdssim.record import CONNECTION_OPENS, CONNECTIONS_OPENED, db_connections_series
 
 
@@ -27,6 +27,8 @@ class ConnectionTable:
         self._open_rates: dict[str, float] = {}
         self._open_rate_shown: float | None = None
         self.released = Signal(ctx.env)
+        self.released_or_changed = FirstOf(ctx.env, self.released, ctx.changed)
+        """Fires when connections are given back or the topology changes."""
         for name in instances:
             self._show(name)
 

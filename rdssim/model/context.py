@@ -35,6 +35,30 @@ class Signal:
         self._event = self._env.event()
 
 
+class FirstOf:
+    """One shared event for "the next fire of any of these signals": a thousand cohorts
+    waiting on the same signals wait on one condition, not one each (DESIGN.md principle
+    1: each wake-up costs its resumption, not a condition event of its own)."""
+
+    def __init__(self, env: simpy.Environment, *signals: Signal) -> None:
+        self._env = env
+        self._signals = signals
+        self._armed: tuple[simpy.Event, ...] = ()
+        self._condition: simpy.Event | None = None
+
+    def wait(self) -> simpy.Event:
+        armed = tuple(signal.wait() for signal in self._signals)
+        if self._condition is None or self._condition.triggered or armed != self._armed:
+            self._armed, self._condition = armed, self._env.any_of(armed)
+        return self._condition
+
+    def wait_or(self, event: simpy.Event) -> simpy.Event:
+        """A condition of one's own: the next fire of any of the signals, or ``event``.
+        (Never the shared one nested in another: once the outer condition fires, SimPy
+        detaches the nested one from its events, and it would never fire for the others.)"""
+        return self._env.any_of([*(signal.wait() for signal in self._signals), event])
+
+
 @dataclass
 class SimContext:
     """One environment carrying scenario, random streams and recorder (desmod-style)."""

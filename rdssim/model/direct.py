@@ -72,6 +72,9 @@ class DirectCohort(Cohort):
         )
         self.address: str | None = None
         self.granted = 0.0
+        self.failing: tuple[DnsCache, float, float, int] | None = None
+        """The cache and (start, duration, index) of the attempt that a run of alike
+        failures began with, while it goes on."""
         self.stuck: _Stuck | None = None
         """Requests queued on connections that stopped answering, until they end."""
         self.backlog: list[tuple[float, float, bool]] = []
@@ -129,34 +132,59 @@ class DirectCohort(Cohort):
             # Requests that find no connection wait for this attempt and fail with it.
             self.flows.set([Part(self.rate_per_s, "fail", error, duration_s)])
             if error != "too-many-connections":
-                attempt, next_s = yield from self._retry_alike(env.now, duration_s, attempt)
+                attempt, next_s = yield from self._retry_alike(
+                    env.now, duration_s, attempt, address, error
+                )
                 yield env.timeout(next_s - env.now)
                 continue
             yield env.timeout(duration_s)
             if self.table.total(address) >= self.table.max_connections:
                 # Attempts fail the same way until connections are released or the topology
                 # changes: skip them (one event, not one per back-off; the same Flows).
-                yield env.any_of([self.table.released.wait(), self.ctx.changed.wait()])
+                yield self.table.released_or_changed.wait()
             yield env.timeout(self._backoff_s(attempt))
             attempt += 1
 
     def _retry_alike(
-        self, start_s: float, duration_s: float, attempt: int
+        self, start_s: float, duration_s: float, attempt: int, address: str, error: str
     ) -> Generator[simpy.Event, Any, tuple[int, float]]:
-        """Attempt ``attempt``, started at ``start_s``, fails after ``duration_s`` (a dead or
-        refusing address). The next ones fail alike, each after its back-off, until an
-        instance changes or the endpoint's answer does (once the cache looks it up): wait
-        for that, not for each attempt, then draw the back-offs of the attempts made
-        meanwhile, as one by one they would have been drawn. Returns (index, start) of the
+        """Attempt ``attempt``, started at ``start_s``, fails with ``error`` after
+        ``duration_s`` (``address`` is dead or refusing). The next ones fail alike, each
+        after its back-off, until what an attempt to ``address`` gets changes or the
+        endpoint's answer does (once the cache looks it up): wait for that, not for each
+        attempt, then work out the attempts made meanwhile. Returns (index, start) of the
         first attempt at or after the change, which sees it.
         """
         env = self.ctx.env
-        events = [self.ctx.changed.wait(), self.cache.endpoint.changed.wait()]
-        if self.cache.stale() and self.cache.expiry_s > env.now:
+        cache, target = self.cache, self.cache.endpoint.target
+        expiry = None
+        if cache.stale() and cache.expiry_s > env.now:
             # The endpoint names another instance: the attempt after the expiry sees it.
-            events.append(env.timeout(self.cache.expiry_s - env.now))
-        yield env.any_of(events)
-        now, rng = env.now, self.rng
+            expiry = env.timeout(cache.expiry_s - env.now)
+        self.failing = (cache, start_s, duration_s, attempt)
+        while True:
+            changes = cache.endpoint.changed_or_topology
+            yield changes.wait() if expiry is None else changes.wait_or(expiry)
+            if (
+                (expiry is not None and expiry.processed)
+                or self.cache is not cache  # the application now follows another endpoint
+                or cache.endpoint.target != target
+                or connect_outcome(self.spec, self.instances[address]) != (error, duration_s)
+            ):
+                break
+            # Another instance changed (a thousand cohorts woken by the standby's every
+            # step): the attempts fail as they did, and go on as one by one they would.
+        self.failing = None
+        return self._attempts_until(cache, env.now, start_s, duration_s, attempt)
+
+    def _attempts_until(
+        self, cache: DnsCache, now_s: float, start_s: float, duration_s: float, attempt: int
+    ) -> tuple[int, float]:
+        """Attempts failing alike from attempt ``attempt`` (started at ``start_s``, each
+        taking ``duration_s``): draw their back-offs as one by one they would have been
+        drawn, count the lookups in ``cache`` of those started before ``now_s``, and return
+        (index, start) of the first at or after it."""
+        rng = self.rng
         bits = rng.bit_generator
         assert isinstance(bits, np.random.PCG64)  # rdssim.rng: advance() skips used draws
         draws = _DRAWS
@@ -167,20 +195,20 @@ class DirectCohort(Cohort):
             # start(k + 1) = (start(k) + duration) + backoff(k), added up as SimPy would.
             steps = np.column_stack((np.full(draws, duration_s), backoffs)).ravel()
             starts = np.cumsum(np.concatenate(([start_s], steps)))[2::2]
-            hit = int(np.searchsorted(starts, now, side="left"))
+            hit = int(np.searchsorted(starts, now_s, side="left"))
             if hit < draws:
                 bits.state = state  # keep only the draws the attempts used
                 bits.advance(hit + 1)
-                self.cache.replay(starts[:hit])  # the attempts made meanwhile looked it up
+                cache.replay(starts[:hit])  # the attempts made meanwhile looked it up
                 return attempt + hit + 1, float(starts[hit])
-            self.cache.replay(starts)
+            cache.replay(starts)
             attempt, start_s = attempt + draws, float(starts[-1])
             draws = min(2 * draws, _MAX_DRAWS)  # a long outage: fewer, larger batches
             if attempt >= _EXACT_ATTEMPTS:
-                attempt, start_s = self._leap(attempt, start_s, duration_s, now)
+                attempt, start_s = self._leap(cache, attempt, start_s, duration_s, now_s)
 
     def _leap(
-        self, attempt: int, start_s: float, duration_s: float, now_s: float
+        self, cache: DnsCache, attempt: int, start_s: float, duration_s: float, now_s: float
     ) -> tuple[int, float]:
         """Thousands of attempts into an outage, leap over most of the rest of it: by then
         every back-off has the same ceiling c, so the attempts' spacing is d + U(0, c), and
@@ -197,7 +225,7 @@ class DirectCohort(Cohort):
             if leap <= 0:
                 return attempt, start_s
             landed = start_s + leap * mean_s + math.sqrt(leap) * sd_s * self.rng.standard_normal()
-            self.cache.count_lookups(start_s, landed, mean_s, sd_s)
+            cache.count_lookups(start_s, landed, mean_s, sd_s)
             attempt, start_s = attempt + leap, float(landed)
 
     def _ceilings(self, attempt: int, count: int) -> FloatArray:
@@ -444,6 +472,10 @@ class DirectCohort(Cohort):
             self._release(self.stuck, end, max(release_s, self.ctx.now))
         if self.backlog:
             self._write_backlog(math.inf, "read-timeout")
+        if self.failing is not None:
+            # An outage still going at the end: its attempts looked the name up too.
+            cache, start_s, duration_s, attempt = self.failing
+            self._attempts_until(cache, self.ctx.now, start_s, duration_s, attempt)
         super().finish()
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from rdssim.model.context import Signal, SimContext
+from rdssim.model.context import FirstOf, Signal, SimContext
 
 
 class Endpoint:
@@ -26,6 +26,8 @@ class Endpoint:
         self.resolutions = 0
         self.changed = Signal(ctx.env)
         """Fires when the answer changes (clients that cache it look it up again later)."""
+        self.changed_or_topology = FirstOf(ctx.env, self.changed, ctx.changed)
+        """Fires when the answer or the topology changes."""
         if announce:
             ctx.emit(
                 "dns", "dns-answer", f"{name} resolves to {target}", endpoint=name, target=target
