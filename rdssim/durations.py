@@ -27,7 +27,9 @@ _ISO = re.compile(
 )
 
 EXPECTED = "a duration such as 90s, 5m, 1h30m, 365d, 250ms, PT2M or a number of seconds"
-_YEARS = re.compile(rf"({_NUMBER})\s*(?:y|yr|yrs|year|years)", re.ASCII | re.IGNORECASE)
+_YEARS = re.compile(
+    rf"({_NUMBER})\s*(?:y|yr|yrs|year|years)(?![a-z])\s*(.*)", re.ASCII | re.IGNORECASE
+)
 
 
 def shown(value: object) -> str:
@@ -89,15 +91,32 @@ def _parse_text(text: str) -> float:
     if pos != len(compact) or pos == 0:
         years = _YEARS.fullmatch(text)
         if years is not None:  # a year has no single length (365 or 365.25 days?): say days
-            days = float(years.group(1)) * 365
-            # Written as the grammar reads it: digits and a point, never "1.1e+06".
-            written = f"{days:f}".rstrip("0").rstrip(".") + "d, " if days < 1e9 else ""
+            written = _in_days(float(years.group(1)) * 365, years.group(2).replace(" ", ""))
             raise ValueError(
                 f"expected {EXPECTED}, got {shown(text)}: years are written in days,"
-                f" {written}365 days a year"
+                f" {written + ', ' if written else ''}365 days a year"
             )
         raise ValueError(f"expected {EXPECTED}, got {shown(text)}")
     return total
+
+
+def _in_days(days: float, rest: str) -> str | None:
+    """``days`` and the ``rest`` that followed a number of years (1y30d12h: 365, "30d12h")
+    written as the grammar reads them (395d12h), or None if the rest is no duration."""
+    parts = list(_HUMAN.finditer(rest))
+    if "".join(m.group(0) for m in parts) != rest:
+        return None  # not number-unit pairs (1y5, 1yPT5M)
+    if rest:
+        try:
+            _parse_text(rest)  # each unit once, largest first
+        except ValueError:
+            return None
+    if parts and parts[0].group(2) == "d":
+        days += float(parts.pop(0).group(1))
+    if days >= 1e9:  # too long to be worth writing out
+        return None
+    # Digits and a point, never "1.1e+06"; the rest as the user wrote it.
+    return f"{days:f}".rstrip("0").rstrip(".") + "d" + "".join(m.group(0) for m in parts)
 
 
 def format_duration_s(seconds: float) -> str:

@@ -106,13 +106,18 @@ def test_rejection_messages_say_what_was_expected() -> None:
         ("50 years", "18250d"),
         ("2.5y", "912.5d"),
         ("3000y", "1095000d"),  # digits the grammar reads, not "1.095e+06d"
+        ("1y30d", "395d"),  # the days that follow are added
+        ("2 years 12h", "730d12h"),
+        ("1y 2h 30m", "365d2h30m"),
     ):
         with pytest.raises(ValueError, match="years are written in days") as info:
             parse_duration_s(years)
         assert f"in days, {days}, 365 days a year" in str(info.value)
         parse_duration_s(days)  # the advice itself parses
-    with pytest.raises(ValueError, match="in days, 365 days a year"):
-        parse_duration_s("1" * 400 + "y")  # no "infd"
+    for unwritable in ("1" * 400 + "y", "1y5", "1y30d30d", "1y2h30d"):
+        # No "infd", and no advice that drops or reorders what followed the years.
+        with pytest.raises(ValueError, match="in days, 365 days a year"):
+            parse_duration_s(unwritable)
     for iso in ("P1Y", "p2y10d", "P1YT2H"):
         with pytest.raises(ValueError, match=r"years are written in days, P365D"):
             parse_duration_s(iso)
