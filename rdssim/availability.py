@@ -281,12 +281,13 @@ class AvailabilitySummary:
 def summarize_availability(record: Record) -> AvailabilitySummary:
     """The writer's and the clients' availability, and the SLA months, of one run."""
     duration_s = record.duration_s
-    writer = availability_of(writer_profile(record), duration_s)
+    writers = writer_profile(record)
+    writer = availability_of(writers, duration_s)
     clients_profile = client_profile(record)
     clients = availability_of(clients_profile, duration_s) if clients_profile else None
     sla = record.meta.get("sla_percent")
     sla_percent = float(sla) if isinstance(sla, int | float) else None
-    months = sla_result(clients_profile or writer_profile(record), duration_s, sla_percent)
+    months = sla_result(clients_profile or writers, duration_s, sla_percent)
     return AvailabilitySummary(
         duration_s=duration_s,
         availability=writer.availability,

@@ -280,7 +280,20 @@ def standby_syncing_s(record: Record) -> float | None:
 def client_downtime(record: Record, client: str = "probe") -> tuple[float | None, bool | None]:
     """(downtime in seconds, whether the client was succeeding again at the end): the sum
     of its outages (rdssim.availability.client_outages)."""
-    found = client_outages(record, client)
+    return _downtime(client_outages(record, client))
+
+
+def probe_outages(record: Record) -> list[dict[str, Any]]:
+    """Each of the probe's outages (those ``probe_downtime_s`` adds up), numbered from 1;
+    the last is not ``recovered`` if it lasts to the end of the run."""
+    return _numbered(client_outages(record, "probe"))
+
+
+Outages = tuple[list[tuple[float, float]], bool] | None
+"""What rdssim.availability.client_outages finds: (spans, whether the last is open)."""
+
+
+def _downtime(found: Outages) -> tuple[float | None, bool | None]:
     if found is None:
         return None, None
     outages, open_at_end = found
@@ -290,10 +303,7 @@ def client_downtime(record: Record, client: str = "probe") -> tuple[float | None
     return total, not open_at_end
 
 
-def probe_outages(record: Record) -> list[dict[str, Any]]:
-    """Each of the probe's outages (those ``probe_downtime_s`` adds up), numbered from 1;
-    the last is not ``recovered`` if it lasts to the end of the run."""
-    found = client_outages(record, "probe")
+def _numbered(found: Outages) -> list[dict[str, Any]]:
     if found is None:
         return []
     spans, open_at_end = found
@@ -346,7 +356,8 @@ def summarize(record: Record) -> Summary:
     """The Summary of one run, from its Record alone."""
     all_failovers = failovers(record)
     first = all_failovers[0] if all_failovers else None
-    downtime, recovered = client_downtime(record)
+    probe = client_outages(record, "probe")  # read once: the downtime and the list
+    downtime, recovered = _downtime(probe)
     _, inflight = lost_txns(record)
     split = split_brain_txns(record)
     clients = summarize_clients(record)
@@ -377,7 +388,7 @@ def summarize(record: Record) -> Summary:
         probe_errors=dict(sorted(errors.items())),
         origin_s=origin_s(record),
         failover_details=all_failovers,
-        probe_outages=probe_outages(record),
+        probe_outages=_numbered(probe),
         events=[
             {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}
             for e in record.events
