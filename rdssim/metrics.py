@@ -136,6 +136,9 @@ class Summary(Mapping[str, Any]):
     probe_outages: list[dict[str, Any]] = field(default_factory=list)
     """Each outage the probe saw: ``number``, ``start_s``, ``downtime_s``, ``recovered``
     (their downtimes add up to ``probe_downtime_s``)."""
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    """Each fault injected: ``fault`` (its index, as in ``fault[3]``), ``kind``,
+    ``target``, ``start_s``, ``duration_s`` (None without an end in the run)."""
     events: list[dict[str, Any]] = field(default_factory=list)
     replicas: ReplicaSummary | None = None
     clients: ClientSummary | None = None
@@ -159,9 +162,10 @@ class Summary(Mapping[str, Any]):
             replica_keys = self.replicas.to_dict()
         else:
             replica_keys = {f.name: None for f in fields(ReplicaSummary)}
-        events = out.pop("events")
+        faults, events = out.pop("faults"), out.pop("events")
         out.update(replica_keys)
-        out["events"] = events  # the long list last, for people reading the JSON
+        out["faults"] = faults  # the long lists last, for people reading the JSON
+        out["events"] = events
         return out
 
     def __getitem__(self, key: str) -> Any:
@@ -289,6 +293,29 @@ def probe_outages(record: Record) -> list[dict[str, Any]]:
     return _numbered(client_outages(record, "probe"))
 
 
+def fault_spans(record: Record) -> list[dict[str, Any]]:
+    """Each fault injected (a reboot-with-failover, an API call, among them), in time
+    order: ``fault`` (its index), ``kind``, ``target`` (the instance or the AZ; None for a
+    reboot), ``start_s`` and ``duration_s``, from the fault to its end (None for a fault
+    that does not end, or ends after the run)."""
+    spans: dict[int, dict[str, Any]] = {}
+    for event in record.events:
+        index = event.data.get("fault")
+        if not isinstance(index, int):
+            continue
+        if event.kind in ("fault", "action"):
+            spans[index] = {
+                "fault": index,
+                "kind": event.data.get("fault_kind"),
+                "target": event.data.get("target") or event.data.get("az"),
+                "start_s": event.time_s,
+                "duration_s": None,
+            }
+        elif event.kind == "fault-end" and index in spans:
+            spans[index]["duration_s"] = event.time_s - spans[index]["start_s"]
+    return sorted(spans.values(), key=lambda span: (span["start_s"], span["fault"]))
+
+
 Outages = tuple[list[tuple[float, float]], bool] | None
 """What rdssim.availability.client_outages finds: (spans, whether the last is open)."""
 
@@ -389,6 +416,7 @@ def summarize(record: Record) -> Summary:
         origin_s=origin_s(record),
         failover_details=all_failovers,
         probe_outages=_numbered(probe),
+        faults=fault_spans(record),
         events=[
             {"time_s": e.time_s, "id": e.rds_event, "source": e.source, "message": e.message}
             for e in record.events

@@ -11,6 +11,7 @@ import rdssim
 from rdssim.metrics import failovers, summarize
 from rdssim.plot import plot_clients, plot_lag, plot_timeline
 from rdssim.plot.clients import client_windows
+from rdssim.plot.labels import lasting_text
 from rdssim.plot.reading import duration_text
 from rdssim.plot.time_ticks import (
     LONG_RUN_S,
@@ -165,15 +166,26 @@ def test_a_year_long_overviews_header_labels_do_not_overlap(seed: int) -> None:
     # A fault and its end a minute apart fall on one pixel of a year: one label tells both
     # ("network-loss replica-2 for 51 s"); labels past the header's levels are left out
     # and counted, not drawn over each other.
-    fig = plot_timeline(rdssim.run("year_of_failures", seed=seed).record)
+    result = rdssim.run("year_of_failures", seed=seed)
+    fig = plot_timeline(result.record)
     header = fig.axes[1]  # the overview's header (lanes first, then the header sharing x)
     assert overlapping_labels(fig, 1) == []
     told = [t.get_text().strip() for t in header.texts]
     assert not any(t.endswith(" over") for t in told), told
     untold = header.get_title(loc="right")
     assert untold == "" or untold.endswith(" more in rdssim explain")
+    # "for 51 s" is the summary's number: a fault's duration_s under faults.
+    lasted = {
+        (f["target"], lasting_text(f["duration_s"]))
+        for f in result.summary["faults"]
+        if f["duration_s"] is not None
+    }
+    merged = [t for t in told if " for " in t]
+    for label in merged:
+        what, duration = label.rsplit(" for ", 1)
+        assert any((word, duration) in lasted for word in what.split()), (label, lasted)
     if seed == 7:
-        assert any(t.startswith("network-loss") and " for " in t for t in told), told
+        assert any(t.startswith("network-loss") for t in merged), told
 
 
 def test_a_year_long_lag_plots_header_labels_do_not_overlap(year: Record) -> None:

@@ -18,7 +18,7 @@ from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from rdssim.metrics import failovers
+from rdssim.metrics import failovers, fault_spans
 from rdssim.plot.reading import Marker, Span, headline_spans, markers, phase_bounds
 from rdssim.plot.style import MARKER_STYLES
 from rdssim.plot.windows import Window
@@ -172,8 +172,10 @@ def measure(fig: Figure, record: Record, renderer: RendererBase) -> HeaderLabels
 
     found = markers(record)
     briefs = []
+    lasted = {f["fault"]: f["duration_s"] for f in fault_spans(record)}  # the summary's faults
     for start, end in _fault_pairs(found):
-        told = replace(start, label=f"{start.label} for {lasting_text(end.time_s - start.time_s)}")
+        assert start.fault is not None
+        told = replace(start, label=f"{start.label} for {lasting_text(lasted[start.fault])}")
         briefs.append(Brief(start, end, told, width(told.label, MARKER_FONT)))
     labels = HeaderLabels(
         [(m, width(m.label, MARKER_FONT)) for m in found],
@@ -186,7 +188,7 @@ def measure(fig: Figure, record: Record, renderer: RendererBase) -> HeaderLabels
 
 def _fault_pairs(found: Sequence[Marker]) -> list[tuple[Marker, Marker]]:
     """(fault, its end) for each fault that ended, in time order."""
-    open_: dict[tuple[str, str], Marker] = {}
+    open_: dict[int, Marker] = {}
     pairs = []
     for marker in found:
         if marker.fault is None:

@@ -31,8 +31,8 @@ class Marker:
     time_s: float
     kind: str
     label: str
-    fault: tuple[str, str] | None = None
-    """A fault's or a fault's end's (kind, target or AZ): what pairs the two."""
+    fault: int | None = None
+    """A fault's or a fault's end's index (``fault[3]``): what pairs the two."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,9 @@ def markers(record: Record) -> list[Marker]:
     return sorted(found, key=lambda m: m.time_s)
 
 
-def _fault(event: Event) -> tuple[str, str] | None:
-    if event.kind not in ("fault", "fault-end"):
-        return None
-    data = event.data
-    return str(data.get("fault_kind")), str(data.get("target") or data.get("az"))
+def _fault(event: Event) -> int | None:
+    index = event.data.get("fault")
+    return index if event.kind in ("fault", "fault-end") and isinstance(index, int) else None
 
 
 def origin(record: Record, *, long: bool | None = None) -> tuple[float, str]:
