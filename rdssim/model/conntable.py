@@ -25,6 +25,7 @@ class ConnectionTable:
         self._exact_totals: dict[str, int] = {name: 0 for name in instances}
         self._shown: dict[str, float] = {}
         self._open_rates: dict[str, float] = {}
+        self._exact_open_rate = 0  # their sum, exactly (as _exact_totals)
         self._open_rate_shown: float | None = None
         self.released = Signal(ctx.env)
         self.released_or_changed = FirstOf(ctx.env, self.released, ctx.changed)
@@ -87,11 +88,13 @@ class ConnectionTable:
 
     def set_open_rate(self, holder: str, per_s: float) -> None:
         """Connections ``holder`` opens per second by steady traffic (per-request clients)."""
+        before = self._open_rates.pop(holder, 0.0)
         if per_s > 0:
             self._open_rates[holder] = per_s
-        else:
-            self._open_rates.pop(holder, None)
-        total = sum(self._open_rates.values())
+        self._exact_open_rate += _exact_units(max(per_s, 0.0)) - _exact_units(before)
+        # The correctly rounded sum at one addition per change (a thousand cohorts changing
+        # their rates at a failover summed a thousand rates each).
+        total = self._exact_open_rate / _UNITS_PER_ONE
         if total != self._open_rate_shown:
             self.ctx.record.add_step(self.ctx.now, CONNECTION_OPENS, self._open_rate_shown, total)
             self._open_rate_shown = total
