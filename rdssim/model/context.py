@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import simpy
@@ -35,6 +35,26 @@ class Signal:
         self._event = self._env.event()
 
 
+def first_of(env: simpy.Environment, events: Sequence[simpy.Event]) -> simpy.Event:
+    """An event processed right after the first of ``events`` is, as ``env.any_of``'s
+    condition would be, but with nothing to take back when it fires: a condition removes
+    itself from the others' callbacks, and on a signal a thousand cohorts wait on, each of
+    them scanned a thousand callbacks. The others keep a callback that does nothing until
+    they fire (a signal's event is replaced at each fire; a timeout fires once)."""
+    woken = env.event()
+
+    def wake(_: simpy.Event) -> None:
+        if not woken.triggered:
+            woken.succeed()
+
+    for event in events:
+        if event.callbacks is None:  # processed already: at once, as a condition would
+            wake(event)
+        else:
+            event.callbacks.append(wake)
+    return woken
+
+
 class FirstOf:
     """One shared event for "the next fire of any of these signals": a thousand cohorts
     waiting on the same signals wait on one condition, not one each (DESIGN.md principle
@@ -49,14 +69,14 @@ class FirstOf:
     def wait(self) -> simpy.Event:
         armed = tuple(signal.wait() for signal in self._signals)
         if self._condition is None or self._condition.triggered or armed != self._armed:
-            self._armed, self._condition = armed, self._env.any_of(armed)
+            self._armed, self._condition = armed, first_of(self._env, armed)
         return self._condition
 
     def wait_or(self, event: simpy.Event) -> simpy.Event:
-        """A condition of one's own: the next fire of any of the signals, or ``event``.
-        (Never the shared one nested in another: once the outer condition fires, SimPy
-        detaches the nested one from its events, and it would never fire for the others.)"""
-        return self._env.any_of([*(signal.wait() for signal in self._signals), event])
+        """An event of one's own: the next fire of any of the signals, or ``event``.
+        (Never the shared one inside a condition: once the outer condition fires, SimPy
+        detaches the inner one from its events, and it would never fire for the others.)"""
+        return first_of(self._env, [*(signal.wait() for signal in self._signals), event])
 
 
 @dataclass

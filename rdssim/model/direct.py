@@ -15,7 +15,7 @@ import simpy
 
 from rdssim.model.cohort import Cohort, session_connections
 from rdssim.model.conntable import ConnectionTable
-from rdssim.model.context import SimContext
+from rdssim.model.context import SimContext, first_of
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import STALLED, Instance
@@ -330,7 +330,7 @@ class DirectCohort(Cohort):
                 wakers.append(endpoint.changed.wait())
                 if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
                     wakers.append(env.timeout(recycle_s - env.now))
-            yield env.any_of(wakers)
+            yield first_of(env, wakers)
 
     # -- waiting on connections that do not answer ---------------------------------------------
     def _wait_for_answers(self, inst: Instance) -> Generator[simpy.Event, Any, bool]:
@@ -379,7 +379,7 @@ class DirectCohort(Cohort):
                     answer = _answer_at_retransmission(inst)
                     if answer != "stuck":
                         stuck.ends = (at_s, answer)
-                    yield env.any_of([self.ctx.changed.wait(), env.timeout(at_s - env.now)])
+                    yield first_of(env, [self.ctx.changed.wait(), env.timeout(at_s - env.now)])
                     if env.now >= at_s:
                         cut_off = not (inst.host_up and inst.reachable)
                         if not cut_off and _answers(inst):
@@ -395,7 +395,7 @@ class DirectCohort(Cohort):
             if env.now >= deadline_s:
                 end = "read-timeout"
                 break
-            yield env.any_of([self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
+            yield first_of(env, [self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
         self._release(stuck, end, env.now)
         return end is None
 
