@@ -16,7 +16,7 @@ from rdssim.connections import class_memory_bytes, default_max_connections
 from rdssim.metrics import summarize
 from rdssim.mixture import mixture_quantiles
 from rdssim.model import direct
-from rdssim.model.tcp import RETRANSMIT_GIVE_UP_S
+from rdssim.model.tcp import REFUSED_AFTER_S, RETRANSMIT_GIVE_UP_S
 from rdssim.record import DNS_LOOKUP, PROXY_CLIENTS, Flow, Record
 from rdssim.scenario import load_scenario
 from rdssim.sim import build, run
@@ -812,6 +812,44 @@ def test_leaping_over_a_long_outage_matches_drawing_every_attempt(
         drawn_s, abs=float(cap.removesuffix("ms").removesuffix("s")) + 0.01
     )
     assert leapt_lookups == pytest.approx(drawn_lookups, rel=0.01)
+
+
+def test_a_cache_holding_the_old_primary_looks_up_at_its_expiry_after_a_leap() -> None:
+    # A JVM-style 5 min cache holds db-1 through a reboot with failover; retrying every few
+    # ms, the client makes thousands of attempts (leapt over) before the cache expires.
+    # The leap counts no lookup before that expiry, so the first attempt after it gets
+    # db-2: 300 s without the database, not the rest of the hour (it had been 55 min).
+    group = (
+        "{name: app, instances: 1, requests_per_s: 5, dns_cache: fixed,"
+        " dns_cache_for: 5m, retry: {base: 1ms, cap: 50ms}}"
+    )
+    text = "name: stale\nduration: 1h\n" + MULTI_AZ + f"clients:\n  - {group}\n"
+    text += "probe: {enabled: false}\nfaults: [{at: 5m, kind: reboot-with-failover}]\n"
+    for seed in range(3):
+        summary = summarize(run(scenario(text), seed))
+        assert summary.clients is not None
+        assert summary.clients.client_downtime_by_group["app"] == pytest.approx(300.0, abs=1.0)
+
+
+def test_a_zero_ttl_looks_up_at_every_attempt() -> None:
+    # dns_ttl: 0s: each attempt resolves the name again (the replay once looped forever on
+    # an expiry equal to the attempt's start).
+    group = (
+        "{name: fn, kind: per-request, instances: 1, requests_per_s: 1,"
+        " connect_timeout: 1s, retry: {base: 1s, cap: 1s}}"
+    )
+    text = "name: ttl0\nduration: 30m\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
+    text += "probe: {enabled: false}\ntimings: {dns_ttl: 0s}\n"
+    text += "faults: [{at: 5m, kind: network-loss, target: db-1, duration: 5m}]\n"
+    record = run(scenario(text), 0)
+    # Attempts fail after the connect timeout (1 s) while the network is out, at once
+    # (refused) while the instance recovers, each then backs off U(0, 1 s).
+    took_s = {"connect-timeout": 1.0, "refused": REFUSED_AFTER_S}
+    attempts = sum(
+        (f.end_s - f.start_s) / (took_s[f.error] + 0.5) for f in record.flows if f.error in took_s
+    )
+    assert attempts > 300
+    assert record.meta["dns_lookups"] - 1 == pytest.approx(attempts, rel=0.05)
 
 
 def test_fast_errors_do_not_pull_the_latency_of_successes_down() -> None:

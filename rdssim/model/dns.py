@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Generator
 from typing import Any
@@ -113,23 +114,29 @@ class DnsCache:
         """Attempts that started at ``starts_s`` (sorted, in the past) resolved the name while
         its answer could not change: count their lookups and move the expiry on, as
         :meth:`resolve` at each would have (solved: one step per lookup, none per attempt)."""
-        lookups = 0
-        while True:
-            i = int(np.searchsorted(starts_s, self._expiry_s, side="left"))
-            if i >= starts_s.size:
-                break
+        first = int(np.searchsorted(starts_s, self._expiry_s, side="left"))
+        if first >= starts_s.size:
+            return
+        if self.keep_s == 0:  # every attempt looks the name up (a TTL of 0)
+            self.endpoint.resolve(starts_s.size - first)
+            self._expiry_s = float(starts_s[-1])
+            return
+        lookups, i = 0, first
+        while i < starts_s.size:
             lookups += 1
             self._expiry_s = float(starts_s[i]) + self.keep_s
-        if lookups:
-            self.endpoint.resolve(lookups)
+            i = bisect.bisect_left(starts_s, self._expiry_s, lo=i + 1)
+        self.endpoint.resolve(lookups)
 
     def count_lookups(self, from_s: float, to_s: float, mean_s: float, sd_s: float) -> None:
         """Attempts spaced ``mean_s`` apart on average (standard deviation ``sd_s``) from
         ``from_s`` to ``to_s`` resolved the name while its answer could not change: count
-        their lookups. Each comes at the first attempt after an expiry, on average the
-        renewal residual (sd^2 + mean^2) / (2 mean) after it; the next attempt looks up."""
-        if math.isinf(self.keep_s):
+        their lookups. None comes before the cached answer expires (a cache that still holds
+        an old answer looks up at its expiry, after ``to_s``); from then on each comes at the
+        first attempt after an expiry, on average the renewal residual
+        (sd^2 + mean^2) / (2 mean) after it; the next attempt looks up."""
+        if math.isinf(self.keep_s) or self._expiry_s >= to_s:
             return
         gap_s = max(mean_s, self.keep_s + (sd_s**2 + mean_s**2) / (2 * mean_s))
-        self.endpoint.resolve(round((to_s - from_s) / gap_s))
+        self.endpoint.resolve(round((to_s - max(from_s, self._expiry_s)) / gap_s))
         self._expiry_s = to_s
