@@ -163,7 +163,7 @@ def as_deployment(scenario: Scenario, kind: str) -> Mapped:
                 fault.target
                 if gone
                 else (
-                    "a failover to force"
+                    "failover to force"
                     if forced
                     else ("cluster volume" if volume else f"host in {fault.az}")
                 )

@@ -406,6 +406,21 @@ def test_an_error_the_variant_causes_in_base_keys_points_at_the_base_line() -> N
     assert error.line == AFTER_BASE + 1
 
 
+def test_no_variants_written_as_the_format_shows_them() -> None:
+    # docs/scenario-format.md's example writes the default out: variants: {}
+    assert list(parse_scenario_text(BASE + "variants: {}\n").variants) == ["base"]
+
+
+def test_the_formats_example_is_a_scenario() -> None:
+    # The first block of docs/scenario-format.md, copied as it stands, runs.
+    doc = (SCENARIOS.parent / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenarios = parse_scenario_text(example, file="scenario-format.md")
+    base = scenarios.variants["base"]
+    assert [i.role for i in base.deployment.instances] == ["primary", "standby"]
+    assert [a.kind for a in base.actions] == ["promote-replica"]
+
+
 def test_variant_shape_errors() -> None:
     assert "mapping of variant name" in error_of(BASE + "variants: [a, b]\n").message
     error = error_of(BASE + "variants:\n  bad:\n    name: other\n")

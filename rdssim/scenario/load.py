@@ -101,10 +101,10 @@ def parse_scenario_text(
                 key_path="--set",
             )
         raw = _applied(raw, overrides, file)
-    if variants_raw is None:
+    if variants_raw is None or variants_raw == {}:  # {} as the format's example writes it
         variants = {"base": _validate(raw, locator, prefix=())}
     else:
-        if not isinstance(variants_raw, dict) or not variants_raw:
+        if not isinstance(variants_raw, dict):
             raise locator.error(("variants",), "expected a mapping of variant name to overrides")
         if len(variants_raw) > MAX_VARIANTS:
             raise locator.error(
