@@ -18,8 +18,8 @@ run, and the wall-time ratio against the 1,000-client run (about 1 is the goal).
 simulated as ``min(instances, 50)`` cohorts by default, so 10 clients are 10 cohorts and
 1,000 or 10,000 are 50: events and Flows follow the cohorts, not the clients. Then the cost
 of ``cohorts: 1000`` against the default 50, at 1,000 clients (expected: 20 times or a
-little more: one process and one Flow writer per cohort, and a connection attempt adds up
-the holders on its instance).
+little more: one process and one Flow writer per cohort, and a larger model costs a little
+more per event, its heap and its objects less often in the processor's caches).
 
 Usage: python benchmarks/bench_clients.py [--repeat N] [--seed N]
 """
