@@ -57,20 +57,20 @@ def first_of(env: simpy.Environment, events: Sequence[simpy.Event]) -> simpy.Eve
 
 class FirstOf:
     """One shared event for "the next fire of any of these signals": a thousand cohorts
-    waiting on the same signals wait on one condition, not one each (DESIGN.md principle
-    1: each wake-up costs its resumption, not a condition event of its own)."""
+    waiting on the same signals wait on one event, not one each (DESIGN.md principle 1:
+    each wake-up costs its resumption, not an event of its own)."""
 
     def __init__(self, env: simpy.Environment, *signals: Signal) -> None:
         self._env = env
         self._signals = signals
         self._armed: tuple[simpy.Event, ...] = ()
-        self._condition: simpy.Event | None = None
+        self._shared: simpy.Event | None = None
 
     def wait(self) -> simpy.Event:
         armed = tuple(signal.wait() for signal in self._signals)
-        if self._condition is None or self._condition.triggered or armed != self._armed:
-            self._armed, self._condition = armed, first_of(self._env, armed)
-        return self._condition
+        if self._shared is None or self._shared.triggered or armed != self._armed:
+            self._armed, self._shared = armed, first_of(self._env, armed)
+        return self._shared
 
     def wait_or(self, event: simpy.Event) -> simpy.Event:
         """An event of one's own: the next fire of any of the signals, or ``event``.
