@@ -831,6 +831,29 @@ def test_a_cache_holding_the_old_primary_looks_up_at_its_expiry_after_a_leap() -
         assert summary.clients.client_downtime_by_group["app"] == pytest.approx(300.0, abs=1.0)
 
 
+@pytest.mark.parametrize("seed", [10, 17])
+def test_a_leap_keeps_the_caches_expiry_where_it_was(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 5 min cache holding the right answer, thousands of fast retries leapt over, then a
+    # failover: the cache expires when it would have, so the client sees the new answer
+    # when drawing every attempt would (the leap once moved the expiry to where it landed,
+    # and these seeds were down 29 s and 46 s longer).
+    group = (
+        "{name: fn, kind: per-request, instances: 1, requests_per_s: 5, connect_timeout: 2ms,"
+        " dns_cache: fixed, dns_cache_for: 5m, retry: {base: 1ms, cap: 1ms}}"
+    )
+    text = "name: phase\nduration: 1h\n" + MULTI_AZ + f"clients:\n  - {group}\n"
+    text += "probe: {enabled: false}\nfaults: [{at: 10s, kind: host-crash, target: db-1}]\n"
+    downtimes = []
+    for exact in (10**12, 4096):
+        monkeypatch.setattr(direct, "_EXACT_ATTEMPTS", exact)
+        summary = summarize(run(scenario(text), seed))
+        assert summary.clients is not None
+        downtimes.append(summary.clients.client_downtime_by_group["fn"])
+    assert downtimes[1] == pytest.approx(downtimes[0], abs=0.5)
+
+
 def test_a_zero_ttl_looks_up_at_every_attempt() -> None:
     # dns_ttl: 0s: each attempt resolves the name again (the replay once looped forever on
     # an expiry equal to the attempt's start).

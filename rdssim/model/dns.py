@@ -134,9 +134,13 @@ class DnsCache:
         their lookups. None comes before the cached answer expires (a cache that still holds
         an old answer looks up at its expiry, after ``to_s``); from then on each comes at the
         first attempt after an expiry, on average the renewal residual
-        (sd^2 + mean^2) / (2 mean) after it; the next attempt looks up."""
+        (sd^2 + mean^2) / (2 mean) after it. The expiry keeps its phase, one such gap after
+        each lookup: moved to ``to_s`` it would shift the next lookup, and the moment a
+        changed answer is seen, by up to a cache lifetime."""
         if math.isinf(self.keep_s) or self._expiry_s >= to_s:
             return
         gap_s = max(mean_s, self.keep_s + (sd_s**2 + mean_s**2) / (2 * mean_s))
-        self.endpoint.resolve(round((to_s - max(from_s, self._expiry_s)) / gap_s))
-        self._expiry_s = to_s
+        first_s = max(from_s, self._expiry_s)
+        lookups = math.ceil((to_s - first_s) / gap_s)
+        self.endpoint.resolve(lookups)
+        self._expiry_s = first_s + lookups * gap_s
