@@ -32,6 +32,17 @@ def clients_yaml(group: str, *, fault: str, proxy: bool = False, extra: str = ""
     )
 
 
+def probe_off_yaml(
+    name: str, duration: str, deployment: str, group: str, faults: str, extra: str = ""
+) -> str:
+    """One client group and ``faults`` (a flow list), the probe off: the group's own
+    attempts and lookups alone."""
+    return (
+        f"name: {name}\nduration: {duration}\n{deployment}clients:\n  - {group}\n"
+        f"probe: {{enabled: false}}\nfaults: {faults}\n{extra}"
+    )
+
+
 def with_max_connections(text: str, limit: int) -> str:
     setting = f"type: multi-az-instance\n  max_connections: {limit}"
     return text.replace("type: multi-az-instance", setting)
@@ -744,10 +755,8 @@ def test_an_outage_lasting_to_the_end_counts_its_lookups() -> None:
         "{name: app, instances: 2, cohorts: 2, requests_per_s: 5, connect_timeout: 2ms,"
         " retry: {base: 1ms, cap: 1ms}}"
     )
-    text = "name: long\nduration: 4h\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
-    text += "probe: {enabled: false}\n"
-    text += "faults: [{at: 1h, kind: az-outage, az: us-east-1a, duration: 5h}]\n"
-    record = run(scenario(text), 0)
+    faults = "[{at: 1h, kind: az-outage, az: us-east-1a, duration: 5h}]"
+    record = run(scenario(probe_off_yaml("long", "4h", SINGLE_AZ, group, faults)), 0)
     failing_s = 4 * 3600 - (3600 + RETRANSMIT_GIVE_UP_S)
     assert record.meta["dns_lookups"] == pytest.approx(2 + 2 * failing_s / 5, rel=0.002)
 
@@ -823,8 +832,7 @@ def test_a_cache_holding_the_old_primary_looks_up_at_its_expiry_after_a_leap() -
         "{name: app, instances: 1, requests_per_s: 5, dns_cache: fixed,"
         " dns_cache_for: 5m, retry: {base: 1ms, cap: 50ms}}"
     )
-    text = "name: stale\nduration: 1h\n" + MULTI_AZ + f"clients:\n  - {group}\n"
-    text += "probe: {enabled: false}\nfaults: [{at: 5m, kind: reboot-with-failover}]\n"
+    text = probe_off_yaml("stale", "1h", MULTI_AZ, group, "[{at: 5m, kind: reboot-with-failover}]")
     for seed in range(3):
         summary = summarize(run(scenario(text), seed))
         assert summary.clients is not None
@@ -843,8 +851,8 @@ def test_a_leap_keeps_the_caches_expiry_where_it_was(
         "{name: fn, kind: per-request, instances: 1, requests_per_s: 5, connect_timeout: 2ms,"
         " dns_cache: fixed, dns_cache_for: 5m, retry: {base: 1ms, cap: 1ms}}"
     )
-    text = "name: phase\nduration: 1h\n" + MULTI_AZ + f"clients:\n  - {group}\n"
-    text += "probe: {enabled: false}\nfaults: [{at: 10s, kind: host-crash, target: db-1}]\n"
+    crash = "[{at: 10s, kind: host-crash, target: db-1}]"
+    text = probe_off_yaml("phase", "1h", MULTI_AZ, group, crash)
     downtimes = []
     for exact in (10**12, 4096):
         monkeypatch.setattr(direct, "_EXACT_ATTEMPTS", exact)
@@ -861,9 +869,8 @@ def test_a_zero_ttl_looks_up_at_every_attempt() -> None:
         "{name: fn, kind: per-request, instances: 1, requests_per_s: 1,"
         " connect_timeout: 1s, retry: {base: 1s, cap: 1s}}"
     )
-    text = "name: ttl0\nduration: 30m\n" + SINGLE_AZ + f"clients:\n  - {group}\n"
-    text += "probe: {enabled: false}\ntimings: {dns_ttl: 0s}\n"
-    text += "faults: [{at: 5m, kind: network-loss, target: db-1, duration: 5m}]\n"
+    loss = "[{at: 5m, kind: network-loss, target: db-1, duration: 5m}]"
+    text = probe_off_yaml("ttl0", "30m", SINGLE_AZ, group, loss, "timings: {dns_ttl: 0s}\n")
     record = run(scenario(text), 0)
     # Attempts fail after the connect timeout (1 s) while the network is out, at once
     # (refused) while the instance recovers, each then backs off U(0, 1 s).
