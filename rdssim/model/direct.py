@@ -280,6 +280,8 @@ class DirectCohort(Cohort):
         # The pool fills up once its first connections are open.
         fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
         inst = self.instances[self.address]
+
+        named = self.cache.endpoint.target
         while True:
             endpoint = self.cache.endpoint  # a reconfigured application follows another one
             # The state is checked before waiting: it may have changed while connecting.
@@ -304,8 +306,15 @@ class DirectCohort(Cohort):
                 opens_from_s = None
                 self.table.set_open_rate(self.key, self.granted / lifetime_s)
             if recycle_s is not None and env.now >= recycle_s:
+                # Replacements made while the endpoint named this instance went back to it
+                # (the loop wakes when its answer changes, not at each replacement).
+                moved = named != self.address
                 recycle_s += (math.floor((env.now - recycle_s) / lifetime_s) + 1) * lifetime_s
-                if endpoint.target != self.address and self.cache.resolve() != self.address:
+                if (
+                    moved
+                    and endpoint.target != self.address
+                    and self.cache.resolve() != self.address
+                ):
                     self._drop()  # max_lifetime: new connections follow the new answer
                     return
             if self.granted < self.wanted and (fill is None or fill.processed):
@@ -330,6 +339,7 @@ class DirectCohort(Cohort):
                 wakers.append(endpoint.changed.wait())
                 if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
                     wakers.append(env.timeout(recycle_s - env.now))
+            named = endpoint.target  # what the endpoint names while this loop waits
             yield first_of(env, wakers)
 
     # -- waiting on connections that do not answer ---------------------------------------------
