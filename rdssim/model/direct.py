@@ -15,7 +15,7 @@ import simpy
 
 from rdssim.model.cohort import Cohort, session_connections
 from rdssim.model.conntable import ConnectionTable
-from rdssim.model.context import SimContext, first_of
+from rdssim.model.context import SimContext, first_change_of, first_of
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import STALLED, Instance
@@ -281,6 +281,12 @@ class DirectCohort(Cohort):
         fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
         inst = self.instances[self.address]
 
+        def serving_view() -> object:
+            """What this loop reads that a change elsewhere may move (the rest is timed)."""
+            cache = self.cache
+            commit_s = self.ctx.commit_latency_s
+            return inst.role, inst.op_state, inst.answers, cache, cache.endpoint.target, commit_s
+
         named = self.cache.endpoint.target
         while True:
             endpoint = self.cache.endpoint  # a reconfigured application follows another one
@@ -330,7 +336,7 @@ class DirectCohort(Cohort):
                         self.table.set_open_rate(self.key, more / lifetime_s)
                     self.flows.set(self._serve_parts())
             self.flows.set(self._serve_parts())  # commits may be slower now (or no longer)
-            wakers = [self.ctx.changed.wait()]
+            wakers = []
             if self.granted < self.wanted:
                 wakers.append(fill if fill is not None else self.table.released.wait())
             if opens_from_s is not None:
@@ -340,7 +346,10 @@ class DirectCohort(Cohort):
                 if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
                     wakers.append(env.timeout(recycle_s - env.now))
             named = endpoint.target  # what the endpoint names while this loop waits
-            yield first_of(env, wakers)
+            if self.granted < self.wanted:  # the table's room may change with anything
+                yield first_of(env, [self.ctx.changed.wait(), *wakers])
+            else:
+                yield first_change_of(env, self.ctx.changed, serving_view, wakers)
 
     # -- waiting on connections that do not answer ---------------------------------------------
     def _wait_for_answers(self, inst: Instance) -> Generator[simpy.Event, Any, bool]:
