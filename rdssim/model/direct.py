@@ -215,7 +215,7 @@ class DirectCohort(Cohort):
         the start of the n-th next one is normal (central limit) with mean n (d + c/2) and
         variance n c^2 / 12. Leap to 8 standard deviations before ``now_s`` (it is never
         passed); the last few thousand attempts are drawn one by one again. Their DNS
-        lookups are counted from the spacing's moments (their answer cannot have changed).
+        lookups are counted from the spacing (their answer cannot have changed).
         """
         ceiling = float(self._ceilings(attempt, 1)[0])
         mean_s, sd_s = duration_s + ceiling / 2, ceiling / math.sqrt(12.0)
@@ -225,7 +225,7 @@ class DirectCohort(Cohort):
             if leap <= 0:
                 return attempt, start_s
             landed = start_s + leap * mean_s + math.sqrt(leap) * sd_s * self.rng.standard_normal()
-            cache.count_lookups(start_s, landed, mean_s, sd_s)
+            cache.count_lookups(start_s, landed, duration_s, ceiling)
             attempt, start_s = attempt + leap, float(landed)
 
     def _ceilings(self, attempt: int, count: int) -> FloatArray:

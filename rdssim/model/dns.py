@@ -12,6 +12,7 @@ import numpy.typing as npt
 import simpy
 
 from rdssim.model.context import FirstOf, Signal, SimContext
+from rdssim.model.renewal import lookup_gap_s
 
 
 class Endpoint:
@@ -128,18 +129,17 @@ class DnsCache:
             i = bisect.bisect_left(starts_s, self._expiry_s, lo=i + 1)
         self.endpoint.resolve(lookups)
 
-    def count_lookups(self, from_s: float, to_s: float, mean_s: float, sd_s: float) -> None:
-        """Attempts spaced ``mean_s`` apart on average (standard deviation ``sd_s``) from
-        ``from_s`` to ``to_s`` resolved the name while its answer could not change: count
-        their lookups. None comes before the cached answer expires (a cache that still holds
-        an old answer looks up at its expiry, after ``to_s``); from then on each comes at the
-        first attempt after an expiry, on average the renewal residual
-        (sd^2 + mean^2) / (2 mean) after it. The expiry keeps its phase, one such gap after
-        each lookup: moved to ``to_s`` it would shift the next lookup, and the moment a
-        changed answer is seen, by up to a cache lifetime."""
+    def count_lookups(self, from_s: float, to_s: float, least_s: float, spread_s: float) -> None:
+        """Attempts spaced ``least_s + U(0, spread_s)`` apart from ``from_s`` to ``to_s``
+        resolved the name while its answer could not change: count their lookups. None
+        comes before the cached answer expires (a cache that still holds an old answer looks
+        up at its expiry, after ``to_s``); from then on they come
+        :func:`rdssim.model.renewal.lookup_gap_s` apart on average. The expiry keeps its
+        phase, one such gap after each lookup: moved to ``to_s`` it would shift the next
+        lookup, and the moment a changed answer is seen, by up to a cache lifetime."""
         if math.isinf(self.keep_s) or self._expiry_s >= to_s:
             return
-        gap_s = max(mean_s, self.keep_s + (sd_s**2 + mean_s**2) / (2 * mean_s))
+        gap_s = lookup_gap_s(self.keep_s, least_s, spread_s)
         first_s = max(from_s, self._expiry_s)
         lookups = math.ceil((to_s - first_s) / gap_s)
         self.endpoint.resolve(lookups)
