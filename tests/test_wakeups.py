@@ -6,6 +6,7 @@ replacement. Groups are summarized in the scenario's order."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,6 +117,76 @@ def test_sleeping_through_changes_sees_what_waking_saw(
     for (v, seed), seen in asleep.items():
         awake = _as_observed(build(variants[v], seed).run(), tmp_path / "b.jsonl")
         assert seen == awake, (v, seed)
+
+
+DEPLOYMENTS = {
+    "multi-az-instance": ["db-1: primary", "db-2: standby"],
+    "single-az": ["db-1: primary"],
+    "multi-az-cluster": ["db-1: primary", "db-2: reader", "db-3: reader"],
+    "self-managed-ec2": ["db-1: primary", "db-2: standby"],
+}
+FAULTS = ["host-crash", "network-loss", "az-outage", "engine-crash", "unresponsive"]
+
+
+def random_scenario(seed: int) -> str:
+    """A deployment of any type, one to three direct client groups of every kind, and faults
+    that stall, cut off or crash the writer: what wakes cohorts serving and stuck."""
+    rng = random.Random(seed)
+    kind = rng.choice(list(DEPLOYMENTS))
+    azs = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    instances = "".join(
+        f"    - {{name: {name}, az: {azs[i]}, role: {role.strip()}}}\n"
+        for i, (name, role) in enumerate(entry.split(":") for entry in DEPLOYMENTS[kind])
+    )
+    ha = "  ha: {manager: patroni}\n" if kind == "self-managed-ec2" else ""
+    limit = rng.choice(["", "  max_connections: 60\n"])
+    faults = []
+    for _ in range(rng.randint(1, 3)):
+        fault = rng.choice(FAULTS + (["reboot-with-failover"] if kind != "single-az" else []))
+        where = "az: us-east-1a" if fault == "az-outage" else "target: db-1"
+        if fault == "reboot-with-failover":
+            where = ""
+        lasts = f", duration: {rng.randint(5, 300)}s" if fault in FAULTS[1:3] + FAULTS[4:] else ""
+        faults.append(f"  - {{at: {rng.randint(10, 600)}s, kind: {fault}, {where}{lasts}}}\n")
+    groups = []
+    for g in range(rng.randint(1, 3)):
+        pool = rng.choice(["", ", kind: per-request"])
+        groups.append(
+            f"  - {{name: g{g}{pool}, instances: {rng.choice([1, 5, 40, 200])},"
+            f" requests_per_s: {rng.choice([0.5, 2, 10])}, cohorts: {rng.randint(1, 12)},"
+            f" dns_cache: {rng.choice(['ttl', 'fixed', 'forever'])},"
+            f" dns_cache_for: {rng.choice([0, 1, 5, 30, 300])}s,"
+            f" read_timeout: {rng.choice(['none', '5s', '30s'])}"
+            + (
+                f", pool: {{size: {rng.choice([2, 10])}, max_lifetime: {rng.choice([60, 1800])}s,"
+                f" validate_on_borrow: {rng.choice(['true', 'false'])}}}"
+                if not pool
+                else ""
+            )
+            + "}\n"
+        )
+    return (
+        f"name: random{seed}\nengine: postgres\nduration: 900s\n"
+        f"deployment:\n  type: {kind}\n{limit}  instances:\n{instances}{ha}"
+        "workload:\n  phases: [{start: 0s, writes_per_s: 200}]\n"
+        f"probe: {{enabled: {rng.choice(['true', 'false'])}}}\n"
+        "faults:\n" + "".join(faults) + "clients:\n" + "".join(groups)
+    )
+
+
+def test_random_scenarios_see_the_same_asleep_and_awake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 random deployments, groups and faults (one cohort in twenty sleeps through a
+    change that matters if the views leave out a host's state: caught here)."""
+    scenarios = [parse_scenario_text(random_scenario(seed)).variants["base"] for seed in range(200)]
+    asleep = [
+        _as_observed(build(sc, seed).run(), tmp_path / "a.jsonl")
+        for seed, sc in enumerate(scenarios)
+    ]
+    monkeypatch.setattr(direct, "first_change_of", _woken_at_every_change)
+    for seed, sc in enumerate(scenarios):
+        assert asleep[seed] == _as_observed(build(sc, seed).run(), tmp_path / "b.jsonl"), seed
 
 
 CLUSTER_REPOINT = """

@@ -375,6 +375,18 @@ class DirectCohort(Cohort):
         deadline_s = math.inf  # while only suspended, requests wait for it to resume
         cut_off = restarted = False
         host = inst.hosts_replaced
+
+        def waiting_view() -> object:
+            """What this loop reads that a change elsewhere may move (the rest is timed)."""
+            return (
+                inst.host_up,
+                inst.reachable,
+                inst.hosts_replaced,
+                inst.answers,
+                inst.role,
+                inst.op_state,
+            )
+
         while True:
             cut_off = cut_off or not (inst.host_up and inst.reachable)
             if not restarted and (not inst.host_up or inst.hosts_replaced != host):
@@ -398,7 +410,8 @@ class DirectCohort(Cohort):
                     answer = _answer_at_retransmission(inst)
                     if answer != "stuck":
                         stuck.ends = (at_s, answer)
-                    yield first_of(env, [self.ctx.changed.wait(), env.timeout(at_s - env.now)])
+                    retransmission = env.timeout(at_s - env.now)
+                    yield first_change_of(env, self.ctx.changed, waiting_view, [retransmission])
                     if env.now >= at_s:
                         cut_off = not (inst.host_up and inst.reachable)
                         if not cut_off and _answers(inst):
@@ -414,7 +427,8 @@ class DirectCohort(Cohort):
             if env.now >= deadline_s:
                 end = "read-timeout"
                 break
-            yield first_of(env, [self.ctx.changed.wait(), env.timeout(deadline_s - env.now)])
+            timeout = env.timeout(deadline_s - env.now)
+            yield first_change_of(env, self.ctx.changed, waiting_view, [timeout])
         self._release(stuck, end, env.now)
         return end is None
 
