@@ -94,6 +94,14 @@ def test_bundled_scenarios_see_what_the_polled_probe_saw(
     assert client_downtime(record) == pytest.approx(client_downtime(reference), abs=1e-9)
 
 
+CLUSTER_LINKS = """\
+deployment:
+  type: multi-az-cluster
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+    - {name: db-2, az: us-east-1b, role: reader, link: {latency: 2ms}}
+    - {name: db-3, az: us-east-1c, role: reader, link: {latency: 40ms}}
+"""
 CASES = {
     "ttl-host-crash": MULTI_AZ + "faults: [{at: 5m, kind: host-crash, target: primary}]\n",
     "fixed-cache": MULTI_AZ
@@ -114,6 +122,17 @@ CASES = {
     + "proxy: {enabled: true}\n"
     + "faults: [{at: 5m, kind: host-crash, target: primary},"
     + " {at: 40m, kind: az-outage, az: us-east-1b, duration: 5m}]\n",
+    # Commits get faster with no state change to wake anyone: a new standby's sync cut
+    # short by its AZ going dark, a DB cluster's nearer reader acknowledging again.
+    "sync-cut-short": MULTI_AZ
+    + "probe: {interval: 0.37s}\n"
+    + "faults: [{at: 100s, kind: host-crash, target: db-2},"
+    + " {at: 700s, kind: az-outage, az: us-east-1b, duration: 15m}]\n"
+    + "timings: {host_replacement: 60s, standby_rebuild: 60s, standby_sync: 10m}\n",
+    "cluster-reader-back": CLUSTER_LINKS
+    + "probe: {interval: 0.37s}\n"
+    + "faults: [{at: 300s, kind: host-crash, target: db-2}]\n"
+    + "timings: {host_replacement: 120s}\n",
     "proxy-short-timeout": MULTI_AZ
     + "proxy: {enabled: true, connection_borrow_timeout: 2s}\n"
     + "probe: {read_timeout: 1.5s, interval: 700ms}\n"

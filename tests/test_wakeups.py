@@ -1,77 +1,23 @@
-"""When direct cohorts wake, and what they do then. Cohorts serving on an instance sleep
-through changes that move nothing they look at (context.first_change_of): the Record is the
-one waking at every change gives. A pool given another endpoint moves at its next
-replacement. Groups are summarized in the scenario's order."""
+"""When direct cohorts wake, and what they do then. Cohorts serving on an instance, or
+waiting on connections that stopped answering, sleep through changes that move nothing they
+look at (DirectCohort._sleep_through): the Record is the one looking at every change gives.
+A pool given another endpoint moves at its next replacement; commits that get faster with no
+state change of their own are seen; groups are summarized in the scenario's order."""
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-import simpy
 
 import rdssim.model.direct as direct
-from rdssim.model.context import Signal, first_change_of, first_of
 from rdssim.record import Record
 from rdssim.scenario import load_scenario, parse_scenario_text
 from rdssim.sim import build
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-
-
-def test_a_fire_that_changes_nothing_seen_is_slept_through() -> None:
-    env = simpy.Environment()
-    signal = Signal(env)
-    state = {"role": "primary"}
-    woken_at: list[float] = []
-
-    def waiter() -> simpy.events.ProcessGenerator:
-        yield first_change_of(env, signal, lambda: state["role"])
-        woken_at.append(env.now)
-
-    def changes() -> simpy.events.ProcessGenerator:
-        for at, role in ((1.0, "primary"), (2.0, "primary"), (3.0, "none")):
-            yield env.timeout(at - env.now)
-            state["role"] = role
-            signal.fire()
-
-    env.process(waiter())
-    env.process(changes())
-    env.run()
-    assert woken_at == [3.0]
-
-
-def test_the_other_events_still_wake() -> None:
-    env = simpy.Environment()
-    signal = Signal(env)
-    woken_at: list[float] = []
-
-    def waiter() -> simpy.events.ProcessGenerator:
-        yield first_change_of(env, signal, lambda: "same", [env.timeout(5.0)])
-        woken_at.append(env.now)
-
-    def fires() -> simpy.events.ProcessGenerator:
-        for _ in range(3):
-            yield env.timeout(1.0)
-            signal.fire()
-
-    env.process(waiter())
-    env.process(fires())
-    env.run()
-    assert woken_at == [5.0]
-
-
-def _woken_at_every_change(
-    env: simpy.Environment,
-    signal: Signal,
-    seen: object,
-    events: Sequence[simpy.Event] = (),
-) -> simpy.Event:
-    """What the cohorts did before: any fire of the signal resumes them."""
-    return first_of(env, [signal.wait(), *events])
 
 
 def _as_observed(record: Record, path: Path) -> tuple[list[str], list[tuple[str, float, float]]]:
@@ -113,7 +59,7 @@ def test_sleeping_through_changes_sees_what_waking_saw(
         for v, sc in variants.items()
         for seed in range(3)
     }
-    monkeypatch.setattr(direct, "first_change_of", _woken_at_every_change)
+    monkeypatch.setattr(direct, "_SLEEP_THROUGH", False)
     for (v, seed), seen in asleep.items():
         awake = _as_observed(build(variants[v], seed).run(), tmp_path / "b.jsonl")
         assert seen == awake, (v, seed)
@@ -184,7 +130,7 @@ def test_random_scenarios_see_the_same_asleep_and_awake(
         _as_observed(build(sc, seed).run(), tmp_path / "a.jsonl")
         for seed, sc in enumerate(scenarios)
     ]
-    monkeypatch.setattr(direct, "first_change_of", _woken_at_every_change)
+    monkeypatch.setattr(direct, "_SLEEP_THROUGH", False)
     for seed, sc in enumerate(scenarios):
         assert asleep[seed] == _as_observed(build(sc, seed).run(), tmp_path / "b.jsonl"), seed
 
@@ -240,3 +186,75 @@ def test_groups_are_summarized_in_the_scenario_order() -> None:
     clients = summarize(record).clients
     assert clients is not None
     assert list(clients.client_downtime_by_group) == ["web", "app"]
+
+
+def _moves(text: str, seeds: range) -> list[dict[int, float]]:
+    """Per seed, when each cohort's writes were first refused (it moved to a reader)."""
+    scenario = parse_scenario_text(text).variants["base"]
+    out = []
+    for seed in seeds:
+        moved: dict[int, float] = {}
+        for flow in sorted(build(scenario, seed).run().flows, key=lambda f: f.start_s):
+            if flow.error == "refused":
+                moved.setdefault(flow.cohort, flow.start_s)
+        out.append(moved)
+    return out
+
+
+def test_a_pool_with_a_forever_cache_given_another_endpoint_moves_too() -> None:
+    """A cache that never looks again still starts empty for the endpoint the application
+    is given: the next replacement follows it (it had moved only if something else woke the
+    cohort, and, asleep, never)."""
+    text = CLUSTER_REPOINT.replace("cohorts: 8,", "cohorts: 8, dns_cache: forever,")
+    for moved in _moves(text, range(3)):
+        assert sorted(moved) == list(range(8))
+        assert all(300.0 < at <= 360.0 for at in moved.values()), moved
+
+
+def test_a_pool_given_another_endpoint_while_stuck_moves_when_it_is_through() -> None:
+    """Re-pointed while its connections hang on a writer whose commits wait (both readers
+    cut off, 200-300 s): once they are through, the replacements that came due meanwhile
+    are made and follow the new endpoint (the loop had kept the old endpoint and never
+    moved)."""
+    faults = (
+        "faults:\n  - {at: 200s, kind: network-loss, target: db-2, duration: 100s}\n"
+        "  - {at: 200s, kind: network-loss, target: db-3, duration: 100s}\n"
+    )
+    text = CLUSTER_REPOINT.replace("at: 300s, kind: repoint", "at: 201s, kind: repoint")
+    text = text.replace("actions:", faults + "actions:")
+    for moved in _moves(text, range(3)):
+        assert moved == dict.fromkeys(range(8), 300.0)
+
+
+def _ok_latencies(text: str) -> list[tuple[float, float]]:
+    """(start, latency) of cohort 0's successful Flows."""
+    record = build(parse_scenario_text(text).variants["base"], 0).run()
+    flows = sorted(
+        (f for f in record.flows if f.cohort == 0 and f.outcome == "ok"), key=lambda f: f.start_s
+    )
+    return [(f.start_s, f.latency_start_s) for f in flows]
+
+
+def test_commits_that_get_faster_without_a_state_change_are_seen() -> None:
+    """A DB cluster's commit waits for the nearer reader: db-2 (2 ms away) crashes, db-3
+    (40 ms) acknowledges meanwhile, and when db-2 is back commits are fast again, though the
+    writer's own state never changed."""
+    text = """
+name: acks
+duration: 1h
+deployment:
+  type: multi-az-cluster
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+    - {name: db-2, az: us-east-1b, role: reader, link: {latency: 2ms}}
+    - {name: db-3, az: us-east-1c, role: reader, link: {latency: 40ms}}
+workload:
+  phases: [{start: 0s, writes_per_s: 200}]
+probe: {enabled: false}
+faults: [{at: 300s, kind: host-crash, target: db-2}]
+timings: {host_replacement: 120s}
+clients:
+  - {name: app, instances: 4, requests_per_s: 10, cohorts: 2}
+"""
+    latencies = [round(latency, 6) for _, latency in _ok_latencies(text)]
+    assert latencies == [0.024, 0.1, 0.024]  # 20 ms + the round trip to the nearer reader

@@ -55,47 +55,6 @@ def first_of(env: simpy.Environment, events: Sequence[simpy.Event]) -> simpy.Eve
     return woken
 
 
-def first_change_of(
-    env: simpy.Environment,
-    signal: Signal,
-    seen: Callable[[], object],
-    events: Sequence[simpy.Event] = (),
-) -> simpy.Event:
-    """``first_of([signal.wait(), *events])`` for a waiter that only cares whether ``seen()``
-    changes: a fire of ``signal`` after which ``seen()`` returns what it returned here is
-    slept through (the waiter is carried over to the signal's next fire without being
-    resumed). A thousand cohorts serving on one instance are not woken by every change of
-    another one (DESIGN.md principle 1: cost follows the state changes that matter).
-    ``seen()`` must read everything the waiter would look at when it woke."""
-    woken = env.event()
-    before = seen()
-
-    def wake(_: simpy.Event) -> None:
-        if not woken.triggered:
-            woken.succeed()
-
-    def arm() -> None:
-        callbacks = signal.wait().callbacks
-        assert callbacks is not None  # a signal's event is replaced as it fires
-        callbacks.append(on_fire)
-
-    def on_fire(_: simpy.Event) -> None:
-        if woken.triggered:
-            return
-        if seen() != before:
-            woken.succeed()
-        else:
-            arm()
-
-    arm()
-    for event in events:
-        if event.callbacks is None:
-            wake(event)
-        else:
-            event.callbacks.append(wake)
-    return woken
-
-
 class FirstOf:
     """One shared event for "the next fire of any of these signals": a thousand cohorts
     waiting on the same signals wait on one event, not one each (DESIGN.md principle 1:

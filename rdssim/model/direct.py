@@ -5,7 +5,7 @@ client sees")."""
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ import simpy
 
 from rdssim.model.cohort import Cohort, session_connections
 from rdssim.model.conntable import ConnectionTable
-from rdssim.model.context import SimContext, first_change_of, first_of
+from rdssim.model.context import SimContext, first_of
 from rdssim.model.dns import DnsCache, Endpoint
 from rdssim.model.flows import Part, write_queue
 from rdssim.model.instance import STALLED, Instance
@@ -50,6 +50,11 @@ def connect_outcome(spec: ClientSpec, inst: Instance) -> tuple[str | None, float
     return None, spec.connect_s
 
 
+_SLEEP_THROUGH = True
+"""Whether cohorts sleep through changes their view does not show (tests switch it off to
+compare: the same Record either way)."""
+
+
 class DirectCohort(Cohort):
     """Instances that resolve the instance endpoint themselves and connect to its answer."""
 
@@ -75,6 +80,8 @@ class DirectCohort(Cohort):
         self.failing: tuple[DnsCache, float, float, int] | None = None
         """The cache and (start, duration, index) of the attempt that a run of alike
         failures began with, while it goes on."""
+        self._timers: dict[float, simpy.Timeout] = {}
+        """The timeouts waited for, by instant, until they fire (:meth:`_timer`)."""
         self.stuck: _Stuck | None = None
         """Requests queued on connections that stopped answering, until they end."""
         self.backlog: list[tuple[float, float, bool]] = []
@@ -135,7 +142,7 @@ class DirectCohort(Cohort):
                 attempt, next_s = yield from self._retry_alike(
                     env.now, duration_s, attempt, address, error
                 )
-                yield env.timeout(next_s - env.now)
+                yield self._timer(next_s)
                 continue
             yield env.timeout(duration_s)
             if self.table.total(address) >= self.table.max_connections:
@@ -160,7 +167,7 @@ class DirectCohort(Cohort):
         expiry = None
         if cache.stale() and cache.expiry_s > env.now:
             # The endpoint names another instance: the attempt after the expiry sees it.
-            expiry = env.timeout(cache.expiry_s - env.now)
+            expiry = self._timer(cache.expiry_s)
         self.failing = (cache, start_s, duration_s, attempt)
         while True:
             changes = cache.endpoint.changed_or_topology
@@ -275,8 +282,11 @@ class DirectCohort(Cohort):
         # the next replacement is timed and follows the cache's answer.
         recycle_s = opens_from_s = None
         if spec.kind == "pool":
-            recycle_s = env.now + (self.rng.uniform(0, lifetime_s) if first else lifetime_s)
-            opens_from_s = env.now if first else recycle_s
+            # The n-th replacement is at phase + n lifetimes, however many were passed at once.
+            phase_s = env.now + (self.rng.uniform(0, lifetime_s) if first else lifetime_s)
+            recycle_s = opens_from_s = phase_s
+            if first:
+                opens_from_s = env.now
         # The pool fills up once its first connections are open.
         fill = env.timeout(spec.connect_s) if self.granted < self.wanted else None
         inst = self.instances[self.address]
@@ -287,7 +297,7 @@ class DirectCohort(Cohort):
             commit_s = self.ctx.commit_latency_s
             return inst.role, inst.op_state, inst.answers, cache, cache.endpoint.target, commit_s
 
-        named = self.cache.endpoint.target
+        named: str | None = self.cache.endpoint.target
         while True:
             endpoint = self.cache.endpoint  # a reconfigured application follows another one
             # The state is checked before waiting: it may have changed while connecting.
@@ -299,6 +309,9 @@ class DirectCohort(Cohort):
                 if not resumed:
                     self._drop()
                     return
+                # The application may have been given another endpoint meanwhile, and the
+                # replacements due while the connections were stuck are made now.
+                endpoint, named = self.cache.endpoint, None
                 if spec.kind == "pool" and opens_from_s is None:
                     self.table.set_open_rate(self.key, self.granted / lifetime_s)
                 self.flows.set(self._serve_parts())
@@ -315,7 +328,10 @@ class DirectCohort(Cohort):
                 # Replacements made while the endpoint named this instance went back to it
                 # (the loop wakes when its answer changes, not at each replacement).
                 moved = named != self.address
-                recycle_s += (math.floor((env.now - recycle_s) / lifetime_s) + 1) * lifetime_s
+                count = math.floor((env.now - phase_s) / lifetime_s) + 1
+                while phase_s + count * lifetime_s <= env.now:  # rounding
+                    count += 1
+                recycle_s = phase_s + count * lifetime_s
                 if (
                     moved
                     and endpoint.target != self.address
@@ -336,20 +352,51 @@ class DirectCohort(Cohort):
                         self.table.set_open_rate(self.key, more / lifetime_s)
                     self.flows.set(self._serve_parts())
             self.flows.set(self._serve_parts())  # commits may be slower now (or no longer)
-            wakers = []
+            wakers: list[simpy.Event] = []
             if self.granted < self.wanted:
                 wakers.append(fill if fill is not None else self.table.released.wait())
             if opens_from_s is not None:
-                wakers.append(env.timeout(opens_from_s - env.now))
+                wakers.append(self._timer(opens_from_s))
             if recycle_s is not None:
                 wakers.append(endpoint.changed.wait())
-                if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
-                    wakers.append(env.timeout(recycle_s - env.now))
+                if endpoint.target != self.address and self._may_move(self.cache):
+                    wakers.append(self._timer(recycle_s))
             named = endpoint.target  # what the endpoint names while this loop waits
             if self.granted < self.wanted:  # the table's room may change with anything
                 yield first_of(env, [self.ctx.changed.wait(), *wakers])
             else:
-                yield first_change_of(env, self.ctx.changed, serving_view, wakers)
+                yield from self._sleep_through(serving_view, wakers)
+
+    def _sleep_through(
+        self, view: Callable[[], object], wakers: list[simpy.Event]
+    ) -> Generator[simpy.Event, Any, None]:
+        """Wait for one of ``wakers`` or a topology change; a change after which ``view()``
+        is what it was is slept through (the loop that called this would do nothing for
+        it: another instance's state, a replica's lag). The view is read when the loop
+        would have looked, after whatever the change set off at that instant."""
+        seen = view()
+        while True:
+            yield first_of(self.ctx.env, [self.ctx.changed.wait(), *wakers])
+            if not _SLEEP_THROUGH or any(w.processed for w in wakers) or view() != seen:
+                return
+
+    def _timer(self, at_s: float) -> simpy.Timeout:
+        """A timeout at ``at_s``, the same one for every wait made before it fires: a loop
+        that wakes and waits again for the same instant queues no second timeout, and its
+        timer lands where it would have however often the loop woke meanwhile (a delay
+        ``at_s - now`` from another ``now`` can land an ulp away)."""
+        timer = self._timers.get(at_s)
+        if timer is None or timer.processed:
+            env = self.ctx.env
+            self._timers = {t: e for t, e in self._timers.items() if not e.processed}
+            timer = self._timers[at_s] = env.timeout(max(0.0, at_s - env.now))
+        return timer
+
+    def _may_move(self, cache: DnsCache) -> bool:
+        """Whether a replacement can follow another answer: the cache looks the name up
+        again in time, or holds no answer naming this address (the application was given
+        another endpoint: its fresh cache has none yet)."""
+        return math.isfinite(cache.keep_s) or cache.answer != self.address
 
     # -- waiting on connections that do not answer ---------------------------------------------
     def _wait_for_answers(self, inst: Instance) -> Generator[simpy.Event, Any, bool]:
@@ -410,8 +457,8 @@ class DirectCohort(Cohort):
                     answer = _answer_at_retransmission(inst)
                     if answer != "stuck":
                         stuck.ends = (at_s, answer)
-                    retransmission = env.timeout(at_s - env.now)
-                    yield first_change_of(env, self.ctx.changed, waiting_view, [retransmission])
+                    retransmission = self._timer(at_s)
+                    yield from self._sleep_through(waiting_view, [retransmission])
                     if env.now >= at_s:
                         cut_off = not (inst.host_up and inst.reachable)
                         if not cut_off and _answers(inst):
@@ -427,8 +474,8 @@ class DirectCohort(Cohort):
             if env.now >= deadline_s:
                 end = "read-timeout"
                 break
-            timeout = env.timeout(deadline_s - env.now)
-            yield first_change_of(env, self.ctx.changed, waiting_view, [timeout])
+            timeout = self._timer(deadline_s)
+            yield from self._sleep_through(waiting_view, [timeout])
         self._release(stuck, end, env.now)
         return end is None
 

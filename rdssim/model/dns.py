@@ -104,6 +104,11 @@ class DnsCache:
         return self._cached
 
     @property
+    def answer(self) -> str | None:
+        """The answer held, expired or not (None before the first lookup)."""
+        return self._cached
+
+    @property
     def expiry_s(self) -> float:
         return self._expiry_s
 
