@@ -48,6 +48,16 @@ deployment:
     - {name: db-1, az: us-east-1a, role: primary}
 """
 
+CLUSTER_LINKS = """\
+deployment:
+  type: multi-az-cluster
+  instances:
+    - {name: db-1, az: us-east-1a, role: primary}
+    - {name: db-2, az: us-east-1b, role: reader, link: {latency: 2ms}}
+    - {name: db-3, az: us-east-1c, role: reader, link: {latency: 40ms}}
+"""
+"""A DB cluster whose readers are 2 ms and 40 ms away: commits wait for the nearer one."""
+
 
 def scenario_set(text: str, file: str = "<string>") -> ScenarioSet:
     """Parse scenario YAML given inline (indentation is removed first)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MULTI_AZ, SCENARIOS, SINGLE_AZ, scenario
+from conftest import CLUSTER_LINKS, MULTI_AZ, SCENARIOS, SINGLE_AZ, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polled_probe import PolledProbe
@@ -94,14 +94,6 @@ def test_bundled_scenarios_see_what_the_polled_probe_saw(
     assert client_downtime(record) == pytest.approx(client_downtime(reference), abs=1e-9)
 
 
-CLUSTER_LINKS = """\
-deployment:
-  type: multi-az-cluster
-  instances:
-    - {name: db-1, az: us-east-1a, role: primary}
-    - {name: db-2, az: us-east-1b, role: reader, link: {latency: 2ms}}
-    - {name: db-3, az: us-east-1c, role: reader, link: {latency: 40ms}}
-"""
 CASES = {
     "ttl-host-crash": MULTI_AZ + "faults: [{at: 5m, kind: host-crash, target: primary}]\n",
     "fixed-cache": MULTI_AZ

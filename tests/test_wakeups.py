@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import CLUSTER_LINKS
 
 import rdssim.model.direct as direct
 from rdssim.record import Record
@@ -239,15 +240,10 @@ def test_commits_that_get_faster_without_a_state_change_are_seen() -> None:
     """A DB cluster's commit waits for the nearer reader: db-2 (2 ms away) crashes, db-3
     (40 ms) acknowledges meanwhile, and when db-2 is back commits are fast again, though the
     writer's own state never changed."""
-    text = """
-name: acks
-duration: 1h
-deployment:
-  type: multi-az-cluster
-  instances:
-    - {name: db-1, az: us-east-1a, role: primary}
-    - {name: db-2, az: us-east-1b, role: reader, link: {latency: 2ms}}
-    - {name: db-3, az: us-east-1c, role: reader, link: {latency: 40ms}}
+    text = (
+        "name: acks\nduration: 1h\n"
+        + CLUSTER_LINKS
+        + """
 workload:
   phases: [{start: 0s, writes_per_s: 200}]
 probe: {enabled: false}
@@ -256,5 +252,6 @@ timings: {host_replacement: 120s}
 clients:
   - {name: app, instances: 4, requests_per_s: 10, cohorts: 2}
 """
+    )
     latencies = [round(latency, 6) for _, latency in _ok_latencies(text)]
     assert latencies == [0.024, 0.1, 0.024]  # 20 ms + the round trip to the nearer reader
