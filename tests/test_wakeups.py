@@ -255,3 +255,16 @@ clients:
     )
     latencies = [round(latency, 6) for _, latency in _ok_latencies(text)]
     assert latencies == [0.024, 0.1, 0.024]  # 20 ms + the round trip to the nearer reader
+
+
+def test_a_short_stall_with_no_replacement_due_does_not_move_a_pool() -> None:
+    """Re-pointed during a 5 s stall in which no cohort's replacement falls due: each moves
+    at its own next replacement after it, not all at once as the stall ends (the passed
+    replacements, which went back to db-1, had been taken for due ones)."""
+    faults = "faults:\n  - {at: 290s, kind: network-loss, target: db-1, duration: 5s}\n"
+    text = CLUSTER_REPOINT.replace("at: 300s, kind: repoint", "at: 292s, kind: repoint")
+    text = text.replace("actions:", faults + "actions:")
+    for moved in _moves(text, range(3)):
+        assert sorted(moved) == list(range(8))
+        assert all(296.0 < at <= 352.0 for at in moved.values()), moved
+        assert len(set(moved.values())) == 8, moved

@@ -305,6 +305,10 @@ class DirectCohort(Cohort):
                 # Connections stuck in use are not replaced (HikariCP retires idle ones).
                 if spec.kind == "pool":
                     self.table.set_open_rate(self.key, 0.0)
+                if recycle_s is not None and env.now >= recycle_s and named == self.address:
+                    # The replacements until now went back to this instance: only those
+                    # falling due while the connections are stuck wait for them.
+                    recycle_s = _next_after(phase_s, lifetime_s, env.now)
                 resumed = yield from self._wait_for_answers(inst)
                 if not resumed:
                     self._drop()
@@ -328,10 +332,7 @@ class DirectCohort(Cohort):
                 # Replacements made while the endpoint named this instance went back to it
                 # (the loop wakes when its answer changes, not at each replacement).
                 moved = named != self.address
-                count = math.floor((env.now - phase_s) / lifetime_s) + 1
-                while phase_s + count * lifetime_s <= env.now:  # rounding
-                    count += 1
-                recycle_s = phase_s + count * lifetime_s
+                recycle_s = _next_after(phase_s, lifetime_s, env.now)
                 if (
                     moved
                     and endpoint.target != self.address
@@ -557,6 +558,15 @@ class DirectCohort(Cohort):
             cache, start_s, duration_s, attempt = self.failing
             self._attempts_until(cache, self.ctx.now, start_s, duration_s, attempt)
         super().finish()
+
+
+def _next_after(phase_s: float, period_s: float, now_s: float) -> float:
+    """The first of phase + n periods after ``now_s`` (n counted, not added up: the same
+    instant however many were passed at once)."""
+    count = math.floor((now_s - phase_s) / period_s) + 1
+    while phase_s + count * period_s <= now_s:  # rounding
+        count += 1
+    return phase_s + count * period_s
 
 
 def _answer_at_retransmission(inst: Instance) -> str | None:
