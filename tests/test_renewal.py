@@ -8,9 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from rdssim.model.renewal import EXACT_UP_TO, irwin_hall_cdf, lookup_gap_s, renewal_function
+from rdssim.model.renewal import WINDOW_TERMS, irwin_hall_cdf, lookup_gap_s, renewal_function
 
 SPACINGS = [(0.002, 0.001), (0.0005, 0.001), (0.0, 0.002), (0.001, 0.004), (0.1, 5.0)]
+# Nearly even: a back-off spread small against the attempt's own time (the renewal function
+# stays step-like for many spacings).
+NEAR_EVEN = [(2.0, 0.01), (2.0, 0.05), (1.0, 0.001), (0.02, 0.001)]
 
 
 def simulated_gap(keep: float, least: float, spread: float, samples: int = 100_000) -> tuple:
@@ -42,12 +45,25 @@ def test_the_gap_is_what_attempt_by_attempt_lookups_average(
     assert lookup_gap_s(keep, least, spread) == pytest.approx(mean, abs=5 * error + 1e-12)
 
 
-@pytest.mark.parametrize(("least", "spread"), SPACINGS)
+@pytest.mark.parametrize(("least", "spread"), NEAR_EVEN)
+@pytest.mark.parametrize("keeps", [1.5, 6.7, 12.2, 12.35, 15.0, 40.0])
+def test_nearly_even_spacings_too(least: float, spread: float, keeps: float) -> None:
+    keep = keeps * (least + spread / 2)
+    mean, error = simulated_gap(keep, least, spread)
+    assert lookup_gap_s(keep, least, spread) == pytest.approx(mean, abs=5 * error + 1e-12)
+
+
+@pytest.mark.parametrize(("least", "spread"), SPACINGS + NEAR_EVEN)
 def test_the_asymptote_takes_over_where_they_agree(least: float, spread: float) -> None:
-    mean = least + spread / 2
-    keep = EXACT_UP_TO * mean
-    exact = mean * (1 + renewal_function(keep, least, spread))
-    assert lookup_gap_s(keep, least, spread) == pytest.approx(exact, rel=5e-4)
+    # A cache so long that the window of uncertain terms passes WINDOW_TERMS: the sum just
+    # short of it and the asymptote just past it agree.
+    mean, sd = least + spread / 2, spread / math.sqrt(12)
+    n = (WINDOW_TERMS * mean / (2 * 9.0 * sd)) ** 2  # the window is about 18 sd sqrt(n) / mean
+    short, long = 0.98 * n * mean, 1.02 * n * mean
+    asymptote = long / mean + (sd**2 - mean**2) / (2 * mean**2)
+    assert renewal_function(long, least, spread) == pytest.approx(asymptote, rel=1e-12)
+    summed = renewal_function(short, least, spread)
+    assert summed == pytest.approx(short / mean + (sd**2 - mean**2) / (2 * mean**2), abs=1e-3)
 
 
 def test_a_cache_shorter_than_the_shortest_spacing_is_looked_up_at_every_attempt() -> None:
