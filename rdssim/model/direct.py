@@ -376,9 +376,13 @@ class DirectCohort(Cohort):
         it: another instance's state, a replica's lag). The view is read when the loop
         would have looked, after whatever the change set off at that instant."""
         seen = view()
+        env, changed = self.ctx.env, self.ctx.changed
         while True:
-            yield first_of(self.ctx.env, [self.ctx.changed.wait(), *wakers])
-            if not _SLEEP_THROUGH or any(w.processed for w in wakers) or view() != seen:
+            yield first_of(env, [changed.wait(), *wakers])
+            for waker in wakers:
+                if waker.callbacks is None:  # processed: it is what woke the loop
+                    return
+            if not _SLEEP_THROUGH or view() != seen:
                 return
 
     def _timer(self, at_s: float) -> simpy.Timeout:
@@ -386,11 +390,14 @@ class DirectCohort(Cohort):
         that wakes and waits again for the same instant queues no second timeout, and its
         timer lands where it would have however often the loop woke meanwhile (a delay
         ``at_s - now`` from another ``now`` can land an ulp away)."""
-        timer = self._timers.get(at_s)
-        if timer is None or timer.processed:
-            env = self.ctx.env
-            self._timers = {t: e for t, e in self._timers.items() if not e.processed}
-            timer = self._timers[at_s] = env.timeout(max(0.0, at_s - env.now))
+        timers = self._timers
+        timer = timers.get(at_s)
+        if timer is not None and timer.callbacks is not None:  # not processed yet
+            return timer
+        if len(timers) > 8:  # the processed ones are no use
+            self._timers = timers = {t: e for t, e in timers.items() if e.callbacks is not None}
+        env = self.ctx.env
+        timer = timers[at_s] = env.timeout(max(0.0, at_s - env.now))
         return timer
 
     def _may_move(self, cache: DnsCache) -> bool:
