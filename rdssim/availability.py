@@ -29,15 +29,14 @@ Cost: per state change and per flow, never per simulated second.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
 
-from rdssim.client_metrics import group_missing
-from rdssim.record import Flow, Record
+from rdssim.client_metrics import flows_by_group, group_missing
+from rdssim.record import Record
 from rdssim.scenario.fields import YEAR_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -169,9 +168,7 @@ def groups_profile(record: Record) -> Profile | None:
     """The request-weighted mean of the groups' missing shares (None without groups)."""
     if not record.flows:
         return None
-    by_group: dict[str, list[Flow]] = defaultdict(list)
-    for flow in record.flows:
-        by_group[flow.group].append(flow)
+    by_group = flows_by_group(record)
     total = sum(f.requests for f in record.flows)
     pieces = []
     for flows in by_group.values():

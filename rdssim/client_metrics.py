@@ -151,17 +151,22 @@ def connection_opens(record: Record) -> float:
     return bursts + float(np.sum(rates * spans))
 
 
-def summarize_clients(record: Record) -> ClientSummary | None:
-    """The ClientSummary of one run; None if it has no client groups."""
-    if not record.flows:
-        return None
-    # In the scenario's order of groups, not the order their first Flows were written in
-    # (cohorts ending a segment at the same instant may write in either order).
+def flows_by_group(record: Record) -> dict[str, list[Flow]]:
+    """Each client group's Flows, in the scenario's order of groups (meta client_groups),
+    not the order their first Flows were written in: cohorts ending a segment at the same
+    instant may write in either order."""
     declared = str(record.meta.get("client_groups", "")).split(",")
     by_group: dict[str, list[Flow]] = {name: [] for name in declared}
     for flow in record.flows:
         by_group.setdefault(flow.group, []).append(flow)
-    by_group = {name: flows for name, flows in by_group.items() if flows}
+    return {name: flows for name, flows in by_group.items() if flows}
+
+
+def summarize_clients(record: Record) -> ClientSummary | None:
+    """The ClientSummary of one run; None if it has no client groups."""
+    if not record.flows:
+        return None
+    by_group = flows_by_group(record)
     errors: dict[str, float] = defaultdict(float)
     for flow in record.flows:
         if flow.error is not None:
@@ -202,13 +207,7 @@ def _ms(seconds: float | None) -> float | None:
 
 def groups_recovered(record: Record) -> bool:
     """Whether every client group is back to its best at the end (:func:`group_recovered`)."""
-    # In the scenario's order of groups, not the order their first Flows were written in
-    # (cohorts ending a segment at the same instant may write in either order).
-    declared = str(record.meta.get("client_groups", "")).split(",")
-    by_group: dict[str, list[Flow]] = {name: [] for name in declared}
-    for flow in record.flows:
-        by_group.setdefault(flow.group, []).append(flow)
-    by_group = {name: flows for name, flows in by_group.items() if flows}
+    by_group = flows_by_group(record)
     return all(group_recovered(flows, record.duration_s) for flows in by_group.values())
 
 
