@@ -268,3 +268,18 @@ def test_a_short_stall_with_no_replacement_due_does_not_move_a_pool() -> None:
         assert sorted(moved) == list(range(8))
         assert all(296.0 < at <= 352.0 for at in moved.values()), moved
         assert len(set(moved.values())) == 8, moved
+
+
+def test_functions_given_another_endpoint_open_their_next_connections_there() -> None:
+    """Per-request clients open a connection for every request: given db-2's endpoint they
+    go there with their next requests, at the re-point (a fresh cache has no answer yet),
+    whatever the cache (they had stayed on db-1 for as long as it served)."""
+    for cache in ("ttl", "fixed", "forever"):
+        text = CLUSTER_REPOINT.replace(
+            "{name: app, kind: pool, instances: 8, requests_per_s: 10, cohorts: 8,",
+            f"{{name: app, kind: per-request, instances: 8, requests_per_s: 10, cohorts: 8,"
+            f" dns_cache: {cache},",
+        ).replace("\n     pool: {size: 2, max_lifetime: 60s}}", "}")
+        assert "per-request" in text and "pool:" not in text
+        for moved in _moves(text, range(2)):
+            assert moved == dict.fromkeys(range(8), 300.0), (cache, moved)

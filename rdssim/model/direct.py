@@ -340,6 +340,16 @@ class DirectCohort(Cohort):
                 ):
                     self._drop()  # max_lifetime: new connections follow the new answer
                     return
+            # Each request opens its own connection: once the cache answers the other
+            # instance (at its expiry, or at once for an application given another
+            # endpoint), the next requests go there.
+            if (
+                spec.kind == "per-request"
+                and endpoint.target != self.address
+                and self.cache.resolve() != self.address
+            ):
+                self._drop()
+                return
             if self.granted < self.wanted and (fill is None or fill.processed):
                 fill = None
                 more = self.table.hold(
@@ -362,6 +372,10 @@ class DirectCohort(Cohort):
                 wakers.append(endpoint.changed.wait())
                 if endpoint.target != self.address and self._may_move(self.cache):
                     wakers.append(self._timer(recycle_s))
+            if spec.kind == "per-request":
+                wakers.append(endpoint.changed.wait())
+                if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
+                    wakers.append(self._timer(self.cache.expiry_s))
             named = endpoint.target  # what the endpoint names while this loop waits
             if self.granted < self.wanted:  # the table's room may change with anything
                 yield first_of(env, [self.ctx.changed.wait(), *wakers])
