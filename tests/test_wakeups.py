@@ -73,6 +73,7 @@ DEPLOYMENTS = {
     "self-managed-ec2": ["db-1: primary", "db-2: standby"],
 }
 FAULTS = ["host-crash", "network-loss", "az-outage", "engine-crash", "unresponsive"]
+LASTING = ("network-loss", "az-outage", "unresponsive")
 
 
 def random_scenario(seed: int) -> str:
@@ -93,7 +94,7 @@ def random_scenario(seed: int) -> str:
         where = "az: us-east-1a" if fault == "az-outage" else "target: db-1"
         if fault == "reboot-with-failover":
             where = ""
-        lasts = f", duration: {rng.randint(5, 300)}s" if fault in FAULTS[1:3] + FAULTS[4:] else ""
+        lasts = f", duration: {rng.randint(5, 300)}s" if fault in LASTING else ""
         faults.append(f"  - {{at: {rng.randint(10, 600)}s, kind: {fault}, {where}{lasts}}}\n")
     groups = []
     for g in range(rng.randint(1, 3)):

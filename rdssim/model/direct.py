@@ -368,14 +368,12 @@ class DirectCohort(Cohort):
                 wakers.append(fill if fill is not None else self.table.released.wait())
             if opens_from_s is not None:
                 wakers.append(self._timer(opens_from_s))
-            if recycle_s is not None:
-                wakers.append(endpoint.changed.wait())
-                if endpoint.target != self.address and self._may_move(self.cache):
-                    wakers.append(self._timer(recycle_s))
-            if spec.kind == "per-request":
-                wakers.append(endpoint.changed.wait())
-                if endpoint.target != self.address and math.isfinite(self.cache.keep_s):
-                    wakers.append(self._timer(self.cache.expiry_s))
+            # A new answer is followed by the next connections: a pool's next replacement,
+            # a function's next requests once its cache looks the name up again.
+            wakers.append(endpoint.changed.wait())
+            if endpoint.target != self.address and self._may_move(self.cache):
+                follow_s = recycle_s if recycle_s is not None else self.cache.expiry_s
+                wakers.append(self._timer(follow_s))
             named = endpoint.target  # what the endpoint names while this loop waits
             if self.granted < self.wanted:  # the table's room may change with anything
                 yield first_of(env, [self.ctx.changed.wait(), *wakers])
